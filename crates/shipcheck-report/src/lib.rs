@@ -1,0 +1,14 @@
+//! The report model every shipcheck check shares, and its renderers.
+//!
+//! A check produces [`Finding`]s, each tied to a [`Rule`] declared with [`declare_rule!`].
+//! The binary collects them in a [`Report`] and hands it to one renderer in [`render`].
+//! Nothing in this crate knows about images, runtimes or logs.
+
+mod finding;
+pub mod render;
+mod report;
+mod rule;
+
+pub use finding::{Finding, Locator, Subject};
+pub use report::{Checked, InputError, Report, SCHEMA_VERSION};
+pub use rule::{doc_text, Rule, Severity};

@@ -1,0 +1,95 @@
+//! Renderers: one function per output format, all over the same [`Report`].
+
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use crate::Report;
+
+mod github;
+mod human;
+mod json;
+mod sarif;
+
+pub use human::HumanOptions;
+
+/// The output formats, as named by `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "human" => Ok(Format::Human),
+            "json" => Ok(Format::Json),
+            "sarif" => Ok(Format::Sarif),
+            "github" => Ok(Format::Github),
+            other => Err(format!("unknown format `{other}`: expected human, json, sarif or github")),
+        }
+    }
+}
+
+/// Writes `report` in `format`. `human` decides colour; the other formats ignore it.
+pub fn render(report: &Report, format: Format, human: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Human => human::render(report, human, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json::to_value(report))?;
+            writeln!(out)
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif::to_value(report))?;
+            writeln!(out)
+        }
+        Format::Github => github::render(report, out),
+    }
+}
+
+pub use json::to_value as json_value;
+pub use sarif::to_value as sarif_value;
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    use crate::{Checked, Finding, InputError, Report, Severity, Subject};
+
+    crate::declare_rule! {
+        /// ## What it catches
+        /// A layer whose bytes do not hash to its digest.
+        pub(crate) DIGEST = ("image/blob-digest-mismatch", Error, "blob content does not match its digest");
+    }
+    crate::declare_rule! {
+        /// ## What it catches
+        /// A workflow thing.
+        pub(crate) DRIFT = ("workflow/platform-drift", Warning, "platform built after merge only");
+    }
+
+    /// A fixed report that exercises every locator kind and severity.
+    pub(crate) fn report() -> Report {
+        let mut r = Report::new();
+        r.checked.push(Checked {
+            input: "corrupt.tar".into(),
+            kind: "docker-archive".into(),
+            facts: vec![("images".into(), "1".into()), ("blobs_verified".into(), "3".into())],
+        });
+        r.findings.push(
+            Finding::new(&DIGEST, Subject::descriptor("corrupt.tar", "sha256:aaaa"), "layer content does not match its digest")
+                .evidence("declared", "sha256:aaaa")
+                .evidence("actual", "sha256:bbbb")
+                .remedy("Re-export the image from a store that has intact layers."),
+        );
+        r.findings.push(
+            Finding::new(&DRIFT, Subject::position(".github/workflows/release.yml", 12, Some(7)), "riscv64, built on push: only")
+                .evidence("platforms", "linux/riscv64")
+                .severity(Severity::Warning),
+        );
+        r.findings.push(Finding::new(&DRIFT, Subject::platform("img.tar", "linux/arm64"), "note it").severity(Severity::Note));
+        r.errors.push(InputError { input: "missing.tar".into(), message: "cannot open missing.tar: No such file or directory".into() });
+        r.sort();
+        r
+    }
+}

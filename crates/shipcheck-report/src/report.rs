@@ -1,0 +1,97 @@
+use serde::Serialize;
+
+use crate::{Finding, Severity};
+
+/// Version of the JSON output schema (docs/json-schema.md). Bump on any incompatible change.
+pub const SCHEMA_VERSION: &str = "shipcheck.report/v1";
+
+/// An input that could not be checked at all (unreadable, unsupported). Exit status 2.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct InputError {
+    pub input: String,
+    pub message: String,
+}
+
+/// A summary of one input that was checked, so a clean report still says what it covered.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Checked {
+    pub input: String,
+    /// What shipcheck took the input to be, e.g. `docker-archive` or `oci-layout`.
+    pub kind: String,
+    /// Counts and facts, e.g. `images = 2`, `blobs_verified = 7`.
+    pub facts: Vec<(String, String)>,
+}
+
+/// Everything one run found.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub checked: Vec<Checked>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+}
+
+impl Report {
+    pub fn new() -> Self {
+        Report::default()
+    }
+
+    /// Sorts findings by artifact, then place, then severity (worst first), then rule, so that
+    /// every renderer and every run gives the same order whatever order checks ran in.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (&a.subject.artifact, &a.subject.locator, std::cmp::Reverse(a.severity), a.rule.id, &a.message).cmp(&(
+                &b.subject.artifact,
+                &b.subject.locator,
+                std::cmp::Reverse(b.severity),
+                b.rule.id,
+                &b.message,
+            ))
+        });
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    /// 2 when an input could not be checked, 1 when a finding is at or above `fail_on`, else 0.
+    pub fn exit_code(&self, fail_on: Severity) -> i32 {
+        if !self.errors.is_empty() {
+            2
+        } else if self.findings.iter().any(|f| f.severity >= fail_on) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// The distinct rules that fired, in ID order.
+    pub fn rules(&self) -> Vec<&'static crate::Rule> {
+        let mut rules: Vec<&'static crate::Rule> = self.findings.iter().map(|f| f.rule).collect();
+        rules.sort_by_key(|r| r.id);
+        rules.dedup_by_key(|r| r.id);
+        rules
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Finding, Subject};
+
+    crate::declare_rule! {
+        /// Test rule.
+        WARN_RULE = ("test/warn", Warning, "a warning");
+    }
+
+    #[test]
+    fn exit_code_follows_fail_on_and_errors() {
+        let mut r = Report::new();
+        assert_eq!(r.exit_code(Severity::Error), 0);
+        r.findings.push(Finding::new(&WARN_RULE, Subject::whole("x"), "m"));
+        assert_eq!(r.exit_code(Severity::Error), 0);
+        assert_eq!(r.exit_code(Severity::Warning), 1);
+        assert_eq!(r.exit_code(Severity::Note), 1);
+        r.errors.push(InputError { input: "y".into(), message: "unreadable".into() });
+        assert_eq!(r.exit_code(Severity::Error), 2);
+    }
+}
