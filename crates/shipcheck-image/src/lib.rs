@@ -1,1 +1,13 @@
-pub fn placeholder() {}
+//! Container images in every form real tools write: OCI layouts (directory or tar), `docker save`
+//! archives from Docker 1.x to 25+, BuildKit and containerd exports, skopeo and
+//! go-containerregistry variants, each possibly wrapped in gzip, zstd or xz.
+//!
+//! [`verify`] reads a source once, in parallel where the source allows it, and turns every
+//! defect into a [`shipcheck_report::Finding`].
+
+pub mod digest;
+pub mod elf;
+pub mod limits;
+pub mod scan;
+pub mod source;
+pub mod tree;
