@@ -11,3 +11,10 @@ pub mod limits;
 pub mod scan;
 pub mod source;
 pub mod tree;
+pub mod model;
+pub mod platform;
+pub mod rules;
+pub mod verify;
+
+pub use source::SourceSpec;
+pub use verify::{verify, ImageInfo, Verified, VerifyOptions};

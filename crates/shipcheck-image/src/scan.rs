@@ -325,6 +325,11 @@ fn walk_tar<R: Read>(stream: &mut R, facts: &mut LayerFacts) -> io::Result<()> {
 
 /// Why a layer path or hard-link target leaves the root, if it does.
 fn path_escape(path: &[u8]) -> Option<&'static str> {
+    // Some writers (kaniko) emit the root directory itself as `/`: that names the root, not
+    // a path outside it.
+    if path.iter().all(|&b| b == b'/' || b == b'.') && !path.windows(2).any(|w| w == b"..") {
+        return None;
+    }
     if path.first() == Some(&b'/') {
         return Some("is absolute");
     }

@@ -1,1 +1,308 @@
-fn main() {}
+//! The `shipcheck` binary: arguments, shipcheck.toml, wiring and rendering. No domain logic.
+
+mod config;
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use shipcheck_image::platform::Platform;
+use shipcheck_image::{SourceSpec, VerifyOptions};
+use shipcheck_report::render::Format;
+use shipcheck_report::{doc_text, Checked, InputError, Report, Rule, Severity};
+
+use config::Config;
+
+/// Catches container release failures before they ship.
+///
+/// Exit status: 0 when nothing is at or above --fail-on, 1 when a finding is, 2 when an input
+/// could not be checked.
+#[derive(Parser)]
+#[command(name = "shipcheck", version, about, long_about = None, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify image archives and layouts: every blob, digest, diff_id and platform, in one pass.
+    ///
+    /// SOURCE is named as skopeo names it: oci:DIR[:REF], oci-archive:FILE[:REF],
+    /// docker-archive:FILE[:REF|@N], or a bare path, which is detected by content.
+    Image(ImageArgs),
+    /// Run every check that shipcheck.toml in each DIR configures (default: the current directory).
+    Check(CheckArgs),
+    /// Print the documentation of a rule, or list every rule.
+    Explain {
+        /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.
+        rule: Option<String>,
+    },
+    /// Print the rules reference in Markdown (docs/rules.md is generated from it).
+    #[command(hide = true)]
+    RulesDoc,
+}
+
+#[derive(Args)]
+struct ImageArgs {
+    /// Image sources to verify.
+    #[arg(required = true, value_name = "SOURCE")]
+    sources: Vec<String>,
+    /// Check structure only: skip layer content (no digests, diff_ids, layer walks).
+    #[arg(long)]
+    fast: bool,
+    /// Platforms the image must provide, comma-separated (e.g. linux/amd64,linux/arm64/v8).
+    /// Defaults to `platforms` in ./shipcheck.toml, if there is one.
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
+    platform: Vec<String>,
+    /// Read defaults (platforms, rule severities) from this shipcheck.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Directories holding a shipcheck.toml.
+    #[arg(value_name = "DIR", default_value = ".")]
+    dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+    /// Lowest severity that makes the exit status 1 [default: error, or fail-on in shipcheck.toml].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<SeverityArg>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// Write the report to FILE (atomically: temp file, then rename) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// Compact text grouped by input, coloured on a terminal.
+    Human,
+    /// Versioned JSON (docs/json-schema.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations (::error file=…::).
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Note => Severity::Note,
+        }
+    }
+}
+
+/// Every rule shipcheck knows, in ID order.
+fn all_rules() -> Vec<&'static Rule> {
+    let mut rules: Vec<&'static Rule> = shipcheck_image::rules::ALL.to_vec();
+    rules.sort_by_key(|r| r.id);
+    rules
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("shipcheck: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Image(args) => image(args),
+        Command::Check(args) => check(args),
+        Command::Explain { rule } => explain(rule.as_deref()),
+        Command::RulesDoc => {
+            print!("{}", rules_markdown());
+            Ok(0)
+        }
+    }
+}
+
+fn parse_platforms(list: &[String]) -> Result<Vec<Platform>> {
+    list.iter().filter(|p| !p.trim().is_empty()).map(|p| Platform::parse(p).map_err(anyhow::Error::msg)).collect()
+}
+
+/// Verifies one source and adds what it found to the report.
+fn verify_into(report: &mut Report, source: &str, opts: &VerifyOptions) {
+    let spec = match SourceSpec::parse(source) {
+        Ok(s) => s,
+        Err(message) => {
+            report.errors.push(InputError { input: source.to_string(), message });
+            return;
+        }
+    };
+    match shipcheck_image::verify(&spec, opts) {
+        Ok(v) => {
+            report.checked.push(Checked { input: spec.display.clone(), kind: v.kind, facts: v.facts });
+            report.findings.extend(v.findings);
+        }
+        Err(message) => report.errors.push(InputError { input: spec.display.clone(), message }),
+    }
+}
+
+fn image(args: ImageArgs) -> Result<u8> {
+    let config = match &args.config {
+        Some(path) => Some(Config::load(path)?),
+        None if Path::new(config::FILE_NAME).is_file() => Some(Config::load(Path::new(config::FILE_NAME))?),
+        None => None,
+    };
+    let config = config.unwrap_or_default();
+    let platforms = if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
+    let opts = VerifyOptions { fast: args.fast, platforms };
+    let mut report = Report::new();
+    for source in &args.sources {
+        verify_into(&mut report, source, &opts);
+    }
+    finish(report, &config, &args.output)
+}
+
+fn check(args: CheckArgs) -> Result<u8> {
+    let mut report = Report::new();
+    let mut merged = Config::default();
+    for dir in &args.dirs {
+        let path = dir.join(config::FILE_NAME);
+        if !path.is_file() {
+            bail!("{} has no {}: expected a directory with a shipcheck.toml (see docs/config.md)", dir.display(), config::FILE_NAME);
+        }
+        let config = Config::load(&path)?;
+        let defaults = parse_platforms(&config.platforms).with_context(|| format!("in {}", path.display()))?;
+        for entry in &config.image {
+            let platforms = match &entry.platforms {
+                Some(p) => parse_platforms(p).with_context(|| format!("in {}", path.display()))?,
+                None => defaults.clone(),
+            };
+            let opts = VerifyOptions { fast: entry.fast, platforms };
+            verify_into(&mut report, &config::rebase_source(&entry.source, dir), &opts);
+        }
+        // Severity overrides and fail-on apply per directory; later directories may add rules.
+        apply_rule_overrides(&mut report, &config)?;
+        if merged.fail_on.is_none() {
+            merged.fail_on = config.fail_on.clone();
+        }
+    }
+    finish(report, &merged, &args.output)
+}
+
+/// Applies `[rules]` from shipcheck.toml: a severity, or `off` to drop the rule's findings.
+fn apply_rule_overrides(report: &mut Report, config: &Config) -> Result<()> {
+    let known = all_rules();
+    for (id, level) in &config.rules {
+        if !known.iter().any(|r| r.id == id) {
+            bail!("[rules] names unknown rule `{id}`: run `shipcheck explain` for the list");
+        }
+        if level == "off" {
+            report.findings.retain(|f| f.rule.id != id);
+            continue;
+        }
+        let severity: Severity = level.parse().map_err(|e: String| anyhow::anyhow!("[rules] `{id}`: {e}, or off"))?;
+        for f in report.findings.iter_mut().filter(|f| f.rule.id == id) {
+            f.severity = severity;
+        }
+    }
+    Ok(())
+}
+
+fn finish(mut report: Report, config: &Config, out: &OutputArgs) -> Result<u8> {
+    apply_rule_overrides(&mut report, config)?;
+    report.sort();
+    let fail_on = match (out.fail_on, &config.fail_on) {
+        (Some(s), _) => s.into(),
+        (None, Some(s)) => s.parse().map_err(|e: String| anyhow::anyhow!("fail-on in shipcheck.toml: {e}"))?,
+        (None, None) => Severity::Error,
+    };
+    let format = match out.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+    };
+    output::write(&report, format, out.color_for(out.output.is_none()), out.output.as_deref())?;
+    Ok(report.exit_code(fail_on) as u8)
+}
+
+impl OutputArgs {
+    fn color_for(&self, to_stdout: bool) -> bool {
+        use std::io::IsTerminal;
+        match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+fn explain(rule: Option<&str>) -> Result<u8> {
+    let rules = all_rules();
+    match rule {
+        None => {
+            let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            for r in &rules {
+                println!("{:<width$}  {:<7}  {}", r.id, r.severity.as_str(), r.summary);
+            }
+            Ok(0)
+        }
+        Some(id) => match rules.iter().find(|r| r.id == id) {
+            Some(r) => {
+                println!("# {}\n\nDefault severity: {}. {}.\n\n{}", r.id, r.severity, r.summary, doc_text(r.doc));
+                Ok(0)
+            }
+            None => {
+                let near: Vec<&str> = rules.iter().map(|r| r.id).filter(|r| r.contains(id) || id.contains(r.split('/').nth(1).unwrap_or(r))).collect();
+                let hint = if near.is_empty() { "run `shipcheck explain` for the list".to_string() } else { format!("did you mean {}?", near.join(", ")) };
+                bail!("unknown rule `{id}`: {hint}")
+            }
+        },
+    }
+}
+
+/// docs/rules.md: every rule's doc, grouped by area. A test fails when the committed file differs.
+fn rules_markdown() -> String {
+    let mut out = String::from("# Rules reference\n\n<!-- Generated by `shipcheck rules-doc` from the rules' doc comments. Do not edit. -->\n\n");
+    out.push_str("| Rule | Default severity | Summary |\n|---|---|---|\n");
+    for r in all_rules() {
+        out.push_str(&format!("| [`{}`](#{}) | {} | {} |\n", r.id, r.id.replace('/', ""), r.severity, r.summary));
+    }
+    for r in all_rules() {
+        let body = doc_text(r.doc).replace("\n## ", "\n### ");
+        let body = body.strip_prefix("## ").map(|b| format!("### {b}")).unwrap_or(body);
+        out.push_str(&format!("\n## {}\n\nDefault severity: **{}**. {}.\n\n{}", r.id, r.severity, r.summary, body));
+    }
+    out
+}

@@ -1,0 +1,89 @@
+//! `shipcheck.toml`: what `shipcheck check` runs, documented in docs/config.md.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+pub const FILE_NAME: &str = "shipcheck.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Lowest severity that makes the run fail: error (default), warning or note.
+    pub fail_on: Option<String>,
+    /// Platforms every image must provide, unless an `[[image]]` sets its own.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// Per-rule severity overrides: `"image/unreferenced-blob" = "off"`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, String>,
+    /// Images to verify.
+    #[serde(default)]
+    pub image: Vec<ImageEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImageEntry {
+    /// A source as `shipcheck image` takes it; a path is relative to the config file.
+    pub source: String,
+    pub platforms: Option<Vec<String>>,
+    #[serde(default)]
+    pub fast: bool,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.len() > 1 << 20 {
+            bail!("{} is {} bytes: expected a shipcheck.toml under 1 MiB", path.display(), meta.len());
+        }
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{} is not a valid shipcheck.toml", path.display()))
+    }
+}
+
+/// Rewrites a source given relative to the config file's directory so it resolves from the
+/// working directory, keeping its transport prefix and selector.
+pub fn rebase_source(source: &str, base: &Path) -> String {
+    for prefix in ["oci:", "oci-archive:", "docker-archive:"] {
+        if let Some(rest) = source.strip_prefix(prefix) {
+            let (path, sel) = match rest.split_once(':') {
+                Some((p, s)) => (p, format!(":{s}")),
+                None => (rest, String::new()),
+            };
+            return format!("{prefix}{}{sel}", join(base, path));
+        }
+    }
+    join(base, source)
+}
+
+fn join(base: &Path, path: &str) -> String {
+    let p = PathBuf::from(path);
+    if p.is_absolute() || base.as_os_str().is_empty() || base == Path::new(".") {
+        path.to_string()
+    } else {
+        base.join(p).display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebases_keeping_transport_and_selector() {
+        assert_eq!(rebase_source("docker-archive:a.tar:@1", Path::new("ex")), "docker-archive:ex/a.tar:@1");
+        assert_eq!(rebase_source("img.tar", Path::new("ex")), "ex/img.tar");
+        assert_eq!(rebase_source("/abs.tar", Path::new("ex")), "/abs.tar");
+        assert_eq!(rebase_source("oci:lay", Path::new(".")), "oci:lay");
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let err = toml::from_str::<Config>("platfroms = []").unwrap_err().to_string();
+        assert!(err.contains("unknown field `platfroms`"), "{err}");
+    }
+}

@@ -1,0 +1,31 @@
+//! Writes the rendered report to stdout, or atomically to a file.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use shipcheck_report::render::{render, Format, HumanOptions};
+use shipcheck_report::Report;
+
+pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) -> Result<()> {
+    let human = HumanOptions { color };
+    match path {
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            render(report, format, &human, &mut lock).context("cannot write to stdout")?;
+            lock.flush().ok();
+            Ok(())
+        }
+        Some(path) => {
+            // Temp file in the same directory, then rename: an interrupted run leaves the old
+            // file or the new one, never half of one.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
+            render(report, format, &human, &mut tmp).with_context(|| format!("cannot write {}", path.display()))?;
+            tmp.as_file().sync_all().ok();
+            tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(())
+        }
+    }
+}
