@@ -15,6 +15,7 @@ pub mod model;
 pub mod platform;
 pub mod rules;
 pub mod verify;
+pub mod write;
 
 pub use source::SourceSpec;
 pub use verify::{verify, ImageInfo, Verified, VerifyOptions};

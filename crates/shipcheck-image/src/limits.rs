@@ -19,7 +19,7 @@ pub const MAX_INDEX_DEPTH: usize = 8;
 
 /// Ratio of decompressed to compressed bytes past which a layer is reported as a
 /// decompression bomb and reading stops. Real layers compress text at most ~20:1.
-pub const MAX_EXPANSION_RATIO: u64 = 1000;
+pub const MAX_EXPANSION_RATIO: u64 = 200;
 
 /// A layer may always expand to this much, whatever its compressed size.
 pub const MIN_EXPANSION_ALLOWANCE: u64 = 1 << 30;

@@ -90,7 +90,13 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
     let has = |p: &str| tree.entries.contains_key(p);
     let (has_index, has_manifest, has_layout) = (has("index.json"), has("manifest.json"), has("oci-layout"));
     if !has_index && !has_manifest {
-        let what = if tree.entries.is_empty() {
+        let truncated = tree.problems.iter().find_map(|p| match p {
+            TreeProblem::Truncated { detail, .. } => Some(detail.clone()),
+            _ => None,
+        });
+        let what = if let Some(detail) = truncated {
+            format!("it is truncated before index.json or manifest.json ({detail})")
+        } else if tree.entries.is_empty() {
             "it is empty".to_string()
         } else if has("repositories") {
             "it is a pre-Docker-1.10 save (repositories and v1 layer directories, no manifest.json), which only Docker's legacy loader reads".to_string()
@@ -653,6 +659,7 @@ impl<'a> Checker<'a> {
                 return Ok(());
             }
         };
+        let listed = list.len();
         let mut entries = Vec::new();
         for (i, v) in list.into_iter().enumerate() {
             match serde_json::from_value::<DockerEntry>(v) {
@@ -662,8 +669,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if entries.is_empty() {
+        if listed == 0 {
             self.add(Finding::new(&NULL_MANIFEST, s, "manifest.json lists no images"));
+        }
+        if entries.is_empty() {
             return Ok(());
         }
         let total = entries.len();
@@ -852,10 +861,28 @@ impl<'a> Checker<'a> {
             self.add(Finding::new(&UNREFERENCED_BLOB, s, "no index, manifest or manifest.json refers to this blob")
                 .remedy("Garbage-collect the layout, or restore the descriptor that should name it."));
         }
+        // Stray files come in crowds (an unpacked layer, macOS metadata): one finding per
+        // directory once there are more than a few.
+        let mut by_dir: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in unknown {
-            let s = self.entry_subject(&p);
-            self.add(Finding::new(&UNKNOWN_ENTRY, s, "file belongs to no image structure and nothing refers to it")
+            let dir = p.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
+            by_dir.entry(dir).or_default().push(p);
+        }
+        for (dir, paths) in by_dir {
+            if paths.len() <= 3 {
+                for p in paths {
+                    let s = self.entry_subject(&p);
+                    self.add(Finding::new(&UNKNOWN_ENTRY, s, "file belongs to no image structure and nothing refers to it")
+                        .remedy("Re-export the image instead of repacking it by hand."));
+                }
+                continue;
+            }
+            let s = self.entry_subject(if dir.is_empty() { "." } else { &dir });
+            let f = self.add(Finding::new(&UNKNOWN_ENTRY, s, format!("{} files in this directory belong to no image structure", paths.len()))
                 .remedy("Re-export the image instead of repacking it by hand."));
+            for p in paths.iter().take(5) {
+                f.evidence.push(("example".into(), p.clone()));
+            }
         }
     }
 
