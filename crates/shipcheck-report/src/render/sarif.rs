@@ -141,3 +141,58 @@ mod tests {
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
     }
 }
+
+/// Validation against the official OASIS SARIF 2.1.0 schema. The schema file ships inside the
+/// `serde-sarif` crate (a pinned dev-dependency), found through `cargo metadata`, so the test
+/// needs no network and the repository carries no copy of it.
+#[cfg(test)]
+mod schema {
+    use super::*;
+    use crate::render::fixture;
+
+    fn official_schema() -> serde_json::Value {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--manifest-path", concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")])
+            .output()
+            .expect("cargo metadata runs");
+        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let manifest = meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "serde-sarif")
+            .and_then(|p| p["manifest_path"].as_str())
+            .expect("serde-sarif is a dev-dependency")
+            .to_string();
+        let path = std::path::Path::new(&manifest).parent().unwrap().join("src/schema.json");
+        let schema: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(schema["title"], "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema");
+        schema
+    }
+
+    #[test]
+    fn output_validates_against_the_official_schema() {
+        let schema = official_schema();
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        for report in [fixture::report(), crate::Report::new()] {
+            let value = to_value(&report);
+            let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+            assert!(errors.is_empty(), "SARIF output is invalid:\n{}", errors.join("\n"));
+            // And it deserializes into typed SARIF as GitHub's ingestion would.
+            let typed: serde_sarif::sarif::Sarif = serde_json::from_value(value).expect("typed SARIF");
+            assert_eq!(typed.runs.len(), 1);
+        }
+    }
+
+    #[test]
+    fn schema_rejects_broken_output() {
+        // The validation is real: a result without a message must fail it.
+        let schema = official_schema();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let mut value = to_value(&fixture::report());
+        value["runs"][0]["results"][0].as_object_mut().unwrap().remove("message");
+        assert!(!validator.is_valid(&value));
+    }
+}
