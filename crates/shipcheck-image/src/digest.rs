@@ -41,9 +41,13 @@ impl Digest {
     /// Parses `sha256:<64 lowercase hex>` or `sha512:<128 lowercase hex>`.
     pub fn parse(s: &str) -> Result<Digest, String> {
         let (alg, hex) = s.split_once(':').ok_or_else(|| format!("`{s}` is not a digest: expected `sha256:<hex>`"))?;
-        let algorithm = Algorithm::from_name(alg).ok_or_else(|| format!("unsupported digest algorithm `{alg}` in `{s}`"))?;
+        let algorithm =
+            Algorithm::from_name(alg).ok_or_else(|| format!("unsupported digest algorithm `{alg}` in `{s}`"))?;
         if hex.len() != algorithm.hex_len() || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Err(format!("`{s}` is not a valid {alg} digest: expected {} lowercase hex digits", algorithm.hex_len()));
+            return Err(format!(
+                "`{s}` is not a valid {alg} digest: expected {} lowercase hex digits",
+                algorithm.hex_len()
+            ));
         }
         Ok(Digest { algorithm, hex: hex.to_string() })
     }

@@ -8,12 +8,12 @@
 pub mod digest;
 pub mod elf;
 pub mod limits;
-pub mod scan;
-pub mod source;
-pub mod tree;
 pub mod model;
 pub mod platform;
 pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod tree;
 pub mod verify;
 pub mod write;
 

@@ -59,7 +59,8 @@ pub fn looks_like_tar(block: &[u8]) -> bool {
     // Old v7 headers have no magic: accept a valid header checksum.
     let stored = std::str::from_utf8(&block[148..156]).ok().map(|s| s.trim_matches(|c: char| c == '\0' || c == ' '));
     let Some(stored) = stored.and_then(|s| u32::from_str_radix(s, 8).ok()) else { return false };
-    let sum: u32 = block[..512].iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u32 }).sum();
+    let sum: u32 =
+        block[..512].iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u32 }).sum();
     sum == stored
 }
 
@@ -236,7 +237,11 @@ fn scan_layer<R: BufRead>(stream: &mut R, compression: Compression, size_hint: u
         Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(stream) {
             Ok(d) => Box::new(d),
             Err(e) => {
-                return LayerFacts { compression: Some(compression), error: Some(format!("zstd: {e}")), ..Default::default() }
+                return LayerFacts {
+                    compression: Some(compression),
+                    error: Some(format!("zstd: {e}")),
+                    ..Default::default()
+                }
             }
         },
         Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(stream)),
@@ -290,7 +295,10 @@ fn walk_tar<R: Read>(stream: &mut R, facts: &mut LayerFacts) -> io::Result<()> {
                 if let Some(why) = path_escape(&target) {
                     facts.escape_count += 1;
                     if facts.escapes.len() < MAX_EXAMPLES {
-                        facts.escapes.push((path.clone(), format!("hard link target `{}` {why}", String::from_utf8_lossy(&target))));
+                        facts.escapes.push((
+                            path.clone(),
+                            format!("hard link target `{}` {why}", String::from_utf8_lossy(&target)),
+                        ));
                     }
                 }
             }
@@ -310,7 +318,8 @@ fn walk_tar<R: Read>(stream: &mut R, facts: &mut LayerFacts) -> io::Result<()> {
 
         let mode = header.mode().unwrap_or(0);
         let size = header.size().unwrap_or(0);
-        if (kind.is_file() || kind == tar::EntryType::Continuous) && mode & 0o111 != 0 && size >= elf::ELF_PREFIX as u64 {
+        if (kind.is_file() || kind == tar::EntryType::Continuous) && mode & 0o111 != 0 && size >= elf::ELF_PREFIX as u64
+        {
             let mut head = [0u8; elf::ELF_PREFIX];
             if entry.read_exact(&mut head).is_ok() {
                 if let Some(m) = elf::machine(&head) {
@@ -405,7 +414,12 @@ mod tests {
         elf[4] = 2;
         elf[5] = 1;
         elf[18] = 62;
-        let t = tar_of(&[("../etc/passwd", b"x", 0o644), ("a/b", b"1", 0o644), ("./a/b", b"2", 0o644), ("usr/bin/x", &elf, 0o755)]);
+        let t = tar_of(&[
+            ("../etc/passwd", b"x", 0o644),
+            ("a/b", b"1", 0o644),
+            ("./a/b", b"2", 0o644),
+            ("usr/bin/x", &elf, 0o755),
+        ]);
         let l = scan_blob(&t[..], opts(t.len() as u64)).layer.unwrap();
         assert_eq!(l.escape_count, 1);
         assert_eq!(l.duplicates, vec!["./a/b".to_string()]);

@@ -62,22 +62,23 @@ impl SourceSpec {
         if arg.is_empty() {
             return Err("empty image source: expected a path, oci:DIR, oci-archive:FILE or docker-archive:FILE".into());
         }
-        let (transport, rest) = match arg.split_once(':') {
-            Some(("oci", rest)) => (Transport::Oci, rest),
-            Some(("oci-archive", rest)) => (Transport::OciArchive, rest),
-            Some(("docker-archive", rest)) => (Transport::DockerArchive, rest),
-            Some((t @ ("docker" | "docker-daemon" | "containers-storage" | "dir"), _)) => {
-                return Err(format!("transport `{t}:` is not supported here: expected a path, oci:, oci-archive: or docker-archive:"))
-            }
-            _ => {
-                return Ok(SourceSpec {
-                    transport: Transport::Auto,
-                    path: PathBuf::from(arg),
-                    selector: Selector::All,
-                    display: arg.to_string(),
-                })
-            }
-        };
+        let (transport, rest) =
+            match arg.split_once(':') {
+                Some(("oci", rest)) => (Transport::Oci, rest),
+                Some(("oci-archive", rest)) => (Transport::OciArchive, rest),
+                Some(("docker-archive", rest)) => (Transport::DockerArchive, rest),
+                Some((t @ ("docker" | "docker-daemon" | "containers-storage" | "dir"), _)) => return Err(format!(
+                    "transport `{t}:` is not supported here: expected a path, oci:, oci-archive: or docker-archive:"
+                )),
+                _ => {
+                    return Ok(SourceSpec {
+                        transport: Transport::Auto,
+                        path: PathBuf::from(arg),
+                        selector: Selector::All,
+                        display: arg.to_string(),
+                    })
+                }
+            };
         let (path, selector) = match rest.split_once(':') {
             None => (rest, Selector::All),
             Some((path, sel)) => {
@@ -85,7 +86,10 @@ impl SourceSpec {
                     if transport != Transport::DockerArchive {
                         return Err(format!("`@N` selects an image only in docker-archive sources, not in `{arg}`"));
                     }
-                    Selector::Index(n.parse().map_err(|_| format!("`@{n}` in `{arg}` is not an image index: expected @0, @1, …"))?)
+                    Selector::Index(
+                        n.parse()
+                            .map_err(|_| format!("`@{n}` in `{arg}` is not an image index: expected @0, @1, …"))?,
+                    )
                 } else if sel.is_empty() {
                     Selector::All
                 } else {
@@ -116,7 +120,10 @@ pub fn detect(path: &Path) -> Result<Container, String> {
         return Ok(Container::Directory);
     }
     if !meta.is_file() {
-        return Err(format!("{} is neither a file nor a directory: expected an image archive or layout", path.display()));
+        return Err(format!(
+            "{} is neither a file nor a directory: expected an image archive or layout",
+            path.display()
+        ));
     }
     let mut head = [0u8; 512];
     let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
@@ -136,7 +143,9 @@ pub fn detect(path: &Path) -> Result<Container, String> {
             "{} is not a tar archive (no tar header in its first 512 bytes): expected an image archive or layout",
             path.display()
         )),
-        Compression::Bzip2 => Err(format!("{} is bzip2-compressed: expected tar, or tar wrapped in gzip, zstd or xz", path.display())),
+        Compression::Bzip2 => {
+            Err(format!("{} is bzip2-compressed: expected tar, or tar wrapped in gzip, zstd or xz", path.display()))
+        }
         c => Ok(Container::Tar(c)),
     }
 }

@@ -121,14 +121,21 @@ impl Tree {
 
     /// Reads `root` (a directory or a tar file, possibly compressed) and scans every regular file.
     pub fn read(root: &Path, container: Container, fast: bool) -> io::Result<Tree> {
-        let mut tree =
-            Tree { root: root.to_path_buf(), container, entries: BTreeMap::new(), duplicates: Vec::new(), problems: Vec::new() };
+        let mut tree = Tree {
+            root: root.to_path_buf(),
+            container,
+            entries: BTreeMap::new(),
+            duplicates: Vec::new(),
+            problems: Vec::new(),
+        };
         match container {
             Container::Directory => {
                 let mut files = Vec::new();
                 walk_dir(root, "", &mut tree, &mut files)?;
-                let tasks: Vec<Task> =
-                    files.into_iter().map(|(name, path, size)| Task { name, size, at: TaskSource::File(path) }).collect();
+                let tasks: Vec<Task> = files
+                    .into_iter()
+                    .map(|(name, path, size)| Task { name, size, at: TaskSource::File(path) })
+                    .collect();
                 run_parallel(&tasks, root, fast, &mut tree);
             }
             Container::Tar(Compression::None) => {

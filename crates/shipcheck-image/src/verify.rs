@@ -76,7 +76,10 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
             return Err(format!("{shown} is a file, but oci: names a layout directory: use oci-archive:{shown}"))
         }
         (Transport::OciArchive | Transport::DockerArchive, Container::Directory) => {
-            return Err(format!("{shown} is a directory, but {}: names an archive file: use oci:{shown}", spec.transport.name()))
+            return Err(format!(
+                "{shown} is a directory, but {}: names an archive file: use oci:{shown}",
+                spec.transport.name()
+            ))
         }
         _ => {}
     }
@@ -112,7 +115,9 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
             return Err(format!("{shown} has no index.json, so it is not an OCI layout: try docker-archive:{shown}"))
         }
         Transport::DockerArchive if !has_manifest => {
-            return Err(format!("{shown} has no manifest.json, so docker-archive cannot read it: try oci-archive:{shown}"))
+            return Err(format!(
+                "{shown} has no manifest.json, so docker-archive cannot read it: try oci-archive:{shown}"
+            ))
         }
         _ => {}
     }
@@ -162,7 +167,10 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
         c.images.iter().filter(|i| !i.attestation).filter_map(|i| i.platform.as_ref()).map(|p| p.to_string()).collect();
     let mut facts = vec![
         ("images".to_string(), c.images.iter().filter(|i| !i.attestation).count().to_string()),
-        ("platforms".to_string(), if platforms.is_empty() { "-".into() } else { platforms.into_iter().collect::<Vec<_>>().join(",") }),
+        (
+            "platforms".to_string(),
+            if platforms.is_empty() { "-".into() } else { platforms.into_iter().collect::<Vec<_>>().join(",") },
+        ),
         ("blobs_verified".to_string(), verified.to_string()),
         ("bytes_read".to_string(), bytes.to_string()),
     ];
@@ -233,9 +241,13 @@ impl<'a> Checker<'a> {
     fn archive_problems(&mut self) {
         for p in &self.tree.problems {
             let (rule, path, msg): (&'static Rule, &str, String) = match p {
-                TreeProblem::Truncated { path, detail } => (&TRUNCATED_ARCHIVE, path, format!("archive is truncated or corrupt: {detail}")),
+                TreeProblem::Truncated { path, detail } => {
+                    (&TRUNCATED_ARCHIVE, path, format!("archive is truncated or corrupt: {detail}"))
+                }
                 TreeProblem::UnsafeName { path, why } => (&ARCHIVE_UNSAFE_ENTRY, path, format!("member name {why}")),
-                TreeProblem::Unreadable { path, detail } => (&TRUNCATED_ARCHIVE, path, format!("member cannot be read: {detail}")),
+                TreeProblem::Unreadable { path, detail } => {
+                    (&TRUNCATED_ARCHIVE, path, format!("member cannot be read: {detail}"))
+                }
                 TreeProblem::TooManyEntries => continue,
             };
             let s = self.entry_subject(path);
@@ -248,8 +260,14 @@ impl<'a> Checker<'a> {
         }
         for dup in &self.tree.duplicates {
             let s = self.entry_subject(dup);
-            self.add(Finding::new(&DUPLICATE_ENTRY, s, "member occurs more than once; the last one is used, as extraction would")
-                .remedy("Re-create the archive instead of appending to it."));
+            self.add(
+                Finding::new(
+                    &DUPLICATE_ENTRY,
+                    s,
+                    "member occurs more than once; the last one is used, as extraction would",
+                )
+                .remedy("Re-create the archive instead of appending to it."),
+            );
         }
         for e in self.tree.entries.values() {
             if matches!(e.kind, EntryKind::Symlink(_) | EntryKind::Hardlink(_)) {
@@ -263,9 +281,11 @@ impl<'a> Checker<'a> {
                     EntryKind::Symlink(t) | EntryKind::Hardlink(t) => t.clone(),
                     _ => String::new(),
                 };
-                self.add(Finding::new(&ARCHIVE_UNSAFE_ENTRY, s, format!("link {why}"))
-                    .evidence("target", target)
-                    .remedy("Re-create the archive with docker save or skopeo copy."));
+                self.add(
+                    Finding::new(&ARCHIVE_UNSAFE_ENTRY, s, format!("link {why}"))
+                        .evidence("target", target)
+                        .remedy("Re-create the archive with docker save or skopeo copy."),
+                );
             }
         }
     }
@@ -279,8 +299,10 @@ impl<'a> Checker<'a> {
                 Some(e)
             }
             Err(Unresolved::Missing) => {
-                self.add(Finding::new(&BLOB_MISSING, subject, format!("{what} `{path}` is not in the archive"))
-                    .remedy("Re-export the image from a store that has every blob."));
+                self.add(
+                    Finding::new(&BLOB_MISSING, subject, format!("{what} `{path}` is not in the archive"))
+                        .remedy("Re-export the image from a store that has every blob."),
+                );
                 None
             }
             Err(Unresolved::NotAFile) => {
@@ -314,18 +336,26 @@ impl<'a> Checker<'a> {
         let subject = self.digest_subject(digest);
         if let Some(size) = declared {
             if size < 0 || size as u64 != entry.size {
-                self.add(Finding::new(&BLOB_SIZE_MISMATCH, subject.clone(), format!("{what} has {} bytes, its descriptor declares {size}", entry.size))
+                self.add(
+                    Finding::new(
+                        &BLOB_SIZE_MISMATCH,
+                        subject.clone(),
+                        format!("{what} has {} bytes, its descriptor declares {size}", entry.size),
+                    )
                     .evidence("path", &entry.path)
-                    .remedy("Re-export or re-download the image; never edit descriptor sizes by hand."));
+                    .remedy("Re-export or re-download the image; never edit descriptor sizes by hand."),
+                );
             }
         }
         if let Some(actual) = entry.facts.as_ref().and_then(|f| f.digest.as_ref()) {
             if actual != digest && self.reported_blobs.insert(format!("digest:{}", entry.path)) {
-                self.add(Finding::new(&BLOB_DIGEST_MISMATCH, subject, format!("{what} content does not match its digest"))
-                    .evidence("path", &entry.path)
-                    .evidence("expected", digest)
-                    .evidence("actual", actual)
-                    .remedy("Rebuild or re-export the image; the bytes changed after the digest was computed."));
+                self.add(
+                    Finding::new(&BLOB_DIGEST_MISMATCH, subject, format!("{what} content does not match its digest"))
+                        .evidence("path", &entry.path)
+                        .evidence("expected", digest)
+                        .evidence("actual", actual)
+                        .remedy("Rebuild or re-export the image; the bytes changed after the digest was computed."),
+                );
             }
         }
     }
@@ -334,7 +364,11 @@ impl<'a> Checker<'a> {
     fn json<T: DeserializeOwned>(&mut self, entry: &Entry, what: &str, subject: Subject) -> Option<T> {
         let facts = entry.facts.as_ref()?;
         if facts.json_too_large {
-            self.add(Finding::new(&INVALID_JSON, subject, format!("{what} is {} bytes, over the {} byte JSON cap", entry.size, limits::MAX_JSON_BYTES)));
+            self.add(Finding::new(
+                &INVALID_JSON,
+                subject,
+                format!("{what} is {} bytes, over the {} byte JSON cap", entry.size, limits::MAX_JSON_BYTES),
+            ));
             return None;
         }
         let Some(bytes) = &facts.json else {
@@ -346,8 +380,10 @@ impl<'a> Checker<'a> {
         match serde_json::from_slice::<T>(bytes) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.add(Finding::new(&INVALID_JSON, subject, format!("{what} `{}` is not valid: {e}", entry.path))
-                    .remedy("Re-export the image; validate writers against the OCI image-spec schemas."));
+                self.add(
+                    Finding::new(&INVALID_JSON, subject, format!("{what} `{}` is not valid: {e}", entry.path))
+                        .remedy("Re-export the image; validate writers against the OCI image-spec schemas."),
+                );
                 None
             }
         }
@@ -358,15 +394,23 @@ impl<'a> Checker<'a> {
         let s = self.entry_subject("oci-layout");
         let remedy = "Add an oci-layout file containing {\"imageLayoutVersion\": \"1.0.0\"}, or re-export with skopeo.";
         if !present {
-            self.add(Finding::new(&MISSING_OCI_LAYOUT, s, "index.json is present but oci-layout is not").remedy(remedy));
+            self.add(
+                Finding::new(&MISSING_OCI_LAYOUT, s, "index.json is present but oci-layout is not").remedy(remedy),
+            );
             return;
         }
         let Ok(entry) = self.tree.resolve("oci-layout") else { return };
         match self.json::<OciLayout>(entry, "oci-layout", s.clone()) {
             Some(OciLayout { image_layout_version: Some(v) }) if v.starts_with("1.") => {}
             Some(l) => {
-                self.add(Finding::new(&MISSING_OCI_LAYOUT, s, format!("oci-layout has imageLayoutVersion {:?}, expected \"1.0.0\"", l.image_layout_version))
-                    .remedy(remedy));
+                self.add(
+                    Finding::new(
+                        &MISSING_OCI_LAYOUT,
+                        s,
+                        format!("oci-layout has imageLayoutVersion {:?}, expected \"1.0.0\"", l.image_layout_version),
+                    )
+                    .remedy(remedy),
+                );
             }
             None => {}
         }
@@ -378,8 +422,10 @@ impl<'a> Checker<'a> {
         let Ok(entry) = self.tree.resolve("index.json") else { return Ok(()) };
         let Some(index) = self.json::<Index>(entry, "index.json", s.clone()) else { return Ok(()) };
         let Some(mut manifests) = index.manifests else {
-            self.add(Finding::new(&NULL_MANIFEST, s, "index.json has no manifests (`manifests` is null or absent)")
-                .remedy("Re-save with Docker ≥ 25.0.4, or re-export with skopeo copy."));
+            self.add(
+                Finding::new(&NULL_MANIFEST, s, "index.json has no manifests (`manifests` is null or absent)")
+                    .remedy("Re-save with Docker ≥ 25.0.4, or re-export with skopeo copy."),
+            );
             return Ok(());
         };
         if let Selector::Reference(want) = selector {
@@ -424,13 +470,23 @@ impl<'a> Checker<'a> {
         };
         if let (Some(outer), Some(inner)) = (d.media_type.as_deref(), probe.media_type.as_deref()) {
             if outer != inner {
-                self.add(Finding::new(&MEDIA_TYPE_MISMATCH, subject.clone(), format!("descriptor says {outer}, the blob says {inner}"))
-                    .remedy("Write the descriptor media type that the blob declares."));
+                self.add(
+                    Finding::new(
+                        &MEDIA_TYPE_MISMATCH,
+                        subject.clone(),
+                        format!("descriptor says {outer}, the blob says {inner}"),
+                    )
+                    .remedy("Write the descriptor media type that the blob declares."),
+                );
             }
         }
         if is_index {
             if depth >= limits::MAX_INDEX_DEPTH {
-                self.add(Finding::new(&INVALID_JSON, subject, format!("index nesting deeper than {}; not followed", limits::MAX_INDEX_DEPTH)));
+                self.add(Finding::new(
+                    &INVALID_JSON,
+                    subject,
+                    format!("index nesting deeper than {}; not followed", limits::MAX_INDEX_DEPTH),
+                ));
                 return;
             }
             let Ok(index) = serde_json::from_value::<Index>(value) else {
@@ -439,7 +495,11 @@ impl<'a> Checker<'a> {
             };
             match index.manifests {
                 None => {
-                    self.add(Finding::new(&NULL_MANIFEST, subject, "nested index has no manifests (`manifests` is null or absent)"));
+                    self.add(Finding::new(
+                        &NULL_MANIFEST,
+                        subject,
+                        "nested index has no manifests (`manifests` is null or absent)",
+                    ));
                 }
                 Some(children) => {
                     // A platform manifest absent from a partial export (containerd `ctr export
@@ -447,10 +507,12 @@ impl<'a> Checker<'a> {
                     // index, not an error per platform. If none is present, it is an error.
                     let absent = |c: &Descriptor| {
                         c.platform.is_some()
-                            && Digest::parse(c.digest.as_deref().unwrap_or_default())
-                                .is_ok_and(|dg| matches!(self.tree.resolve(&self.blob_path(&dg)), Err(Unresolved::Missing)))
+                            && Digest::parse(c.digest.as_deref().unwrap_or_default()).is_ok_and(|dg| {
+                                matches!(self.tree.resolve(&self.blob_path(&dg)), Err(Unresolved::Missing))
+                            })
                     };
-                    let (missing, present): (Vec<&Descriptor>, Vec<&Descriptor>) = children.iter().partition(|c| absent(c));
+                    let (missing, present): (Vec<&Descriptor>, Vec<&Descriptor>) =
+                        children.iter().partition(|c| absent(c));
                     if !missing.is_empty() && !present.is_empty() {
                         let platforms: BTreeSet<String> = missing
                             .iter()
@@ -487,7 +549,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn image_manifest(&mut self, d: &Descriptor, digest: &Digest, m: Manifest, names: Vec<String>, top: Option<Digest>) {
+    fn image_manifest(
+        &mut self,
+        d: &Descriptor,
+        digest: &Digest,
+        m: Manifest,
+        names: Vec<String>,
+        top: Option<Digest>,
+    ) {
         let subject = self.digest_subject(digest);
         let desc_platform = platform_of(d);
         let attestation = d.annotation(model::ANN_REFERENCE_TYPE) == Some("attestation-manifest")
@@ -507,9 +576,11 @@ impl<'a> Checker<'a> {
         let is_image = config_mt.is_empty() || model::is_image_config_type(&config_mt);
         let layers = m.layers.clone().unwrap_or_default();
         if layers.is_empty() && is_image && !attestation {
-            self.add(Finding::new(&NO_LAYERS, subject.clone(), "image manifest has no layers")
-                .evidence("names", list_or_none(&names))
-                .remedy("Re-save with Docker ≥ 25.0.4, or check that the build added files."));
+            self.add(
+                Finding::new(&NO_LAYERS, subject.clone(), "image manifest has no layers")
+                    .evidence("names", list_or_none(&names))
+                    .remedy("Re-save with Docker ≥ 25.0.4, or check that the build added files."),
+            );
         }
         let mut infos = Vec::new();
         let mut computed: Vec<Option<Digest>> = Vec::new();
@@ -529,20 +600,28 @@ impl<'a> Checker<'a> {
         }
         // diff_ids describe file-system layers. Artifacts that borrow the image config type
         // (some attestations) carry neither a rootfs nor layer media types: nothing to pair.
-        let fs_layers = layers.iter().any(|l| l.media_type.as_deref().is_none_or(|mt| model::layer_type_compression(mt).is_some()));
+        let fs_layers =
+            layers.iter().any(|l| l.media_type.as_deref().is_none_or(|mt| model::layer_type_compression(mt).is_some()));
         let pairs = config.as_ref().is_some_and(|c| c.rootfs.is_some()) || fs_layers;
         if let (true, true, Some(cfg)) = (is_image, pairs, &config) {
             let cfg_subject = config_digest.as_ref().map_or_else(|| subject.clone(), |c| self.digest_subject(c));
             self.diff_ids(cfg, &computed, cfg_subject);
         }
-        let config_platform =
-            config.as_ref().and_then(|c| Some(Platform::new(c.os.as_deref()?, c.architecture.as_deref()?, c.variant.as_deref())));
+        let config_platform = config
+            .as_ref()
+            .and_then(|c| Some(Platform::new(c.os.as_deref()?, c.architecture.as_deref()?, c.variant.as_deref())));
         if let (Some(dp), Some(cp), false) = (&desc_platform, &config_platform, attestation) {
             if !platform_agrees(dp, cp) {
-                self.add(Finding::new(&PLATFORM_MISMATCH, subject.clone(), format!("index says {dp}, the image config says {cp}"))
+                self.add(
+                    Finding::new(
+                        &PLATFORM_MISMATCH,
+                        subject.clone(),
+                        format!("index says {dp}, the image config says {cp}"),
+                    )
                     .evidence("index_platform", dp)
                     .evidence("config_platform", cp)
-                    .remedy("Rebuild the multi-platform image so each platform's build runs for that platform."));
+                    .remedy("Rebuild the multi-platform image so each platform's build runs for that platform."),
+                );
             }
         }
         self.images.push(ImageInfo {
@@ -575,10 +654,16 @@ impl<'a> Checker<'a> {
         for (i, (want, got)) in declared.iter().zip(computed).enumerate() {
             let Some(got) = got else { continue };
             if &got.to_string() != want {
-                self.add(Finding::new(&DIFF_ID_MISMATCH, subject.clone(), format!("layer {} decompresses to a different digest than diff_ids[{i}]", i + 1))
+                self.add(
+                    Finding::new(
+                        &DIFF_ID_MISMATCH,
+                        subject.clone(),
+                        format!("layer {} decompresses to a different digest than diff_ids[{i}]", i + 1),
+                    )
                     .evidence("diff_id", want)
                     .evidence("actual", got)
-                    .remedy("Re-export the image with a tool that rewrites config and layers together, or rebuild it."));
+                    .remedy("Re-export the image with a tool that rewrites config and layers together, or rebuild it."),
+                );
             }
         }
     }
@@ -592,9 +677,15 @@ impl<'a> Checker<'a> {
         if let (Some(mt), Some(expected)) = (media_type, media_type.and_then(model::layer_type_compression)) {
             let actual = facts.compression.unwrap_or(Compression::None);
             if facts.digest.is_some() && actual != expected && (facts.layer.is_some() || actual != Compression::None) {
-                self.add(Finding::new(&MEDIA_TYPE_MISMATCH, s.clone(), format!("media type promises {} compression, content is {}", expected.name(), actual.name()))
+                self.add(
+                    Finding::new(
+                        &MEDIA_TYPE_MISMATCH,
+                        s.clone(),
+                        format!("media type promises {} compression, content is {}", expected.name(), actual.name()),
+                    )
                     .evidence("media_type", mt)
-                    .remedy("Use the media type that matches the layer's compression, or recompress the layer."));
+                    .remedy("Use the media type that matches the layer's compression, or recompress the layer."),
+                );
             }
         }
         let Some(layer) = &facts.layer else { return };
@@ -604,20 +695,34 @@ impl<'a> Checker<'a> {
             } else {
                 format!("layer cannot be read: {err}")
             };
-            self.add(Finding::new(&LAYER_UNREADABLE, s.clone(), msg)
-                .evidence("path", &entry.path)
-                .evidence("compression", layer.compression.map_or("none", |c| c.name()))
-                .remedy("Rebuild or re-export the layer; check for truncated uploads or downloads."));
+            self.add(
+                Finding::new(&LAYER_UNREADABLE, s.clone(), msg)
+                    .evidence("path", &entry.path)
+                    .evidence("compression", layer.compression.map_or("none", |c| c.name()))
+                    .remedy("Rebuild or re-export the layer; check for truncated uploads or downloads."),
+            );
         }
         if layer.escape_count > 0 {
-            let f = self.add(Finding::new(&LAYER_PATH_ESCAPE, s.clone(), format!("{} entr{} leave the root", layer.escape_count, if layer.escape_count == 1 { "y would" } else { "ies would" })));
+            let f = self.add(Finding::new(
+                &LAYER_PATH_ESCAPE,
+                s.clone(),
+                format!(
+                    "{} entr{} leave the root",
+                    layer.escape_count,
+                    if layer.escape_count == 1 { "y would" } else { "ies would" }
+                ),
+            ));
             for (p, why) in &layer.escapes {
                 f.evidence.push(("entry".into(), format!("{p} ({why})")));
             }
             f.remedy = "Rebuild the layer with a normal build tool.".into();
         }
         if layer.duplicate_count > 0 {
-            let f = self.add(Finding::new(&LAYER_DUPLICATE_PATH, s, format!("{} path(s) occur more than once in this layer", layer.duplicate_count)));
+            let f = self.add(Finding::new(
+                &LAYER_DUPLICATE_PATH,
+                s,
+                format!("{} path(s) occur more than once in this layer", layer.duplicate_count),
+            ));
             for p in &layer.duplicates {
                 f.evidence.push(("path".into(), p.clone()));
             }
@@ -632,7 +737,10 @@ impl<'a> Checker<'a> {
         let Some(value) = self.json::<serde_json::Value>(entry, "manifest.json", s.clone()) else { return Ok(()) };
         let list = match value {
             serde_json::Value::Null => {
-                self.add(Finding::new(&NULL_MANIFEST, s, "manifest.json is null").remedy("Re-save the image with docker save or skopeo copy."));
+                self.add(
+                    Finding::new(&NULL_MANIFEST, s, "manifest.json is null")
+                        .remedy("Re-save the image with docker save or skopeo copy."),
+                );
                 return Ok(());
             }
             serde_json::Value::Array(list) => list,
@@ -648,7 +756,11 @@ impl<'a> Checker<'a> {
                         self.image_manifest(&d, &digest, m, Vec::new(), None);
                     }
                     (Err(e), _) => {
-                        self.add(Finding::new(&INVALID_JSON, s, format!("manifest.json is not a valid image manifest: {e}")));
+                        self.add(Finding::new(
+                            &INVALID_JSON,
+                            s,
+                            format!("manifest.json is not a valid image manifest: {e}"),
+                        ));
                     }
                     (Ok(_), None) => {}
                 }
@@ -681,11 +793,15 @@ impl<'a> Checker<'a> {
             Selector::Index(n) => {
                 entries.retain(|(i, _)| i == n);
                 if entries.is_empty() {
-                    return Err(format!("@{n} is out of range: manifest.json has {total} image(s), @0 to @{}", total - 1));
+                    return Err(format!(
+                        "@{n} is out of range: manifest.json has {total} image(s), @0 to @{}",
+                        total - 1
+                    ));
                 }
             }
             Selector::Reference(want) => {
-                let all: Vec<String> = entries.iter().flat_map(|(_, e)| e.repo_tags.clone().unwrap_or_default()).collect();
+                let all: Vec<String> =
+                    entries.iter().flat_map(|(_, e)| e.repo_tags.clone().unwrap_or_default()).collect();
                 entries.retain(|(_, e)| e.repo_tags.iter().flatten().any(|t| name_matches(t, want)));
                 if entries.is_empty() {
                     return Err(format!("no image tagged `{want}` in manifest.json; it has: {}", list_or_none(&all)));
@@ -720,9 +836,11 @@ impl<'a> Checker<'a> {
         }
         let layers = e.layers.clone().unwrap_or_default();
         if layers.is_empty() {
-            self.add(Finding::new(&NO_LAYERS, here.clone(), format!("manifest.json[{i}] has no layers"))
-                .evidence("names", list_or_none(&names))
-                .remedy("Re-save with Docker ≥ 25.0.4, or check that the build added files."));
+            self.add(
+                Finding::new(&NO_LAYERS, here.clone(), format!("manifest.json[{i}] has no layers"))
+                    .evidence("names", list_or_none(&names))
+                    .remedy("Re-save with Docker ≥ 25.0.4, or check that the build added files."),
+            );
         }
         let mut computed = Vec::new();
         let mut infos = Vec::new();
@@ -753,7 +871,9 @@ impl<'a> Checker<'a> {
             let subject = e.config.as_deref().map_or(here, |p| self.entry_subject(p));
             self.diff_ids(cfg, &computed, subject);
         }
-        let platform = config.as_ref().and_then(|c| Some(Platform::new(c.os.as_deref()?, c.architecture.as_deref()?, c.variant.as_deref())));
+        let platform = config
+            .as_ref()
+            .and_then(|c| Some(Platform::new(c.os.as_deref()?, c.architecture.as_deref()?, c.variant.as_deref())));
         self.images.push(ImageInfo {
             origin: Origin::ManifestJson,
             names,
@@ -783,13 +903,22 @@ impl<'a> Checker<'a> {
         self.referenced.insert("repositories".into());
         let s = self.entry_subject("repositories");
         let Ok(entry) = self.tree.resolve("repositories") else { return };
-        let Some(repos) = self.json::<BTreeMap<String, BTreeMap<String, String>>>(entry, "repositories", s.clone()) else { return };
+        let Some(repos) = self.json::<BTreeMap<String, BTreeMap<String, String>>>(entry, "repositories", s.clone())
+        else {
+            return;
+        };
         for (repo, tags) in repos {
             for (tag, id) in tags {
                 let candidates = [id.clone(), format!("{id}/layer.tar"), format!("blobs/sha256/{id}")];
                 if !candidates.iter().any(|c| self.tree.entries.contains_key(c)) {
-                    self.add(Finding::new(&BLOB_MISSING, s.clone(), format!("repositories names layer `{id}` for {repo}:{tag}, which is not in the archive"))
-                        .severity(Severity::Warning));
+                    self.add(
+                        Finding::new(
+                            &BLOB_MISSING,
+                            s.clone(),
+                            format!("repositories names layer `{id}` for {repo}:{tag}, which is not in the archive"),
+                        )
+                        .severity(Severity::Warning),
+                    );
                 }
             }
         }
@@ -800,7 +929,12 @@ impl<'a> Checker<'a> {
         let from = |o: Origin, imgs: &[ImageInfo]| -> Vec<(Option<Digest>, Vec<String>)> {
             imgs.iter()
                 .filter(|i| i.origin == o && !i.attestation)
-                .map(|i| (i.config_digest.clone(), i.layers.iter().filter_map(|l| l.digest.as_ref().map(|d| d.to_string())).collect()))
+                .map(|i| {
+                    (
+                        i.config_digest.clone(),
+                        i.layers.iter().filter_map(|l| l.digest.as_ref().map(|d| d.to_string())).collect(),
+                    )
+                })
                 .collect()
         };
         let docker = from(Origin::ManifestJson, &self.images);
@@ -819,10 +953,16 @@ impl<'a> Checker<'a> {
         for (cfg, _) in &oci {
             if let Some(cfg) = cfg {
                 if !docker.iter().any(|(c, _)| c.as_ref() == Some(cfg)) && !docker.is_empty() {
-                    self.add(Finding::new(&HYBRID_MISMATCH, s.clone(), format!("index.json has image config {}, which manifest.json does not list", cfg.short()))
+                    self.add(
+                        Finding::new(
+                            &HYBRID_MISMATCH,
+                            s.clone(),
+                            format!("index.json has image config {}, which manifest.json does not list", cfg.short()),
+                        )
                         .evidence("config", cfg)
                         .severity(Severity::Warning)
-                        .remedy("Docker (which reads manifest.json) will not load this image. Re-export in one step."));
+                        .remedy("Docker (which reads manifest.json) will not load this image. Re-export in one step."),
+                    );
                 }
             }
         }
@@ -846,20 +986,25 @@ impl<'a> Checker<'a> {
             if dir_blob {
                 unreferenced.push(e.path.clone());
             } else if let Some(rest) = e.path.strip_prefix("blobs/") {
-                let valid = rest.split_once('/').is_some_and(|(alg, hex)| Digest::parse(&format!("{alg}:{hex}")).is_ok());
+                let valid =
+                    rest.split_once('/').is_some_and(|(alg, hex)| Digest::parse(&format!("{alg}:{hex}")).is_ok());
                 if valid {
                     unreferenced.push(e.path.clone());
                 } else {
                     unknown.push(e.path.clone());
                 }
-            } else if !legacy(&e.path) && !matches!(e.path.as_str(), "repositories" | "index.json" | "manifest.json" | "oci-layout") {
+            } else if !legacy(&e.path)
+                && !matches!(e.path.as_str(), "repositories" | "index.json" | "manifest.json" | "oci-layout")
+            {
                 unknown.push(e.path.clone());
             }
         }
         for p in unreferenced {
             let s = self.entry_subject(&p);
-            self.add(Finding::new(&UNREFERENCED_BLOB, s, "no index, manifest or manifest.json refers to this blob")
-                .remedy("Garbage-collect the layout, or restore the descriptor that should name it."));
+            self.add(
+                Finding::new(&UNREFERENCED_BLOB, s, "no index, manifest or manifest.json refers to this blob")
+                    .remedy("Garbage-collect the layout, or restore the descriptor that should name it."),
+            );
         }
         // Stray files come in crowds (an unpacked layer, macOS metadata): one finding per
         // directory once there are more than a few.
@@ -872,14 +1017,22 @@ impl<'a> Checker<'a> {
             if paths.len() <= 3 {
                 for p in paths {
                     let s = self.entry_subject(&p);
-                    self.add(Finding::new(&UNKNOWN_ENTRY, s, "file belongs to no image structure and nothing refers to it")
-                        .remedy("Re-export the image instead of repacking it by hand."));
+                    self.add(
+                        Finding::new(&UNKNOWN_ENTRY, s, "file belongs to no image structure and nothing refers to it")
+                            .remedy("Re-export the image instead of repacking it by hand."),
+                    );
                 }
                 continue;
             }
             let s = self.entry_subject(if dir.is_empty() { "." } else { &dir });
-            let f = self.add(Finding::new(&UNKNOWN_ENTRY, s, format!("{} files in this directory belong to no image structure", paths.len()))
-                .remedy("Re-export the image instead of repacking it by hand."));
+            let f = self.add(
+                Finding::new(
+                    &UNKNOWN_ENTRY,
+                    s,
+                    format!("{} files in this directory belong to no image structure", paths.len()),
+                )
+                .remedy("Re-export the image instead of repacking it by hand."),
+            );
             for p in paths.iter().take(5) {
                 f.evidence.push(("example".into(), p.clone()));
             }
@@ -902,7 +1055,8 @@ impl<'a> Checker<'a> {
             .collect();
         for (d, paths) in dups {
             let s = self.digest_subject(&d);
-            let f = self.add(Finding::new(&DUPLICATE_BLOB, s, format!("the same layer is stored {} times", paths.len())));
+            let f =
+                self.add(Finding::new(&DUPLICATE_BLOB, s, format!("the same layer is stored {} times", paths.len())));
             for p in paths {
                 f.evidence.push(("path".into(), p));
             }
@@ -928,20 +1082,26 @@ impl<'a> Checker<'a> {
         if self.opts.platforms.is_empty() {
             return;
         }
-        let have: BTreeSet<Platform> = self.images.iter().filter(|i| !i.attestation).filter_map(|i| i.platform.clone()).collect();
+        let have: BTreeSet<Platform> =
+            self.images.iter().filter(|i| !i.attestation).filter_map(|i| i.platform.clone()).collect();
         let have_list: Vec<String> = have.iter().map(|p| p.to_string()).collect();
         for want in &self.opts.platforms {
             if !have.iter().any(|p| platform_agrees(p, want)) {
                 let s = Subject::platform(&self.artifact, want.to_string());
-                self.add(Finding::new(&MISSING_PLATFORM, s, format!("required platform {want} is not in the image"))
-                    .evidence("provided", list_or_none(&have_list))
-                    .remedy(format!("Add {want} to the build's platforms, or drop it from the requirement.")));
+                self.add(
+                    Finding::new(&MISSING_PLATFORM, s, format!("required platform {want} is not in the image"))
+                        .evidence("provided", list_or_none(&have_list))
+                        .remedy(format!("Add {want} to the build's platforms, or drop it from the requirement.")),
+                );
             }
         }
         for p in &have {
             if !self.opts.platforms.iter().any(|w| platform_agrees(p, w)) {
                 let s = Subject::platform(&self.artifact, p.to_string());
-                self.add(Finding::new(&EXTRA_PLATFORM, s, format!("{p} is provided but not required")).remedy("Add it to the required platforms, or stop building it."));
+                self.add(
+                    Finding::new(&EXTRA_PLATFORM, s, format!("{p} is provided but not required"))
+                        .remedy("Add it to the required platforms, or stop building it."),
+                );
             }
         }
     }
@@ -954,14 +1114,20 @@ impl<'a> Checker<'a> {
             let mut hist: BTreeMap<ElfMachine, (u64, String)> = BTreeMap::new();
             for l in &img.layers {
                 let Some(d) = &l.digest else { continue };
-                let facts = self.tree.resolve(&d.blob_path()).ok().or_else(|| self.find_by_digest(d)).and_then(|e| e.facts.as_ref());
+                let facts = self
+                    .tree
+                    .resolve(&d.blob_path())
+                    .ok()
+                    .or_else(|| self.find_by_digest(d))
+                    .and_then(|e| e.facts.as_ref());
                 for (m, (n, ex)) in facts.and_then(|f| f.layer.as_ref()).map(|l| &l.elf).into_iter().flatten() {
                     let slot = hist.entry(*m).or_insert((0, ex.clone()));
                     slot.0 += n;
                 }
             }
             let total: u64 = hist.values().map(|(n, _)| n).sum();
-            let matching: u64 = hist.iter().filter(|(m, _)| m.oci_arch() == Some(platform.arch.as_str())).map(|(_, (n, _))| n).sum();
+            let matching: u64 =
+                hist.iter().filter(|(m, _)| m.oci_arch() == Some(platform.arch.as_str())).map(|(_, (n, _))| n).sum();
             if total == 0 || matching * 2 >= total {
                 continue;
             }
@@ -1007,7 +1173,8 @@ fn digest_in_name(path: &str) -> Option<Digest> {
         return Digest::parse(&format!("{alg}:{hex}")).ok();
     }
     let file = path.rsplit('/').next()?;
-    let stem = file.strip_suffix(".json").or_else(|| file.strip_suffix(".tar.gz")).or_else(|| file.strip_suffix(".tar"))?;
+    let stem =
+        file.strip_suffix(".json").or_else(|| file.strip_suffix(".tar.gz")).or_else(|| file.strip_suffix(".tar"))?;
     Digest::parse(&format!("sha256:{stem}")).ok()
 }
 

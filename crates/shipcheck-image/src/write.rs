@@ -312,7 +312,9 @@ impl ArchiveDraft {
             "predicate": {"builder": {"id": "shipcheck-test"}},
         }));
         let sd = sha256(&statement);
-        let config = canonical(&json!({"architecture": "unknown", "os": "unknown", "config": {}, "rootfs": {"type": "layers", "diff_ids": [sd.to_string()]}}));
+        let config = canonical(
+            &json!({"architecture": "unknown", "os": "unknown", "config": {}, "rootfs": {"type": "layers", "diff_ids": [sd.to_string()]}}),
+        );
         let cd = sha256(&config);
         let manifest = canonical(&json!({
             "schemaVersion": 2,

@@ -17,7 +17,11 @@ fn corpus() -> Option<PathBuf> {
     if dir.join("images/PROVENANCE.tsv").is_file() {
         return Some(dir);
     }
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "corpus not found at {} (set SHIPCHECK_CORPUS)", dir.display());
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "corpus not found at {} (set SHIPCHECK_CORPUS)",
+        dir.display()
+    );
     eprintln!("skipping: corpus not found at {}", dir.display());
     None
 }
@@ -86,11 +90,15 @@ fn every_corpus_image_is_read_and_pinned() {
         let spec = SourceSpec::parse(&path.display().to_string()).unwrap();
         let (summary, ours) = match verify(&spec, &VerifyOptions::default()) {
             Ok(v) => {
-                let mut rules: Vec<String> = v.findings.iter().map(|f| format!("{}:{}", f.severity, f.rule.id)).collect();
+                let mut rules: Vec<String> =
+                    v.findings.iter().map(|f| format!("{}:{}", f.severity, f.rule.id)).collect();
                 rules.sort();
                 rules.dedup_by(|a, b| a == b);
                 let defect = v.findings.iter().any(|f| f.severity >= Severity::Warning);
-                (format!("{} | {}", v.kind, if rules.is_empty() { "clean".into() } else { rules.join(" ") }), Some(defect))
+                (
+                    format!("{} | {}", v.kind, if rules.is_empty() { "clean".into() } else { rules.join(" ") }),
+                    Some(defect),
+                )
             }
             // Not an image at all: the inspection makes no integrity claim on those either.
             Err(e) => (format!("cannot check: {}", e.replace(&path.display().to_string(), "<path>")), None),
@@ -102,13 +110,21 @@ fn every_corpus_image_is_read_and_pinned() {
             (None, None) => agreed += 1,
             (Some(t), Some(o)) if t == o => agreed += 1,
             _ if known => {
-                used.insert(DISAGREEMENTS.iter().find(|(k, _)| local.ends_with(k)).map(|(k, _)| *k).unwrap_or_default());
+                used.insert(
+                    DISAGREEMENTS.iter().find(|(k, _)| local.ends_with(k)).map(|(k, _)| *k).unwrap_or_default(),
+                );
             }
-            _ => unexpected.push(format!("{local}: provenance says {integrity:?} (defect={theirs:?}), shipcheck says defect={ours:?}: {summary}")),
+            _ => unexpected.push(format!(
+                "{local}: provenance says {integrity:?} (defect={theirs:?}), shipcheck says defect={ours:?}: {summary}"
+            )),
         }
     }
     insta::assert_snapshot!("corpus_findings", lines.join("\n"));
-    assert!(unexpected.is_empty(), "verdicts that disagree with PROVENANCE.tsv without a stated reason:\n{}", unexpected.join("\n"));
+    assert!(
+        unexpected.is_empty(),
+        "verdicts that disagree with PROVENANCE.tsv without a stated reason:\n{}",
+        unexpected.join("\n")
+    );
     let stale: Vec<&str> = DISAGREEMENTS.iter().map(|(k, _)| *k).filter(|k| !used.contains(k)).collect();
     assert!(stale.is_empty(), "listed disagreements that now agree (remove them): {stale:?}");
     assert!(agreed >= 70, "only {agreed} agreements");

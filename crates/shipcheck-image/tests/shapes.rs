@@ -24,7 +24,10 @@ fn image(platform: &str, compression: Compression, machine: u16) -> ImageDraft {
         platform: Platform::parse(platform).unwrap(),
         layers: vec![
             LayerDraft {
-                files: vec![LayerFile::new("bin/app", elf(machine), 0o755), LayerFile::new("etc/os-release", "ID=test\n", 0o644)],
+                files: vec![
+                    LayerFile::new("bin/app", elf(machine), 0o755),
+                    LayerFile::new("etc/os-release", "ID=test\n", 0o644),
+                ],
                 compression,
             },
             LayerDraft { files: vec![LayerFile::new("srv/data.txt", "hello world\n".repeat(100), 0o644)], compression },
@@ -68,8 +71,12 @@ fn rules_at_least(v: &Verified, s: Severity) -> Vec<&'static str> {
 }
 
 fn assert_clean(v: &Verified, what: &str) {
-    let bad: Vec<String> =
-        v.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| format!("{} {}", f.rule.id, f.message)).collect();
+    let bad: Vec<String> = v
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| format!("{} {}", f.rule.id, f.message))
+        .collect();
     assert!(bad.is_empty(), "{what}: expected no findings, got {bad:#?}");
 }
 
@@ -86,12 +93,15 @@ fn every_shape_verifies_clean() {
         ("plain.tar", ArchiveDraft::new(Shape::Oci, vec![image("linux/amd64", Compression::None, AMD64)])),
         (
             "two-images.tar",
-            ArchiveDraft::new(Shape::DockerLegacy, vec![image("linux/amd64", Compression::None, AMD64), {
-                let mut i = image("linux/amd64", Compression::None, AMD64);
-                i.names = vec!["example.com/other:2".into()];
-                i.layers.pop();
-                i
-            }]),
+            ArchiveDraft::new(
+                Shape::DockerLegacy,
+                vec![image("linux/amd64", Compression::None, AMD64), {
+                    let mut i = image("linux/amd64", Compression::None, AMD64);
+                    i.names = vec!["example.com/other:2".into()];
+                    i.layers.pop();
+                    i
+                }],
+            ),
         ),
     ];
     for (name, d) in cases {
@@ -128,13 +138,18 @@ fn multi_platform_lists_attestations_apart_and_covers_platforms() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_tar(dir.path(), "multi.tar", &multi().build().unwrap());
     let opts = VerifyOptions {
-        platforms: vec![Platform::parse("linux/amd64").unwrap(), Platform::parse("linux/arm64/v8").unwrap(), Platform::parse("linux/riscv64").unwrap()],
+        platforms: vec![
+            Platform::parse("linux/amd64").unwrap(),
+            Platform::parse("linux/arm64/v8").unwrap(),
+            Platform::parse("linux/riscv64").unwrap(),
+        ],
         ..Default::default()
     };
     let v = run(&path, &opts);
     let att = v.findings.iter().filter(|f| f.rule.id == "image/attestation-manifest").count();
     assert_eq!(att, 2, "one attestation per platform");
-    let missing: Vec<String> = v.findings.iter().filter(|f| f.rule.id == "image/missing-platform").map(|f| f.message.clone()).collect();
+    let missing: Vec<String> =
+        v.findings.iter().filter(|f| f.rule.id == "image/missing-platform").map(|f| f.message.clone()).collect();
     assert_eq!(missing.len(), 1);
     assert!(missing[0].contains("linux/riscv64"));
     assert!(v.facts.iter().any(|(k, val)| k == "platforms" && val == "linux/amd64,linux/arm64"), "{:?}", v.facts);
@@ -150,7 +165,11 @@ fn corrupted(shape_draft: ArchiveDraft, edit: impl FnOnce(&mut Built)) -> Vec<&'
 }
 
 fn first_layer_path(b: &Built) -> String {
-    b.files.iter().find(|(p, d)| p.starts_with("blobs/") && d.starts_with(&[0x1f, 0x8b])).map(|(p, _)| p.clone()).unwrap()
+    b.files
+        .iter()
+        .find(|(p, d)| p.starts_with("blobs/") && d.starts_with(&[0x1f, 0x8b]))
+        .map(|(p, _)| p.clone())
+        .unwrap()
 }
 
 #[test]
@@ -160,7 +179,9 @@ fn corrupt_layer_bytes_break_digest_and_diff_id() {
             let p = first_layer_path(b);
             let data = b.get_mut(&p).unwrap();
             // Recompress different content under the same name: digest and diff_id both break.
-            *data = compress(&shipcheck_image::write::tar_bytes(&[LayerFile::new("evil", "x", 0o644)]), Compression::Gzip).unwrap();
+            *data =
+                compress(&shipcheck_image::write::tar_bytes(&[LayerFile::new("evil", "x", 0o644)]), Compression::Gzip)
+                    .unwrap();
         });
         assert!(rules.contains(&"image/blob-digest-mismatch"), "{shape:?}: {rules:?}");
         assert!(rules.contains(&"image/diff-id-mismatch"), "{shape:?}: {rules:?}");
@@ -192,14 +213,16 @@ fn missing_blob_null_manifests_and_missing_layout() {
     });
     assert_eq!(rules, vec!["image/blob-missing"]);
     let rules = corrupted(draft(Shape::Hybrid), |b| {
-        *b.get_mut("index.json").unwrap() = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":null}"#.to_vec();
+        *b.get_mut("index.json").unwrap() =
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":null}"#.to_vec();
     });
     assert_eq!(rules, vec!["image/hybrid-mismatch", "image/null-manifest"]);
     let rules = corrupted(draft(Shape::Oci), |b| b.remove("oci-layout"));
     assert_eq!(rules, vec!["image/missing-oci-layout"]);
     let rules = corrupted(draft(Shape::DockerLegacy), |b| *b.get_mut("manifest.json").unwrap() = b"null".to_vec());
     assert_eq!(rules, vec!["image/null-manifest"]);
-    let rules = corrupted(draft(Shape::DockerLegacy), |b| *b.get_mut("manifest.json").unwrap() = b"[{\"Config\": 7}]".to_vec());
+    let rules =
+        corrupted(draft(Shape::DockerLegacy), |b| *b.get_mut("manifest.json").unwrap() = b"[{\"Config\": 7}]".to_vec());
     assert_eq!(rules, vec!["image/invalid-json"]);
 }
 
@@ -304,15 +327,23 @@ fn selectors_pick_images_or_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let mut second = image("linux/amd64", Compression::None, AMD64);
     second.names = vec!["example.com/other:2".into()];
-    let path = write_tar(dir.path(), "two.tar", &ArchiveDraft::new(Shape::DockerLegacy, vec![image("linux/amd64", Compression::None, AMD64), second]).build().unwrap());
+    let path = write_tar(
+        dir.path(),
+        "two.tar",
+        &ArchiveDraft::new(Shape::DockerLegacy, vec![image("linux/amd64", Compression::None, AMD64), second])
+            .build()
+            .unwrap(),
+    );
     let one = run(&format!("docker-archive:{path}:@1"), &VerifyOptions::default());
     assert_eq!(one.images.len(), 1);
     assert_eq!(one.images[0].names, vec!["example.com/other:2".to_string()]);
     let by_name = run(&format!("docker-archive:{path}:example.com/app:1.0"), &VerifyOptions::default());
     assert_eq!(by_name.images[0].names, vec!["example.com/app:1.0".to_string()]);
-    let err = verify(&SourceSpec::parse(&format!("docker-archive:{path}:@5")).unwrap(), &VerifyOptions::default()).unwrap_err();
+    let err = verify(&SourceSpec::parse(&format!("docker-archive:{path}:@5")).unwrap(), &VerifyOptions::default())
+        .unwrap_err();
     assert!(err.contains("@5 is out of range") && err.contains("@0 to @1"), "{err}");
-    let err = verify(&SourceSpec::parse(&format!("docker-archive:{path}:nope:1")).unwrap(), &VerifyOptions::default()).unwrap_err();
+    let err = verify(&SourceSpec::parse(&format!("docker-archive:{path}:nope:1")).unwrap(), &VerifyOptions::default())
+        .unwrap_err();
     assert!(err.contains("example.com/other:2"), "{err}");
     let err = verify(&SourceSpec::parse(&format!("oci:{path}")).unwrap(), &VerifyOptions::default()).unwrap_err();
     assert!(err.contains("oci-archive:"), "{err}");

@@ -184,7 +184,8 @@ fn image(args: ImageArgs) -> Result<u8> {
         None => None,
     };
     let config = config.unwrap_or_default();
-    let platforms = if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
+    let platforms =
+        if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
     let opts = VerifyOptions { fast: args.fast, platforms };
     let mut report = Report::new();
     for source in &args.sources {
@@ -199,7 +200,11 @@ fn check(args: CheckArgs) -> Result<u8> {
     for dir in &args.dirs {
         let path = dir.join(config::FILE_NAME);
         if !path.is_file() {
-            bail!("{} has no {}: expected a directory with a shipcheck.toml (see docs/config.md)", dir.display(), config::FILE_NAME);
+            bail!(
+                "{} has no {}: expected a directory with a shipcheck.toml (see docs/config.md)",
+                dir.display(),
+                config::FILE_NAME
+            );
         }
         let config = Config::load(&path)?;
         let defaults = parse_platforms(&config.platforms).with_context(|| format!("in {}", path.display()))?;
@@ -284,8 +289,16 @@ fn explain(rule: Option<&str>) -> Result<u8> {
                 Ok(0)
             }
             None => {
-                let near: Vec<&str> = rules.iter().map(|r| r.id).filter(|r| r.contains(id) || id.contains(r.split('/').nth(1).unwrap_or(r))).collect();
-                let hint = if near.is_empty() { "run `shipcheck explain` for the list".to_string() } else { format!("did you mean {}?", near.join(", ")) };
+                let near: Vec<&str> = rules
+                    .iter()
+                    .map(|r| r.id)
+                    .filter(|r| r.contains(id) || id.contains(r.split('/').nth(1).unwrap_or(r)))
+                    .collect();
+                let hint = if near.is_empty() {
+                    "run `shipcheck explain` for the list".to_string()
+                } else {
+                    format!("did you mean {}?", near.join(", "))
+                };
                 bail!("unknown rule `{id}`: {hint}")
             }
         },

@@ -13,15 +13,18 @@ pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) 
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            render(report, format, &human, &mut lock).context("cannot write to stdout")?;
-            lock.flush().ok();
-            Ok(())
+            match render(report, format, &human, &mut lock).and_then(|()| lock.flush()) {
+                // `shipcheck … | head` closing the pipe early is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write to stdout"),
+            }
         }
         Some(path) => {
             // Temp file in the same directory, then rename: an interrupted run leaves the old
             // file or the new one, never half of one.
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot create a file in {}", dir.display()))?;
             render(report, format, &human, &mut tmp).with_context(|| format!("cannot write {}", path.display()))?;
             tmp.as_file().sync_all().ok();
             tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;

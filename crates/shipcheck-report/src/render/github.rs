@@ -32,7 +32,12 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "::{command} {}::{}", props.join(","), data(&message))?;
     }
     for e in &report.errors {
-        writeln!(out, "::error file={},title=shipcheck::{}", property(&e.input), data(&format!("cannot check: {}", e.message)))?;
+        writeln!(
+            out,
+            "::error file={},title=shipcheck::{}",
+            property(&e.input),
+            data(&format!("cannot check: {}", e.message))
+        )?;
     }
     Ok(())
 }
@@ -55,7 +60,9 @@ mod tests {
         let mut buf = Vec::new();
         render(&fixture::report(), &mut buf).unwrap();
         let text = String::from_utf8(buf).unwrap();
-        assert!(text.contains("::warning file=.github/workflows/release.yml,line=12,col=7,title=workflow/platform-drift::riscv64"));
+        assert!(text.contains(
+            "::warning file=.github/workflows/release.yml,line=12,col=7,title=workflow/platform-drift::riscv64"
+        ));
         assert!(text.contains("::error file=corrupt.tar,title=image/blob-digest-mismatch::sha256:aaaa: layer content"));
         assert!(text.contains("%0Aactual: sha256:bbbb%0Afix: Re-export"));
         assert!(text.contains("::error file=missing.tar,title=shipcheck::cannot check"));

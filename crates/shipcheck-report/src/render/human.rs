@@ -85,7 +85,11 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
         plural(n, "note"),
         inputs,
         if inputs == 1 { "" } else { "s" },
-        if report.errors.is_empty() { String::new() } else { format!("; {} could not be checked", report.errors.len()) }
+        if report.errors.is_empty() {
+            String::new()
+        } else {
+            format!("; {} could not be checked", report.errors.len())
+        }
     )
 }
 

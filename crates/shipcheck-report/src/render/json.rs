@@ -21,11 +21,8 @@ pub fn to_value(report: &Report) -> Value {
             })
         })
         .collect();
-    let checked: Vec<Value> = report
-        .checked
-        .iter()
-        .map(|c| json!({"input": c.input, "kind": c.kind, "facts": pairs(&c.facts)}))
-        .collect();
+    let checked: Vec<Value> =
+        report.checked.iter().map(|c| json!({"input": c.input, "kind": c.kind, "facts": pairs(&c.facts)})).collect();
     json!({
         "schema": SCHEMA_VERSION,
         "tool": {"name": "shipcheck", "version": env!("CARGO_PKG_VERSION")},

@@ -77,18 +77,31 @@ pub(crate) mod fixture {
             facts: vec![("images".into(), "1".into()), ("blobs_verified".into(), "3".into())],
         });
         r.findings.push(
-            Finding::new(&DIGEST, Subject::descriptor("corrupt.tar", "sha256:aaaa"), "layer content does not match its digest")
-                .evidence("declared", "sha256:aaaa")
-                .evidence("actual", "sha256:bbbb")
-                .remedy("Re-export the image from a store that has intact layers."),
+            Finding::new(
+                &DIGEST,
+                Subject::descriptor("corrupt.tar", "sha256:aaaa"),
+                "layer content does not match its digest",
+            )
+            .evidence("declared", "sha256:aaaa")
+            .evidence("actual", "sha256:bbbb")
+            .remedy("Re-export the image from a store that has intact layers."),
         );
         r.findings.push(
-            Finding::new(&DRIFT, Subject::position(".github/workflows/release.yml", 12, Some(7)), "riscv64, built on push: only")
-                .evidence("platforms", "linux/riscv64")
-                .severity(Severity::Warning),
+            Finding::new(
+                &DRIFT,
+                Subject::position(".github/workflows/release.yml", 12, Some(7)),
+                "riscv64, built on push: only",
+            )
+            .evidence("platforms", "linux/riscv64")
+            .severity(Severity::Warning),
         );
-        r.findings.push(Finding::new(&DRIFT, Subject::platform("img.tar", "linux/arm64"), "note it").severity(Severity::Note));
-        r.errors.push(InputError { input: "missing.tar".into(), message: "cannot open missing.tar: No such file or directory".into() });
+        r.findings.push(
+            Finding::new(&DRIFT, Subject::platform("img.tar", "linux/arm64"), "note it").severity(Severity::Note),
+        );
+        r.errors.push(InputError {
+            input: "missing.tar".into(),
+            message: "cannot open missing.tar: No such file or directory".into(),
+        });
         r.sort();
         r
     }

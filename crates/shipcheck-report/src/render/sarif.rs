@@ -153,7 +153,13 @@ mod schema {
     fn official_schema() -> serde_json::Value {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = std::process::Command::new(cargo)
-            .args(["metadata", "--format-version", "1", "--manifest-path", concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")])
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--manifest-path",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+            ])
             .output()
             .expect("cargo metadata runs");
         assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
@@ -178,7 +184,8 @@ mod schema {
         let validator = jsonschema::validator_for(&schema).expect("schema compiles");
         for report in [fixture::report(), crate::Report::new()] {
             let value = to_value(&report);
-            let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+            let errors: Vec<String> =
+                validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path)).collect();
             assert!(errors.is_empty(), "SARIF output is invalid:\n{}", errors.join("\n"));
             // And it deserializes into typed SARIF as GitHub's ingestion would.
             let typed: serde_sarif::sarif::Sarif = serde_json::from_value(value).expect("typed SARIF");

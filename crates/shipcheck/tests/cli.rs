@@ -1,0 +1,146 @@
+//! The binary end to end: exit statuses, formats, explain, config, atomic output.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use shipcheck_image::platform::Platform;
+use shipcheck_image::scan::Compression;
+use shipcheck_image::write::{ArchiveDraft, ImageDraft, LayerDraft, LayerFile, Shape};
+
+fn shipcheck() -> Command {
+    let mut c = Command::cargo_bin("shipcheck").unwrap();
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn clean_image(dir: &Path) -> PathBuf {
+    let img = ImageDraft {
+        platform: Platform::parse("linux/amd64").unwrap(),
+        layers: vec![LayerDraft {
+            files: vec![LayerFile::new("hello.txt", "hi\n", 0o644)],
+            compression: Compression::Gzip,
+        }],
+        names: vec!["example.com/hello:1".into()],
+    };
+    let path = dir.join("clean.tar");
+    std::fs::write(&path, ArchiveDraft::new(Shape::Hybrid, vec![img]).build().unwrap().to_tar()).unwrap();
+    path
+}
+
+#[test]
+fn exit_status_follows_findings_and_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = clean_image(dir.path());
+    shipcheck().arg("image").arg(&img).assert().code(0);
+    // A required platform that is missing is an error.
+    shipcheck().arg("image").arg(&img).args(["--platform", "linux/amd64,linux/arm64"]).assert().code(1);
+    // An extra platform is only a note: failing on notes turns it into exit 1.
+    shipcheck().arg("image").arg(&img).args(["--platform", "linux/arm64", "--fail-on", "note"]).assert().code(1);
+    shipcheck().arg("image").arg(&img).args(["--platform", "linux/amd64"]).assert().code(0);
+    let out = shipcheck().args(["image", "/does/not/exist.tar"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/does/not/exist.tar"));
+    let out = shipcheck().args(["image", "--platform", "linux", "x.tar"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected os/arch[/variant]"));
+}
+
+#[test]
+fn every_format_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = clean_image(dir.path());
+    let args = |f: &str| {
+        vec![
+            "image".to_string(),
+            img.display().to_string(),
+            "--platform".into(),
+            "linux/arm64".into(),
+            "--format".into(),
+            f.into(),
+        ]
+    };
+    let json: serde_json::Value =
+        serde_json::from_slice(&shipcheck().args(args("json")).output().unwrap().stdout).unwrap();
+    assert_eq!(json["schema"], "shipcheck.report/v1");
+    assert_eq!(json["summary"]["error"], 1);
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&shipcheck().args(args("sarif")).output().unwrap().stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "image/missing-platform" && r["level"] == "error"), "{sarif:#}");
+    let gh = String::from_utf8(shipcheck().args(args("github")).output().unwrap().stdout).unwrap();
+    assert!(gh.lines().any(|l| l.starts_with("::error file=") && l.contains("title=image/missing-platform")), "{gh}");
+    let human = String::from_utf8(shipcheck().args(args("human")).output().unwrap().stdout).unwrap();
+    assert!(human.contains("image/missing-platform") && !human.contains('\x1b'), "no colour when not a terminal");
+    let forced =
+        String::from_utf8(shipcheck().args(args("human")).arg("--color=always").output().unwrap().stdout).unwrap();
+    assert!(forced.contains('\x1b'));
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = clean_image(dir.path());
+    let out = dir.path().join("report.sarif");
+    shipcheck().arg("image").arg(&img).args(["--format", "sarif", "-o"]).arg(&out).assert().code(0);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "only the image and the report: {leftovers:?}");
+}
+
+#[test]
+fn explain_prints_docs_and_suggests() {
+    let out = shipcheck().args(["explain", "image/diff-id-mismatch"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("## What it catches") && text.contains("## Fix"), "{text}");
+    let out = shipcheck().args(["explain", "diff-id-mismatch"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean image/diff-id-mismatch"));
+    let list = String::from_utf8(shipcheck().arg("explain").output().unwrap().stdout).unwrap();
+    assert!(list.lines().count() >= 20);
+}
+
+#[test]
+fn every_rule_is_documented_and_rules_md_is_current() {
+    let generated = String::from_utf8(shipcheck().arg("rules-doc").output().unwrap().stdout).unwrap();
+    for section in ["### What it catches", "### Fix", "### Example"] {
+        let n = generated.matches(section).count();
+        let rules = generated.matches("\n## ").count();
+        assert_eq!(n, rules, "every rule needs a `{section}` section");
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == generated, "docs/rules.md is stale: run `cargo run -q -- rules-doc > docs/rules.md`");
+}
+
+#[test]
+fn config_drives_platforms_and_rule_severities() {
+    let dir = tempfile::tempdir().unwrap();
+    clean_image(dir.path());
+    std::fs::write(
+        dir.path().join("shipcheck.toml"),
+        "platforms = [\"linux/arm64\"]\n[[image]]\nsource = \"clean.tar\"\n",
+    )
+    .unwrap();
+    shipcheck().arg("check").arg(dir.path()).assert().code(1);
+    // `image` in a directory with shipcheck.toml uses its platforms too.
+    shipcheck().current_dir(dir.path()).args(["image", "clean.tar"]).assert().code(1);
+    std::fs::write(
+        dir.path().join("shipcheck.toml"),
+        "platforms = [\"linux/arm64\"]\n[rules]\n\"image/missing-platform\" = \"warning\"\n[[image]]\nsource = \"clean.tar\"\n",
+    )
+    .unwrap();
+    shipcheck().arg("check").arg(dir.path()).assert().code(0);
+    std::fs::write(dir.path().join("shipcheck.toml"), "[[image]]\nsourec = \"clean.tar\"\n").unwrap();
+    let out = shipcheck().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `sourec`"));
+    std::fs::write(dir.path().join("shipcheck.toml"), "[rules]\n\"image/nope\" = \"off\"\n").unwrap();
+    let out = shipcheck().arg("check").arg(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown rule `image/nope`"));
+    let empty = tempfile::tempdir().unwrap();
+    let out = shipcheck().arg("check").arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no shipcheck.toml"));
+}
