@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs, from Debian's packages, when it is missing.
+# Tests that need a tool skip without it on a laptop, and fail without it under CI=true.
+set -euo pipefail
+
+need=()
+for pair in skopeo:skopeo umoci:umoci buildah:buildah zstd:zstd xz:xz-utils; do
+  cmd=${pair%%:*}
+  pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
