@@ -62,23 +62,24 @@ impl SourceSpec {
         if arg.is_empty() {
             return Err("empty image source: expected a path, oci:DIR, oci-archive:FILE or docker-archive:FILE".into());
         }
-        let (transport, rest) =
-            match arg.split_once(':') {
-                Some(("oci", rest)) => (Transport::Oci, rest),
-                Some(("oci-archive", rest)) => (Transport::OciArchive, rest),
-                Some(("docker-archive", rest)) => (Transport::DockerArchive, rest),
-                Some((t @ ("docker" | "docker-daemon" | "containers-storage" | "dir"), _)) => return Err(format!(
+        let (transport, rest) = match arg.split_once(':') {
+            Some(("oci", rest)) => (Transport::Oci, rest),
+            Some(("oci-archive", rest)) => (Transport::OciArchive, rest),
+            Some(("docker-archive", rest)) => (Transport::DockerArchive, rest),
+            Some((t @ ("docker" | "docker-daemon" | "containers-storage" | "dir"), _)) => {
+                return Err(format!(
                     "transport `{t}:` is not supported here: expected a path, oci:, oci-archive: or docker-archive:"
-                )),
-                _ => {
-                    return Ok(SourceSpec {
-                        transport: Transport::Auto,
-                        path: PathBuf::from(arg),
-                        selector: Selector::All,
-                        display: arg.to_string(),
-                    })
-                }
-            };
+                ))
+            }
+            _ => {
+                return Ok(SourceSpec {
+                    transport: Transport::Auto,
+                    path: PathBuf::from(arg),
+                    selector: Selector::All,
+                    display: arg.to_string(),
+                })
+            }
+        };
         let (path, selector) = match rest.split_once(':') {
             None => (rest, Selector::All),
             Some((path, sel)) => {

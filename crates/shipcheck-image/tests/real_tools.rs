@@ -16,7 +16,10 @@ fn have(tools: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "missing tools under CI: {missing:?} (run scripts/install-test-deps.sh)");
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "missing tools under CI: {missing:?} (run scripts/install-test-deps.sh)"
+    );
     eprintln!("skipping: missing {missing:?}");
     false
 }
@@ -31,7 +34,11 @@ fn check(source: &str) -> Verified {
 }
 
 fn serious(v: &Verified) -> Vec<String> {
-    v.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| format!("{}: {}", f.rule.id, f.message)).collect()
+    v.findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| format!("{}: {}", f.rule.id, f.message))
+        .collect()
 }
 
 /// An OCI layout made by `umoci unpack`/`repack` with two real files, garbage-collected.
@@ -98,7 +105,9 @@ fn assert_caught(source: &str) {
     let v = check(source);
     let errors: Vec<&str> = v.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.rule.id).collect();
     assert!(
-        errors.iter().any(|r| ["image/blob-digest-mismatch", "image/diff-id-mismatch", "image/layer-unreadable"].contains(r)),
+        errors
+            .iter()
+            .any(|r| ["image/blob-digest-mismatch", "image/diff-id-mismatch", "image/layer-unreadable"].contains(r)),
         "{source}: corruption not caught: {:#?}",
         v.findings
     );
@@ -148,7 +157,12 @@ fn buildah_outputs_verify_and_corruption_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let policy = policy(dir.path());
     let storage = |c: &mut Command| {
-        c.arg("--storage-driver").arg("vfs").arg("--root").arg(dir.path().join("root")).arg("--runroot").arg(dir.path().join("run"));
+        c.arg("--storage-driver")
+            .arg("vfs")
+            .arg("--root")
+            .arg(dir.path().join("root"))
+            .arg("--runroot")
+            .arg(dir.path().join("run"));
     };
     let buildah = |args: &[&str]| {
         let mut c = Command::new("buildah");
@@ -195,7 +209,8 @@ fn umoci_insert_layers_are_judged_by_their_tar_structure() {
         flate2::read::MultiGzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_end(&mut raw).unwrap();
         let truncated = raw.len() % 512 != 0;
         let reported = v.findings.iter().any(|f| {
-            f.rule.id == "image/layer-unreadable" && f.subject.place().as_deref() == Some(&layer.digest.as_ref().unwrap().to_string())
+            f.rule.id == "image/layer-unreadable"
+                && f.subject.place().as_deref() == Some(&layer.digest.as_ref().unwrap().to_string())
         });
         assert_eq!(truncated, reported, "layer {} ({} bytes decompressed)", path.display(), raw.len());
     }
