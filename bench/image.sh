@@ -29,7 +29,7 @@ declare -a names cmds
 names+=("shipcheck image (docker-archive tar)");   cmds+=("$sc image $img/image.tar")
 names+=("shipcheck image (OCI layout dir)");       cmds+=("$sc image oci:$img/layout")
 names+=("skopeo copy docker-archive: -> oci:");    cmds+=("rm -rf $work/skopeo-out && skopeo --policy $work/policy.json copy -q docker-archive:$img/image.tar oci:$work/skopeo-out:bench")
-names+=("oci-image-tool validate (layout)");       cmds+=("oci-image-tool validate --type imageLayout $img/layout")
+names+=("oci-image-tool validate (layout)");       cmds+=("oci-image-tool validate --type image --ref name=bench $img/layout")
 names+=("floor: openssl + gzip -dc | openssl");    cmds+=("bash bench/floor.sh $img/layout")
 
 args=()
@@ -39,7 +39,7 @@ hyperfine --warmup 1 --runs "$runs" -i --export-json "$work/image.json" "${args[
 # Peak RSS of one run each.
 : > "$work/image-rss.txt"
 for i in "${!cmds[@]}"; do
-  kib=$(/usr/bin/time -f '%M' bash -c "${cmds[$i]} >/dev/null 2>&1" 2>&1 | tail -1)
+  kib=$( { /usr/bin/time -f '%M' bash -c "${cmds[$i]} >/dev/null 2>&1" || true; } 2>&1 | tail -1)
   printf '%s\t%s\n' "${names[$i]}" "$kib" >> "$work/image-rss.txt"
 done
 

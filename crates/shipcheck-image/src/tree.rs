@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::digest::Algorithm;
 use crate::limits;
@@ -120,7 +120,8 @@ impl Tree {
     }
 
     /// Reads `root` (a directory or a tar file, possibly compressed) and scans every regular file.
-    pub fn read(root: &Path, container: Container, fast: bool) -> io::Result<Tree> {
+    /// `progress`, if given, counts the source bytes read so far (for a progress bar).
+    pub fn read(root: &Path, container: Container, fast: bool, progress: Option<Arc<AtomicU64>>) -> io::Result<Tree> {
         let mut tree = Tree {
             root: root.to_path_buf(),
             container,
@@ -136,13 +137,13 @@ impl Tree {
                     .into_iter()
                     .map(|(name, path, size)| Task { name, size, at: TaskSource::File(path) })
                     .collect();
-                run_parallel(&tasks, root, fast, &mut tree);
+                run_parallel(&tasks, root, fast, &progress, &mut tree);
             }
             Container::Tar(Compression::None) => {
                 let tasks = index_tar(root, &mut tree)?;
-                run_parallel(&tasks, root, fast, &mut tree);
+                run_parallel(&tasks, root, fast, &progress, &mut tree);
             }
-            Container::Tar(c) => stream_tar(root, c, fast, &mut tree)?,
+            Container::Tar(c) => stream_tar(root, c, fast, &progress, &mut tree)?,
         }
         Ok(tree)
     }
@@ -313,7 +314,7 @@ fn index_tar(path: &Path, tree: &mut Tree) -> io::Result<Vec<Task>> {
 }
 
 /// Scans regular files on all cores, largest first so the long ones start early.
-fn run_parallel(tasks: &[Task], root: &Path, fast: bool, tree: &mut Tree) {
+fn run_parallel(tasks: &[Task], root: &Path, fast: bool, progress: &Option<Arc<AtomicU64>>, tree: &mut Tree) {
     let mut order: Vec<usize> = (0..tasks.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(tasks[i].size));
     let next = AtomicUsize::new(0);
@@ -327,7 +328,7 @@ fn run_parallel(tasks: &[Task], root: &Path, fast: bool, tree: &mut Tree) {
                 let task = &tasks[i];
                 let opts = ScanOptions { fast, algorithm: algorithm_for(&task.name), size_hint: task.size };
                 let facts = match open_task(root, task) {
-                    Ok(reader) => scan_blob(reader, opts),
+                    Ok(reader) => scan_blob(Counting { inner: reader, counter: progress.clone() }, opts),
                     Err(e) => BlobFacts { read_error: Some(e.to_string()), ..BlobFacts::default() },
                 };
                 results.lock().unwrap_or_else(|p| p.into_inner()).push((i, facts));
@@ -338,6 +339,22 @@ fn run_parallel(tasks: &[Task], root: &Path, fast: bool, tree: &mut Tree) {
         if let Some(e) = tree.entries.get_mut(&tasks[i].name) {
             e.facts = Some(facts);
         }
+    }
+}
+
+/// Adds the bytes read through it to a shared counter.
+struct Counting<R> {
+    inner: R,
+    counter: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = &self.counter {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
     }
 }
 
@@ -353,8 +370,14 @@ fn open_task(root: &Path, task: &Task) -> io::Result<Box<dyn Read>> {
 }
 
 /// Reads a compressed tar front to back, scanning each member as it streams past.
-fn stream_tar(path: &Path, compression: Compression, fast: bool, tree: &mut Tree) -> io::Result<()> {
-    let file = BufReader::with_capacity(limits::CHUNK, File::open(path)?);
+fn stream_tar(
+    path: &Path,
+    compression: Compression,
+    fast: bool,
+    progress: &Option<Arc<AtomicU64>>,
+    tree: &mut Tree,
+) -> io::Result<()> {
+    let file = BufReader::with_capacity(limits::CHUNK, Counting { inner: File::open(path)?, counter: progress.clone() });
     let decoded: Box<dyn Read> = match compression {
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(file)?),

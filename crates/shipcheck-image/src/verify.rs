@@ -23,6 +23,8 @@ pub struct VerifyOptions {
     pub fast: bool,
     /// Platforms the image must provide; empty means no coverage check.
     pub platforms: Vec<Platform>,
+    /// Counts source bytes read, for a progress display. Verification never prints.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// Where an image was found.
@@ -83,7 +85,7 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
         }
         _ => {}
     }
-    let tree = Tree::read(&spec.path, container, opts.fast).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let tree = Tree::read(&spec.path, container, opts.fast, opts.progress.clone()).map_err(|e| format!("cannot read {shown}: {e}"))?;
     if tree.problems.contains(&TreeProblem::TooManyEntries) {
         return Err(format!(
             "{shown} has more than {} members: expected an image archive (refusing to index it)",

@@ -2,6 +2,7 @@
 
 mod config;
 mod output;
+mod progress;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -168,7 +169,13 @@ fn verify_into(report: &mut Report, source: &str, opts: &VerifyOptions) {
             return;
         }
     };
-    match shipcheck_image::verify(&spec, opts) {
+    // Only files big enough to take a while get a bar; its total is the file's size.
+    let size = std::fs::metadata(&spec.path).ok().filter(|m| m.is_file()).map(|m| m.len());
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let _bar = (progress::wanted() && size.is_none_or(|s| s > 64 << 20))
+        .then(|| progress::Progress::start(&spec.display, size, counter.clone()));
+    let opts = VerifyOptions { progress: Some(counter), ..opts.clone() };
+    match shipcheck_image::verify(&spec, &opts) {
         Ok(v) => {
             report.checked.push(Checked { input: spec.display.clone(), kind: v.kind, facts: v.facts });
             report.findings.extend(v.findings);
@@ -186,7 +193,7 @@ fn image(args: ImageArgs) -> Result<u8> {
     let config = config.unwrap_or_default();
     let platforms =
         if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
-    let opts = VerifyOptions { fast: args.fast, platforms };
+    let opts = VerifyOptions { fast: args.fast, platforms, progress: None };
     let mut report = Report::new();
     for source in &args.sources {
         verify_into(&mut report, source, &opts);
@@ -213,7 +220,7 @@ fn check(args: CheckArgs) -> Result<u8> {
                 Some(p) => parse_platforms(p).with_context(|| format!("in {}", path.display()))?,
                 None => defaults.clone(),
             };
-            let opts = VerifyOptions { fast: entry.fast, platforms };
+            let opts = VerifyOptions { fast: entry.fast, platforms, progress: None };
             verify_into(&mut report, &config::rebase_source(&entry.source, dir), &opts);
         }
         // Severity overrides and fail-on apply per directory; later directories may add rules.

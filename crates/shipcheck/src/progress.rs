@@ -1,0 +1,58 @@
+//! A progress bar on stderr while hashing gigabytes, shown only on a terminal and never in CI
+//! logs (`CI` set), so piped and logged output stays clean.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Progress {
+    bar: ProgressBar,
+    stop: Arc<AtomicBool>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+/// Whether a progress bar may be drawn at all.
+pub fn wanted() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+impl Progress {
+    /// Starts drawing `counter` against `total` bytes (a spinner when the total is unknown).
+    pub fn start(label: &str, total: Option<u64>, counter: Arc<AtomicU64>) -> Progress {
+        let bar = match total {
+            Some(t) => ProgressBar::new(t).with_style(
+                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                    .expect("static template")
+                    .progress_chars("=> "),
+            ),
+            None => ProgressBar::new_spinner()
+                .with_style(ProgressStyle::with_template("{spinner} {msg} {bytes} {bytes_per_sec}").expect("static template")),
+        };
+        bar.set_message(label.to_string());
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let (bar, stop) = (bar.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    bar.set_position(counter.load(Ordering::Relaxed));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        };
+        Progress { bar, stop, ticker: Some(ticker) }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+        self.bar.finish_and_clear();
+    }
+}
