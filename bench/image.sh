@@ -30,7 +30,7 @@ names+=("shipcheck image (docker-archive tar)");   cmds+=("$sc image $img/image.
 names+=("shipcheck image (OCI layout dir)");       cmds+=("$sc image oci:$img/layout")
 names+=("skopeo copy docker-archive: -> oci:");    cmds+=("rm -rf $work/skopeo-out && skopeo --policy $work/policy.json copy -q docker-archive:$img/image.tar oci:$work/skopeo-out:bench")
 names+=("oci-image-tool validate (layout)");       cmds+=("oci-image-tool validate --type image --ref name=bench $img/layout")
-names+=("floor: openssl + gzip -dc | openssl");    cmds+=("bash bench/floor.sh $img/layout")
+names+=("floor: openssl, then gzip -dc into openssl");    cmds+=("bash bench/floor.sh $img/layout")
 
 args=()
 for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done

@@ -422,3 +422,43 @@ fn fast_mode_skips_content_but_checks_structure() {
     let full = run(&path, &VerifyOptions::default());
     assert!(rules_at_least(&full, Severity::Error).contains(&"image/blob-digest-mismatch"));
 }
+
+#[test]
+fn non_utf8_names_and_links_out_of_a_layout() {
+    // A member whose name is not UTF-8: reported, not decoded lossily into a wrong path.
+    let dir = tempfile::tempdir().unwrap();
+    let built = draft(Shape::DockerLegacy).build().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    for (p, d) in &built.files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(d.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, p, &d[..]).unwrap();
+    }
+    let mut h = tar::Header::new_gnu();
+    h.set_size(1);
+    let name = b"caf\xe9.txt";
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
+    h.set_cksum();
+    b.append(&h, &b"x"[..]).unwrap();
+    let path = dir.path().join("names.tar");
+    std::fs::write(&path, b.into_inner().unwrap()).unwrap();
+    let v = run(&path.display().to_string(), &VerifyOptions::default());
+    let unsafe_names: Vec<_> = v.findings.iter().filter(|f| f.rule.id == "image/archive-unsafe-entry").collect();
+    assert_eq!(unsafe_names.len(), 1, "{:#?}", v.findings);
+    assert!(unsafe_names[0].message.contains("not valid UTF-8"));
+
+    // A layout whose blob is a symlink to a file outside it: never followed.
+    let layout = dir.path().join("layout");
+    let built = draft(Shape::Oci).build().unwrap();
+    built.write_dir(&layout).unwrap();
+    let victim = dir.path().join("outside");
+    std::fs::write(&victim, "secret").unwrap();
+    let blob = built.files.iter().find(|(p, d)| p.starts_with("blobs/") && d.starts_with(&[0x1f, 0x8b])).unwrap().0.clone();
+    std::fs::remove_file(layout.join(&blob)).unwrap();
+    std::os::unix::fs::symlink(&victim, layout.join(&blob)).unwrap();
+    let v = run(&format!("oci:{}", layout.display()), &VerifyOptions::default());
+    let rules = rules_at_least(&v, Severity::Error);
+    assert!(rules.contains(&"image/archive-unsafe-entry"), "{rules:?}");
+    assert!(v.findings.iter().all(|f| !f.evidence.iter().any(|(_, val)| val.contains("secret"))));
+}
