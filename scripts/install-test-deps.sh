@@ -4,10 +4,11 @@
 set -euo pipefail
 
 need=()
-for pair in skopeo:skopeo umoci:umoci buildah:buildah zstd:zstd xz:xz-utils; do
+for pair in skopeo:skopeo umoci:umoci buildah:buildah zstd:zstd xz:xz-utils runc:runc crun:crun; do
   cmd=${pair%%:*}
   pkg=${pair#*:}
-  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+  # runc lives in /usr/sbin, which is not on every user's PATH.
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need+=("$pkg")
 done
 
 if [ ${#need[@]} -gt 0 ]; then

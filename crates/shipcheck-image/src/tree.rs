@@ -377,7 +377,8 @@ fn stream_tar(
     progress: &Option<Arc<AtomicU64>>,
     tree: &mut Tree,
 ) -> io::Result<()> {
-    let file = BufReader::with_capacity(limits::CHUNK, Counting { inner: File::open(path)?, counter: progress.clone() });
+    let file =
+        BufReader::with_capacity(limits::CHUNK, Counting { inner: File::open(path)?, counter: progress.clone() });
     let decoded: Box<dyn Read> = match compression {
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(file)?),

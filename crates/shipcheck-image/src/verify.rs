@@ -85,7 +85,8 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
         }
         _ => {}
     }
-    let tree = Tree::read(&spec.path, container, opts.fast, opts.progress.clone()).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let tree = Tree::read(&spec.path, container, opts.fast, opts.progress.clone())
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
     if tree.problems.contains(&TreeProblem::TooManyEntries) {
         return Err(format!(
             "{shown} has more than {} members: expected an image archive (refusing to index it)",

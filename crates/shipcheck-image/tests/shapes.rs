@@ -454,7 +454,8 @@ fn non_utf8_names_and_links_out_of_a_layout() {
     built.write_dir(&layout).unwrap();
     let victim = dir.path().join("outside");
     std::fs::write(&victim, "secret").unwrap();
-    let blob = built.files.iter().find(|(p, d)| p.starts_with("blobs/") && d.starts_with(&[0x1f, 0x8b])).unwrap().0.clone();
+    let blob =
+        built.files.iter().find(|(p, d)| p.starts_with("blobs/") && d.starts_with(&[0x1f, 0x8b])).unwrap().0.clone();
     std::fs::remove_file(layout.join(&blob)).unwrap();
     std::os::unix::fs::symlink(&victim, layout.join(&blob)).unwrap();
     let v = run(&format!("oci:{}", layout.display()), &VerifyOptions::default());

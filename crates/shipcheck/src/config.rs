@@ -22,6 +22,23 @@ pub struct Config {
     /// Images to verify.
     #[serde(default)]
     pub image: Vec<ImageEntry>,
+    /// OCI runtimes to probe.
+    pub runtime: Option<RuntimeEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuntimeEntry {
+    /// Runtime names or paths; empty means discover them (PATH and engine configs).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Callers to check against, `name@version` (default: every known caller, latest).
+    #[serde(default)]
+    pub callers: Vec<String>,
+    /// A recording (or a directory of recordings) to check instead of probing; relative to this file.
+    pub from_recording: Option<String>,
+    /// Per-probe timeout in milliseconds.
+    pub timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

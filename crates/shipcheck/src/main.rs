@@ -36,6 +36,12 @@ enum Command {
     Image(ImageArgs),
     /// Run every check that shipcheck.toml in each DIR configures (default: the current directory).
     Check(CheckArgs),
+    /// Probe OCI runtimes (identity, features, accepted flags) and check them against their callers.
+    ///
+    /// RUNTIME is a name looked up on PATH or a path. Without one, probes runc, crun, youki, runsc
+    /// and krun on PATH and the runtimes that Docker, containerd, Podman and CRI-O configs name.
+    /// Probes never create anything: they are --version, features, and commands ending in --help.
+    Runtime(RuntimeArgs),
     /// Print the documentation of a rule, or list every rule.
     Explain {
         /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.
@@ -44,6 +50,9 @@ enum Command {
     /// Print the rules reference in Markdown (docs/rules.md is generated from it).
     #[command(hide = true)]
     RulesDoc,
+    /// Print the runtime capability matrix in Markdown (docs/runtimes.md is generated from it).
+    #[command(hide = true)]
+    RuntimesDoc,
 }
 
 #[derive(Args)]
@@ -61,6 +70,28 @@ struct ImageArgs {
     /// Read defaults (platforms, rule severities) from this shipcheck.toml.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct RuntimeArgs {
+    /// Runtimes to probe (names on PATH or paths).
+    #[arg(value_name = "RUNTIME")]
+    runtimes: Vec<String>,
+    /// Callers to check against, comma-separated NAME[@VERSION]: buildkit, containerd, docker,
+    /// podman, cri-o, conmon [default: all, at their latest version].
+    #[arg(long = "for", value_delimiter = ',', value_name = "CALLERS")]
+    callers: Vec<String>,
+    /// Save everything observed into DIR (one subdirectory per runtime), to check elsewhere.
+    #[arg(long, value_name = "DIR", conflicts_with = "from_recording")]
+    record: Option<PathBuf>,
+    /// Check a recording (or a directory of recordings) instead of probing this machine.
+    #[arg(long, value_name = "DIR")]
+    from_recording: Option<PathBuf>,
+    /// Per-probe timeout in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    timeout: u64,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -129,6 +160,7 @@ impl From<SeverityArg> for Severity {
 /// Every rule shipcheck knows, in ID order.
 fn all_rules() -> Vec<&'static Rule> {
     let mut rules: Vec<&'static Rule> = shipcheck_image::rules::ALL.to_vec();
+    rules.extend_from_slice(shipcheck_runtime::rules::ALL);
     rules.sort_by_key(|r| r.id);
     rules
 }
@@ -148,7 +180,12 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Image(args) => image(args),
         Command::Check(args) => check(args),
+        Command::Runtime(args) => runtime(args),
         Command::Explain { rule } => explain(rule.as_deref()),
+        Command::RuntimesDoc => {
+            print!("{}", shipcheck_runtime::data::matrix_markdown());
+            Ok(0)
+        }
         Command::RulesDoc => {
             print!("{}", rules_markdown());
             Ok(0)
@@ -223,6 +260,17 @@ fn check(args: CheckArgs) -> Result<u8> {
             let opts = VerifyOptions { fast: entry.fast, platforms, progress: None };
             verify_into(&mut report, &config::rebase_source(&entry.source, dir), &opts);
         }
+        if let Some(rt) = &config.runtime {
+            let recording = rt.from_recording.as_ref().map(|r| dir.join(r));
+            let probe = RuntimeProbe {
+                names: rt.names.clone(),
+                callers: rt.callers.clone(),
+                record: None,
+                from_recording: recording,
+                timeout: std::time::Duration::from_millis(rt.timeout_ms.unwrap_or(2000)),
+            };
+            runtime_into(&mut report, &probe).with_context(|| format!("in {}", path.display()))?;
+        }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
         apply_rule_overrides(&mut report, &config)?;
         if merged.fail_on.is_none() {
@@ -230,6 +278,82 @@ fn check(args: CheckArgs) -> Result<u8> {
         }
     }
     finish(report, &merged, &args.output)
+}
+
+/// What `shipcheck runtime` (or `[runtime]` in shipcheck.toml) asks for.
+struct RuntimeProbe {
+    names: Vec<String>,
+    callers: Vec<String>,
+    record: Option<PathBuf>,
+    from_recording: Option<PathBuf>,
+    timeout: std::time::Duration,
+}
+
+fn runtime(args: RuntimeArgs) -> Result<u8> {
+    let probe = RuntimeProbe {
+        names: args.runtimes,
+        callers: args.callers,
+        record: args.record,
+        from_recording: args.from_recording,
+        timeout: std::time::Duration::from_millis(args.timeout),
+    };
+    let mut report = Report::new();
+    runtime_into(&mut report, &probe)?;
+    finish(report, &Config::default(), &args.output)
+}
+
+/// Probes (or replays), optionally records, and checks; adds the results to `report`.
+fn runtime_into(report: &mut Report, p: &RuntimeProbe) -> Result<()> {
+    use shipcheck_runtime::{check, data, discover, observe, probe};
+    let callers = if p.callers.is_empty() {
+        data::callers().iter().map(|c| data::CallerSpec::parse(c)).collect::<Result<Vec<_>, _>>()
+    } else {
+        p.callers.iter().map(|c| data::CallerSpec::parse(c)).collect()
+    }
+    .map_err(anyhow::Error::msg)?;
+    let observations = match &p.from_recording {
+        Some(dir) => observe::load_all(dir).map_err(anyhow::Error::msg)?,
+        None => {
+            let path_env = std::env::var_os("PATH").unwrap_or_default();
+            let mut bins = Vec::new();
+            if p.names.is_empty() {
+                for c in discover::candidates(Path::new("/"), &path_env) {
+                    bins.push((c.name, c.path));
+                }
+                if bins.is_empty() {
+                    report.errors.push(InputError {
+                        input: "runtime".into(),
+                        message: "no OCI runtime found: none of runc, crun, youki, runsc, krun is on PATH, and no engine config names one".into(),
+                    });
+                    return Ok(());
+                }
+            }
+            for name in &p.names {
+                match discover::which(name, &path_env) {
+                    Some(path) => bins.push((name.rsplit('/').next().unwrap_or(name).to_string(), path)),
+                    None => report.errors.push(InputError {
+                        input: name.clone(),
+                        message: format!(
+                            "`{name}` is not an executable on PATH or at that path: expected an OCI runtime binary"
+                        ),
+                    }),
+                }
+            }
+            probe::observe(&bins, &data::probe_lines(), p.timeout)
+        }
+    };
+    if let Some(dir) = &p.record {
+        for o in &observations {
+            let sub = dir.join(o.name.replace('/', "_"));
+            observe::save(o, &sub).with_context(|| format!("cannot write recording {}", sub.display()))?;
+        }
+    }
+    for o in &observations {
+        let (checked, findings) = check::check(o, &callers);
+        report.checked.push(checked);
+        report.findings.extend(findings);
+    }
+    Ok(())
 }
 
 /// Applies `[rules]` from shipcheck.toml: a severity, or `off` to drop the rule's findings.

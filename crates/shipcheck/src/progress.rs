@@ -17,7 +17,9 @@ pub struct Progress {
 
 /// Whether a progress bar may be drawn at all.
 pub fn wanted() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none()
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
 impl Progress {
@@ -29,8 +31,9 @@ impl Progress {
                     .expect("static template")
                     .progress_chars("=> "),
             ),
-            None => ProgressBar::new_spinner()
-                .with_style(ProgressStyle::with_template("{spinner} {msg} {bytes} {bytes_per_sec}").expect("static template")),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg} {bytes} {bytes_per_sec}").expect("static template"),
+            ),
         };
         bar.set_message(label.to_string());
         let stop = Arc::new(AtomicBool::new(false));

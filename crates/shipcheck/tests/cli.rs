@@ -115,6 +115,29 @@ fn every_rule_is_documented_and_rules_md_is_current() {
 }
 
 #[test]
+fn runtimes_md_is_current() {
+    let generated = String::from_utf8(shipcheck().arg("runtimes-doc").output().unwrap().stdout).unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/runtimes.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == generated, "docs/runtimes.md is stale: run `cargo run -q -- runtimes-doc > docs/runtimes.md`");
+    assert!(generated.contains("`run --keep`") && generated.contains("1.15"));
+}
+
+#[test]
+fn runtime_command_errors_are_clear() {
+    let out = shipcheck().args(["runtime", "--for", "kubelet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown caller `kubelet`"));
+    let out = shipcheck().args(["runtime", "/nonexistent/runc"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not an executable"));
+    let empty = tempfile::tempdir().unwrap();
+    let out = shipcheck().args(["runtime", "--from-recording"]).arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no runtime recording"));
+}
+
+#[test]
 fn config_drives_platforms_and_rule_severities() {
     let dir = tempfile::tempdir().unwrap();
     clean_image(dir.path());

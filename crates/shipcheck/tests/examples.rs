@@ -140,3 +140,16 @@ fn check_runs_every_incident_in_one_call() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("image/missing-platform") && text.contains("image/blob-digest-mismatch"), "{text}");
 }
+
+#[test]
+fn check_catches_buildkit_keep_on_crun_recorded_as_runc() {
+    let (code, json) = check(&root().join("examples/incidents/buildkit-crun-keep"));
+    assert_eq!(code, 1, "{json:#}");
+    let keep: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "runtime/missing-flag").collect();
+    assert_eq!(keep.len(), 1, "{json:#}");
+    let msg = keep[0]["message"].as_str().unwrap();
+    assert!(msg.contains("crun 1.8.1 (installed as runc) rejects `run --keep`"), "{msg}");
+    assert!(msg.contains("BuildKit ≥0.12") && msg.contains("crun added it in 1.15"), "{msg}");
+    assert!(rules(&json).contains(&"runtime/renamed".to_string()));
+}
