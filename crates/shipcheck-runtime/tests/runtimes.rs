@@ -189,3 +189,20 @@ fn recordings_round_trip() {
     }
     assert!(observe::load(out.path()).unwrap_err().contains("expected version.txt"));
 }
+
+/// No probe can see a flag that is parsed and ignored; the data knows youki's `run --keep`.
+/// youki is not packaged in Debian, so this stands in for it: a script that answers like youki
+/// (version line, clap-style rejection of unknown flags) and accepts `run --keep`.
+#[test]
+fn youki_keep_is_accepted_but_reported_as_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let youki = script(
+        dir.path(),
+        "youki",
+        "#!/bin/sh\ncase \"$*\" in\n  --version) echo 'youki version 0.3.3'; echo 'commit: 0.3.3-0'; exit 0;;\n  *--bogus-flag*) echo \"error: unexpected argument '--bogus-flag' found\" >&2; exit 2;;\n  features) echo '{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2-dev\"}'; exit 0;;\n  *) echo 'Usage: youki'; exit 0;;\nesac\n",
+    );
+    let (checked, findings) = check(&live("youki", &youki), &callers(&["buildkit@0.12"]));
+    assert!(checked.facts.contains(&("implementation".into(), "youki".into())));
+    assert_eq!(rules(&findings), vec!["runtime/ignored-flag"], "{findings:#?}");
+    assert!(findings[0].message.contains("accepts `run --keep` but ignores it"));
+}
