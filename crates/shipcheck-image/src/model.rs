@@ -87,6 +87,9 @@ pub struct DockerEntry {
     pub config: Option<String>,
     pub repo_tags: Option<Vec<String>>,
     pub layers: Option<Vec<String>>,
+    /// Descriptors of foreign (non-distributable) layers, by diff_id; their content is not
+    /// in the archive by design (Windows base layers).
+    pub layer_sources: Option<std::collections::BTreeMap<String, Descriptor>>,
 }
 
 /// `oci-layout` file.
@@ -116,6 +119,12 @@ pub fn is_manifest_type(mt: &str) -> bool {
 
 pub fn is_image_config_type(mt: &str) -> bool {
     mt == OCI_CONFIG || mt == DOCKER_CONFIG
+}
+
+/// Foreign / non-distributable layers (Windows base layers): engines fetch them from their
+/// `urls`, so archives and registries may legitimately lack their content.
+pub fn is_foreign_layer_type(mt: &str) -> bool {
+    mt.contains(".foreign.") || mt.contains(".nondistributable.")
 }
 
 /// Compression a layer media type promises, or `None` when the type is not a layer type.

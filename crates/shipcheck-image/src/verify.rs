@@ -588,6 +588,11 @@ impl<'a> Checker<'a> {
         let mut infos = Vec::new();
         let mut computed: Vec<Option<Digest>> = Vec::new();
         for l in &layers {
+            if self.foreign_absent(l) {
+                infos.push(LayerInfo { digest: None, media_type: l.media_type.clone(), compression: None, size: 0 });
+                computed.push(None);
+                continue;
+            }
             let found = self.blob(l, "layer");
             let facts = found.as_ref().and_then(|(_, e)| e.facts.as_ref());
             if let (Some((ld, e)), Some(f)) = (&found, facts) {
@@ -847,7 +852,20 @@ impl<'a> Checker<'a> {
         }
         let mut computed = Vec::new();
         let mut infos = Vec::new();
-        for path in &layers {
+        let declared =
+            config.as_ref().and_then(|c| c.rootfs.as_ref()).and_then(|r| r.diff_ids.clone()).unwrap_or_default();
+        for (i, path) in layers.iter().enumerate() {
+            let foreign = declared
+                .get(i)
+                .and_then(|d| e.layer_sources.as_ref()?.get(d))
+                .filter(|d| d.media_type.as_deref().is_some_and(model::is_foreign_layer_type));
+            if let (Some(d), Err(Unresolved::Missing)) = (foreign, self.tree.resolve(path)) {
+                let d = d.clone();
+                self.foreign_absent(&d);
+                computed.push(None);
+                infos.push(LayerInfo { digest: None, media_type: d.media_type.clone(), compression: None, size: 0 });
+                continue;
+            }
             let subject = self.entry_subject(path);
             let entry = self.member(path, "layer", subject);
             let facts = entry.and_then(|e| e.facts.as_ref());
@@ -888,6 +906,24 @@ impl<'a> Checker<'a> {
             layers: infos,
             attestation: false,
         });
+    }
+
+    /// A foreign layer whose content is absent: normal (engines download it from its `urls`),
+    /// so a note. Returns whether the layer was such a one.
+    fn foreign_absent(&mut self, d: &Descriptor) -> bool {
+        let foreign = d.media_type.as_deref().is_some_and(model::is_foreign_layer_type);
+        let Ok(digest) = Digest::parse(d.digest.as_deref().unwrap_or_default()) else { return false };
+        if !foreign || !matches!(self.tree.resolve(&self.blob_path(&digest)), Err(Unresolved::Missing)) {
+            return false;
+        }
+        let s = self.digest_subject(&digest);
+        self.add(
+            Finding::new(&BLOB_MISSING, s, "foreign layer is not in the archive (engines fetch it from its URLs)")
+                .severity(Severity::Note)
+                .evidence("media_type", d.media_type.clone().unwrap_or_default())
+                .remedy("Nothing, if the hosts that load it can reach the layer's URLs; otherwise push with --allow-nondistributable-artifacts."),
+        );
+        true
     }
 
     /// Layer findings for `--fast` mode, where no digest labels the layer.

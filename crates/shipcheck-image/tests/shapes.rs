@@ -463,3 +463,39 @@ fn non_utf8_names_and_links_out_of_a_layout() {
     assert!(rules.contains(&"image/archive-unsafe-entry"), "{rules:?}");
     assert!(v.findings.iter().all(|f| !f.evidence.iter().any(|(_, val)| val.contains("secret"))));
 }
+
+#[test]
+fn absent_foreign_layers_are_a_note_not_an_error() {
+    // A Windows-style image: its base layer is foreign (fetched from URLs), so not in the layout.
+    use shipcheck_image::digest::sha256;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = dir.path().join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |data: &[u8]| {
+        let d = sha256(data);
+        std::fs::write(blobs.join(&d.hex), data).unwrap();
+        d
+    };
+    let foreign = format!("sha256:{}", "f".repeat(64));
+    let diff = format!("sha256:{}", "e".repeat(64));
+    let config =
+        format!(r#"{{"architecture":"amd64","os":"windows","rootfs":{{"type":"layers","diff_ids":["{diff}"]}}}}"#);
+    let cd = put(config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip","digest":"{foreign}","size":1000,"urls":["https://example.com/base"]}}]}}"#,
+        config.len()
+    );
+    let md = put(manifest.as_bytes());
+    std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("index.json"),
+        format!(r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{md}","size":{}}}]}}"#, manifest.len()),
+    )
+    .unwrap();
+    let v = run(&format!("oci:{}", dir.path().display()), &VerifyOptions::default());
+    assert!(rules_at_least(&v, Severity::Warning).is_empty(), "{:#?}", v.findings);
+    assert!(v
+        .findings
+        .iter()
+        .any(|f| f.rule.id == "image/blob-missing" && f.severity == Severity::Note && f.message.contains("foreign")));
+}
