@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use crate::digest::Algorithm;
 use crate::limits;
@@ -369,7 +369,10 @@ fn open_task(root: &Path, task: &Task) -> io::Result<Box<dyn Read>> {
     }
 }
 
-/// Reads a compressed tar front to back, scanning each member as it streams past.
+/// Reads a compressed tar front to back. This thread decompresses the outer stream and walks the
+/// tar; each member's bytes go, in bounded chunks, to a worker that scans them, so outer and
+/// inner decompression run on different cores. Memory per member in flight is bounded by
+/// [`PIPE_CHUNKS`] × [`limits::CHUNK`].
 fn stream_tar(
     path: &Path,
     compression: Compression,
@@ -385,40 +388,122 @@ fn stream_tar(
         Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(file)),
         Compression::None | Compression::Bzip2 => return Err(io::Error::other("not a supported outer compression")),
     };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers);
+    let job_rx = Mutex::new(job_rx);
+    let (res_tx, res_rx) = mpsc::channel::<(usize, String, BlobFacts)>();
     let mut archive = tar::Archive::new(decoded);
     let entries = archive.entries()?;
-    for entry in entries {
-        let mut entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                tree.problems.push(TreeProblem::Truncated { path: "(tar header)".into(), detail: e.to_string() });
-                break;
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let res_tx = res_tx.clone();
+            let job_rx = &job_rx;
+            s.spawn(move || loop {
+                let job = job_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                let Ok(job) = job else { break };
+                let mut reader = ChunkReader { rx: job.rx, cur: Vec::new(), pos: 0 };
+                let facts = scan_blob(&mut reader, job.opts);
+                // Whatever the scan did not read (--fast) must still be taken off the pipe.
+                while reader.rx.recv().is_ok() {}
+                let _ = res_tx.send((job.seq, job.name, facts));
+            });
+        }
+        let mut seq = 0;
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    tree.problems.push(TreeProblem::Truncated { path: "(tar header)".into(), detail: e.to_string() });
+                    break;
+                }
+            };
+            let size = entry.header().entry_size().unwrap_or(0);
+            let kind = kind_of(&entry);
+            let raw = entry.path_bytes().into_owned();
+            let is_file = kind == EntryKind::File;
+            let Some(name) = tree.admit(&raw, kind, size) else { continue };
+            if is_file {
+                let (tx, rx) = mpsc::sync_channel(PIPE_CHUNKS);
+                let opts = ScanOptions { fast, algorithm: algorithm_for(&name), size_hint: size };
+                if job_tx.send(Job { seq, name: name.clone(), opts, rx }).is_err() {
+                    break;
+                }
+                seq += 1;
+                if let Err(e) = pump(&mut entry, &tx) {
+                    tree.problems.push(TreeProblem::Truncated { path: name, detail: e.to_string() });
+                    let _ = tx.send(Err(e));
+                    break;
+                }
             }
-        };
-        let size = entry.header().entry_size().unwrap_or(0);
-        let kind = kind_of(&entry);
-        let raw = entry.path_bytes().into_owned();
-        let is_file = kind == EntryKind::File;
-        let Some(name) = tree.admit(&raw, kind, size) else { continue };
-        if is_file {
-            let opts = ScanOptions { fast, algorithm: algorithm_for(&name), size_hint: size };
-            let facts = scan_blob(&mut entry, opts);
-            if let Some(err) = &facts.read_error {
-                tree.problems.push(TreeProblem::Truncated { path: name.clone(), detail: err.clone() });
-            }
-            let stop = facts.read_error.is_some();
-            if let Some(e) = tree.entries.get_mut(&name) {
-                e.facts = Some(facts);
-            }
-            if stop {
+            if tree.problems.contains(&TreeProblem::TooManyEntries) {
                 break;
             }
         }
-        if tree.problems.contains(&TreeProblem::TooManyEntries) {
-            break;
+        drop(job_tx);
+    });
+    drop(res_tx);
+    // Apply in archive order, so a later member of the same name wins, as on extraction.
+    let mut results: Vec<(usize, String, BlobFacts)> = res_rx.into_iter().collect();
+    results.sort_by_key(|r| r.0);
+    for (_, name, facts) in results {
+        if let Some(e) = tree.entries.get_mut(&name) {
+            e.facts = Some(facts);
         }
     }
     Ok(())
+}
+
+/// Chunks in flight per member between the streaming reader and its scanner.
+const PIPE_CHUNKS: usize = 8;
+
+struct Job {
+    seq: usize,
+    name: String,
+    opts: ScanOptions,
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+}
+
+/// Sends a member's bytes down the pipe; an error is the archive's (truncation), returned.
+fn pump<R: Read>(entry: &mut R, tx: &mpsc::SyncSender<io::Result<Vec<u8>>>) -> io::Result<()> {
+    loop {
+        let mut buf = vec![0u8; limits::CHUNK];
+        let n = match entry.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        buf.truncate(n);
+        if tx.send(Ok(buf)).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// The scanner's end of the pipe.
+struct ChunkReader {
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.cur.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.cur = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
