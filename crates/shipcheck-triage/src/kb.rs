@@ -1,0 +1,168 @@
+//! The knowledge base: built-in signatures (data/signatures.toml) plus the user's own
+//! (`--rules FILE`, shipcheck.toml), compiled into one Aho-Corasick automaton over every
+//! literal needle and one regex per signature.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+use serde::Deserialize;
+
+/// The classes a signature may belong to; each maps to a rule (see rules.rs).
+pub const CLASSES: &[&str] = &[
+    "signed-url-expired",
+    "credential-expiry",
+    "auth",
+    "rate-limit",
+    "network",
+    "platform",
+    "runtime-cli",
+    "image-format",
+    "registry-protocol",
+    "cache",
+    "resources",
+    "packaging",
+    "build-step",
+];
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureDef {
+    pub id: String,
+    pub class: String,
+    pub needles: Vec<String>,
+    pub pattern: String,
+    pub priority: u8,
+    pub title: String,
+    pub remedy: Option<String>,
+    pub source: String,
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negatives: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Override {
+    id: String,
+    priority: u8,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    signature: Vec<SignatureDef>,
+    #[serde(default, rename = "override")]
+    overrides: Vec<Override>,
+}
+
+/// Lines worth noting even when nothing failed on them: they date when credentials were
+/// issued and how long the build ran (see diagnose.rs).
+pub const MILESTONES: &[(&str, &str)] = &[
+    ("Login Succeeded", "login"),
+    ("importing cache manifest from", "cache-import"),
+    ("preparing build cache for export", "cache-export"),
+    ("exporting cache", "cache-export"),
+    ("pushing layers", "push"),
+    ("pushing manifest for", "push"),
+    ("exporting to image", "export"),
+];
+
+/// CI structure markers.
+pub const MARKERS: &[&str] = &["##[group]", "##[endgroup]", "##[error]", "section_start:", "retrying", "will retry"];
+
+pub struct Signature {
+    pub def: SignatureDef,
+    pub regex: Regex,
+}
+
+pub struct Kb {
+    pub signatures: Vec<Signature>,
+    pub automaton: AhoCorasick,
+    /// For each automaton pattern: what it stands for.
+    pub owners: Vec<Owner>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Owner {
+    Signatures(Vec<usize>),
+    Milestone(&'static str),
+    Marker,
+}
+
+impl Kb {
+    /// The built-in knowledge base plus `extra` rule files (path, text), in order: a signature
+    /// with an existing ID replaces it; `[[override]]` changes a priority.
+    pub fn load(extra: &[(String, String)]) -> Result<Kb, String> {
+        let builtin: RulesFile =
+            toml::from_str(include_str!("../data/signatures.toml")).map_err(|e| format!("built-in signatures: {e}"))?;
+        let mut defs = builtin.signature;
+        for (path, text) in extra {
+            let f: RulesFile = toml::from_str(text).map_err(|e| format!("{path} is not a valid rules file: {e}"))?;
+            for s in f.signature {
+                match defs.iter_mut().find(|d| d.id == s.id) {
+                    Some(d) => *d = s,
+                    None => defs.push(s),
+                }
+            }
+            for o in f.overrides {
+                let d = defs
+                    .iter_mut()
+                    .find(|d| d.id == o.id)
+                    .ok_or_else(|| format!("{path}: [[override]] names unknown signature `{}`", o.id))?;
+                d.priority = o.priority;
+            }
+        }
+        Kb::compile(defs)
+    }
+
+    fn compile(defs: Vec<SignatureDef>) -> Result<Kb, String> {
+        let mut signatures = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut owners: Vec<Owner> = Vec::new();
+        for (i, d) in defs.into_iter().enumerate() {
+            if !CLASSES.contains(&d.class.as_str()) {
+                return Err(format!(
+                    "signature `{}`: unknown class `{}`: expected one of {}",
+                    d.id,
+                    d.class,
+                    CLASSES.join(", ")
+                ));
+            }
+            if d.needles.iter().all(|n| n.trim().is_empty()) {
+                return Err(format!(
+                    "signature `{}` has no needles: give at least one literal string the line must contain",
+                    d.id
+                ));
+            }
+            let regex = Regex::new(&d.pattern).map_err(|e| format!("signature `{}`: invalid pattern: {e}", d.id))?;
+            for n in d.needles.iter().filter(|n| !n.is_empty()) {
+                match patterns.iter().position(|p| p.eq_ignore_ascii_case(n)) {
+                    Some(k) => {
+                        if let Owner::Signatures(v) = &mut owners[k] {
+                            v.push(i);
+                        }
+                    }
+                    None => {
+                        patterns.push(n.clone());
+                        owners.push(Owner::Signatures(vec![i]));
+                    }
+                }
+            }
+            signatures.push(Signature { def: d, regex });
+        }
+        for (needle, kind) in MILESTONES {
+            patterns.push(needle.to_string());
+            owners.push(Owner::Milestone(kind));
+        }
+        for m in MARKERS {
+            patterns.push(m.to_string());
+            owners.push(Owner::Marker);
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| format!("cannot build the needle automaton: {e}"))?;
+        Ok(Kb { signatures, automaton, owners })
+    }
+}

@@ -1,0 +1,118 @@
+//! Normalizing one raw CI log line: GitHub Actions timestamps and `##[…]` commands, ANSI colour,
+//! carriage-return progress, BuildKit step prefixes, GitLab section markers.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// Longest line kept for matching; the rest of a longer line is skipped, never held.
+pub const MAX_LINE: usize = 64 << 10;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Marker {
+    Group(String),
+    EndGroup,
+    Error,
+    Section(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// The line as matched: no timestamp, no ANSI codes, only the text after the last `\r`.
+    pub text: String,
+    /// GitHub Actions' ISO 8601 timestamp, if the line had one.
+    pub timestamp: Option<String>,
+    pub marker: Option<Marker>,
+    /// BuildKit step number (`#12`), if the line had one.
+    pub step: Option<u32>,
+}
+
+fn ansi() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]").unwrap()
+    })
+}
+
+fn timestamp() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"^\u{feff}?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) ?").unwrap())
+}
+
+fn buildkit() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"^#(\d+) (?:\d+\.\d+ )?").unwrap())
+}
+
+fn gitlab_section() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"section_(start|end):\d+:([A-Za-z0-9_.-]+)").unwrap())
+}
+
+pub fn normalize(raw: &[u8]) -> Line {
+    let raw = &raw[..raw.len().min(MAX_LINE)];
+    let text: Cow<str> = String::from_utf8_lossy(raw);
+    let text = text.trim_end_matches(['\n', '\r']);
+    let mut marker = None;
+    // GitLab writes `section_start:…\r\x1b[0K` before the visible text: read it first.
+    if let Some(c) = gitlab_section().captures(text) {
+        if &c[1] == "start" {
+            marker = Some(Marker::Section(c[2].to_string()));
+        }
+    }
+    // A progress line is redrawn with \r: what the reader saw last is what counts.
+    let visible = text.rsplit('\r').find(|s| !s.trim().is_empty()).unwrap_or("");
+    let visible = ansi().replace_all(visible, "");
+    let mut s: &str = &visible;
+    let mut ts = None;
+    if let Some(c) = timestamp().captures(s) {
+        ts = Some(c[1].to_string());
+        s = &s[c.get(0).expect("whole match").end()..];
+    }
+    if let Some(rest) = s.strip_prefix("##[group]") {
+        marker = Some(Marker::Group(rest.trim().to_string()));
+        s = rest;
+    } else if s.starts_with("##[endgroup]") {
+        marker = Some(Marker::EndGroup);
+    } else if let Some(rest) = s.strip_prefix("##[error]") {
+        marker = Some(Marker::Error);
+        s = rest;
+    } else if let Some(rest) = s.strip_prefix("##[warning]").or_else(|| s.strip_prefix("##[notice]")) {
+        s = rest;
+    }
+    let mut step = None;
+    if let Some(c) = buildkit().captures(s) {
+        step = c[1].parse().ok();
+        s = &s[c.get(0).expect("whole match").end()..];
+    }
+    Line { text: s.trim().to_string(), timestamp: ts, marker, step }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_ci_decorations() {
+        let l = normalize(b"2025-03-26T22:40:25.1234567Z ##[error]buildx failed with: ERROR: failed to solve\n");
+        assert_eq!(l.timestamp.as_deref(), Some("2025-03-26T22:40:25.1234567Z"));
+        assert_eq!(l.marker, Some(Marker::Error));
+        assert_eq!(l.text, "buildx failed with: ERROR: failed to solve");
+        let l = normalize(b"2025-03-26T22:30:00Z #12 3.456 \x1b[31mrun: unrecognized option '--keep'\x1b[0m");
+        assert_eq!(l.step, Some(12));
+        assert_eq!(l.text, "run: unrecognized option '--keep'");
+        let l = normalize(b"Downloading 10%\rDownloading 55%\rDownloading 100%\r\n");
+        assert_eq!(l.text, "Downloading 100%");
+        let l = normalize(b"\x1b[0Ksection_start:1700000000:build_image\r\x1b[0K\x1b[36;1mBuild image\x1b[0;m");
+        assert_eq!(l.marker, Some(Marker::Section("build_image".into())));
+        assert_eq!(l.text, "Build image");
+        assert_eq!(
+            normalize(b"##[group]Run docker/build-push-action@v6").marker,
+            Some(Marker::Group("Run docker/build-push-action@v6".into()))
+        );
+        // Binary garbage does not fail.
+        let l = normalize(&[0xff, 0xfe, 0x00, b'x']);
+        assert!(l.text.contains('x'));
+    }
+}

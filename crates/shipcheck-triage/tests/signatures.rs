@@ -1,0 +1,63 @@
+//! Every signature matches its real example text and not its negatives; the knowledge base
+//! has what the issue asks of it.
+
+use shipcheck_triage::kb::Kb;
+use shipcheck_triage::scan::scan;
+
+#[test]
+fn every_signature_matches_its_examples_and_not_its_negatives() {
+    let kb = Kb::load(&[]).unwrap();
+    assert!(kb.signatures.len() >= 50, "{} signatures", kb.signatures.len());
+    for (i, sig) in kb.signatures.iter().enumerate() {
+        let d = &sig.def;
+        assert!(!d.examples.is_empty(), "{} has no example", d.id);
+        assert!(!d.negatives.is_empty(), "{} has no negative", d.id);
+        assert!(
+            d.source.starts_with("https://") || d.source.starts_with("signatures.md: "),
+            "{}: source {}",
+            d.id,
+            d.source
+        );
+        for ex in &d.examples {
+            let s = scan(&kb, ex.as_bytes()).unwrap();
+            assert!(s.hits.iter().any(|h| h.signature == i), "{}: example does not match: {ex:?}", d.id);
+        }
+        for neg in &d.negatives {
+            let s = scan(&kb, neg.as_bytes()).unwrap();
+            assert!(!s.hits.iter().any(|h| h.signature == i), "{}: negative matches: {neg:?}", d.id);
+        }
+    }
+    let mut classes: Vec<&str> = kb.signatures.iter().map(|s| s.def.class.as_str()).collect();
+    classes.sort();
+    classes.dedup();
+    assert_eq!(classes.len(), shipcheck_triage::kb::CLASSES.len(), "every class has signatures: {classes:?}");
+}
+
+#[test]
+fn user_rules_add_replace_and_reprioritize() {
+    let extra = r#"
+[[signature]]
+id = "my-flaky-test"
+class = "build-step"
+needles = ["FLAKY"]
+pattern = 'FLAKY test (?P<test>\S+) failed'
+priority = 99
+title = "our flaky test"
+source = "https://example.com/wiki/flaky"
+examples = ["FLAKY test t1 failed"]
+
+[[override]]
+id = "process-exit-code"
+priority = 50
+"#;
+    let kb = Kb::load(&[("mine.toml".into(), extra.into())]).unwrap();
+    let s = scan(&kb, &b"x\nFLAKY test t1 failed\n"[..]).unwrap();
+    let h = &s.hits[0];
+    assert_eq!(kb.signatures[h.signature].def.id, "my-flaky-test");
+    assert_eq!(h.facts, vec![("test".to_string(), "t1".to_string())]);
+    assert_eq!(kb.signatures.iter().find(|s| s.def.id == "process-exit-code").unwrap().def.priority, 50);
+    let err = Kb::load(&[("bad.toml".into(), "[[override]]\nid = \"nope\"\npriority = 1\n".into())]).err().unwrap();
+    assert!(err.contains("unknown signature `nope`"), "{err}");
+    let err = Kb::load(&[("bad.toml".into(), "[[signature]]\nid='x'\nclass='weather'\nneedles=['a']\npattern='a'\npriority=1\ntitle='t'\nsource='s'\nexamples=['a']\n".into())]).err().unwrap();
+    assert!(err.contains("unknown class `weather`"), "{err}");
+}
