@@ -35,14 +35,15 @@ impl Report {
         Report::default()
     }
 
-    /// Sorts findings by artifact, then place, then severity (worst first), then rule, so that
-    /// every renderer and every run gives the same order whatever order checks ran in.
+    /// Sorts findings by artifact, then severity (worst first), then place, then rule, so that
+    /// every renderer and every run gives the same order whatever order checks ran in. The
+    /// sort is stable: findings a check ranked (a log's root cause first) keep their order.
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
-            (&a.subject.artifact, &a.subject.locator, std::cmp::Reverse(a.severity), a.rule.id, &a.message).cmp(&(
+            (&a.subject.artifact, std::cmp::Reverse(a.severity), &a.subject.locator, a.rule.id, &a.message).cmp(&(
                 &b.subject.artifact,
-                &b.subject.locator,
                 std::cmp::Reverse(b.severity),
+                &b.subject.locator,
                 b.rule.id,
                 &b.message,
             ))

@@ -48,7 +48,7 @@ pub fn rank<'a>(kb: &Kb, scanned: &'a Scanned) -> Vec<Cause<'a>> {
             } else if last <= end + 5 && distance <= 600 {
                 score += 15;
             }
-            let retried = scanned.retries.iter().any(|&r| r > last && r <= last + 10);
+            let retried = scanned.retries.iter().any(|&r| r >= last && r <= last + 10);
             if retried && last < last_any {
                 score -= 40;
             }
@@ -94,7 +94,7 @@ pub fn findings(kb: &Kb, artifact: &str, scanned: &Scanned) -> Vec<Finding> {
                 f = f.evidence(k, redact(&clip(v)));
             }
         }
-        for (k, v) in derived_facts(sig.id.as_str(), last, scanned) {
+        for (k, v) in derived_facts(sig.id.as_str(), &sig.class, last, scanned) {
             f = f.evidence(k, redact(&v));
         }
         let remedy = sig.remedy.clone().unwrap_or_else(|| default_remedy(&sig.class).to_string());
@@ -170,7 +170,8 @@ pub fn human(seconds: i64) -> String {
 /// Facts computed from the whole log for a cause: validity windows, how long after expiry,
 /// when the credential was probably issued and how long the build ran in between; the image
 /// reference pushed or pulled.
-fn derived_facts(id: &str, last: &Hit, scanned: &Scanned) -> Vec<(String, String)> {
+fn derived_facts(id: &str, class: &str, last: &Hit, scanned: &Scanned) -> Vec<(String, String)> {
+    let class_of = |_: &str| Some(class);
     let mut out = Vec::new();
     let fact = |k: &str| last.facts.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let used_at = last.timestamp.as_deref().and_then(parse_time);
@@ -197,13 +198,14 @@ fn derived_facts(id: &str, last: &Hit, scanned: &Scanned) -> Vec<(String, String
     }
     // Where the credential came from: the milestone that issued it, and the build in between.
     let failure_time = used_at.or(expiry);
+    let credential = matches!(class_of(id), Some("signed-url-expired" | "credential-expiry" | "auth"));
     let issuer = scanned
         .milestones
         .iter()
         .filter(|m| m.line < last.line && matches!(m.kind, "cache-import" | "login"))
         .filter_map(|m| Some((m, parse_time(m.timestamp.as_deref()?)?)))
         .next_back();
-    if let (Some((m, at)), Some(fail)) = (issuer, failure_time) {
+    if let (true, Some((m, at)), Some(fail)) = (credential, issuer, failure_time) {
         let what = if m.kind == "login" { "login" } else { "cache import" };
         out.push((
             "credential_issued".into(),

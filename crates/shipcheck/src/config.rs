@@ -24,6 +24,19 @@ pub struct Config {
     pub image: Vec<ImageEntry>,
     /// OCI runtimes to probe.
     pub runtime: Option<RuntimeEntry>,
+    /// CI logs to diagnose.
+    pub diagnose: Option<DiagnoseEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DiagnoseEntry {
+    /// Log files or directories, relative to this file.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// Extra signature files (docs/diagnose.md), relative to this file.
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -42,6 +42,12 @@ enum Command {
     /// and krun on PATH and the runtimes that Docker, containerd, Podman and CRI-O configs name.
     /// Probes never create anything: they are --version, features, and commands ending in --help.
     Runtime(RuntimeArgs),
+    /// Name the root cause of a failed CI job from its raw log.
+    ///
+    /// LOG is a file (plain or gzip), `-` for stdin, or a directory such as an unpacked GitHub
+    /// Actions log archive. The cause that ended the job is ranked first, with its evidence
+    /// lines, extracted facts and remedy. Secrets are redacted from everything printed.
+    Diagnose(DiagnoseArgs),
     /// Print the documentation of a rule, or list every rule.
     Explain {
         /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.
@@ -92,6 +98,18 @@ struct RuntimeArgs {
     /// Per-probe timeout in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
     timeout: u64,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct DiagnoseArgs {
+    /// Logs to read (default: stdin).
+    #[arg(value_name = "LOG")]
+    logs: Vec<String>,
+    /// Add or override signatures from FILE (format: docs/diagnose.md). Repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    rules: Vec<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -161,6 +179,7 @@ impl From<SeverityArg> for Severity {
 fn all_rules() -> Vec<&'static Rule> {
     let mut rules: Vec<&'static Rule> = shipcheck_image::rules::ALL.to_vec();
     rules.extend_from_slice(shipcheck_runtime::rules::ALL);
+    rules.extend_from_slice(shipcheck_triage::rules::ALL);
     rules.sort_by_key(|r| r.id);
     rules
 }
@@ -181,6 +200,12 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Image(args) => image(args),
         Command::Check(args) => check(args),
         Command::Runtime(args) => runtime(args),
+        Command::Diagnose(args) => {
+            let mut report = Report::new();
+            let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs };
+            diagnose_into(&mut report, &logs, &args.rules)?;
+            finish(report, &Config::default(), &args.output)
+        }
         Command::Explain { rule } => explain(rule.as_deref()),
         Command::RuntimesDoc => {
             print!("{}", shipcheck_runtime::data::matrix_markdown());
@@ -271,6 +296,11 @@ fn check(args: CheckArgs) -> Result<u8> {
             };
             runtime_into(&mut report, &probe).with_context(|| format!("in {}", path.display()))?;
         }
+        if let Some(d) = &config.diagnose {
+            let logs: Vec<String> = d.logs.iter().map(|l| dir.join(l).display().to_string()).collect();
+            let rules: Vec<PathBuf> = d.rules.iter().map(|r| dir.join(r)).collect();
+            diagnose_into(&mut report, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
+        }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
         apply_rule_overrides(&mut report, &config)?;
         if merged.fail_on.is_none() {
@@ -278,6 +308,40 @@ fn check(args: CheckArgs) -> Result<u8> {
         }
     }
     finish(report, &merged, &args.output)
+}
+
+/// Diagnoses each log (a directory's files in name order) and adds the findings.
+fn diagnose_into(report: &mut Report, logs: &[String], rules: &[PathBuf]) -> Result<()> {
+    use shipcheck_triage::{input, kb::Kb};
+    let mut extra = Vec::new();
+    for r in rules {
+        let text = std::fs::read_to_string(r).with_context(|| format!("cannot read rules file {}", r.display()))?;
+        extra.push((r.display().to_string(), text));
+    }
+    let kb = Kb::load(&extra).map_err(anyhow::Error::msg)?;
+    for log in logs {
+        let files = if log == "-" {
+            vec!["-".to_string()]
+        } else {
+            match input::expand(Path::new(log)) {
+                Ok(f) => f.into_iter().map(|p| p.display().to_string()).collect(),
+                Err(message) => {
+                    report.errors.push(InputError { input: log.clone(), message });
+                    continue;
+                }
+            }
+        };
+        for file in files {
+            match input::diagnose_path(&kb, &file) {
+                Ok((checked, findings)) => {
+                    report.checked.push(checked);
+                    report.findings.extend(findings);
+                }
+                Err(message) => report.errors.push(InputError { input: file, message }),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What `shipcheck runtime` (or `[runtime]` in shipcheck.toml) asks for.

@@ -153,3 +153,23 @@ fn check_catches_buildkit_keep_on_crun_recorded_as_runc() {
     assert!(msg.contains("BuildKit ≥0.12") && msg.contains("crun added it in 1.15"), "{msg}");
     assert!(rules(&json).contains(&"runtime/renamed".to_string()));
 }
+
+#[test]
+fn check_names_the_expired_signed_url_in_the_mirrord_log() {
+    let dir = root().join("examples/incidents/mirrord-signed-url");
+    let (code, json) = check(&dir);
+    assert_eq!(code, 1, "{json:#}");
+    let causes: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").collect();
+    assert_eq!(causes.len(), 1, "{json:#}");
+    assert_eq!(causes[0]["rule"], "ci/signed-url-expired");
+    assert_eq!(causes[0]["evidence"]["valid_for"], "10 min");
+    assert_eq!(causes[0]["evidence"]["used_after_expiry"], "3 min 59 s");
+    // The log holds the URL's signature; no output format may carry it.
+    for format in ["json", "human", "sarif", "github"] {
+        let out =
+            Command::cargo_bin("shipcheck").unwrap().args(["check", "--format", format]).arg(&dir).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("Z3JhbnRlZC1ieS1naXRodWI"), "{format} leaked the signature");
+    }
+}

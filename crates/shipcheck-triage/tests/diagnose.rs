@@ -1,0 +1,133 @@
+//! Diagnosis end to end on logs: ranking, facts, redaction, bounded memory, inputs.
+
+use std::io::{Read, Write};
+
+use shipcheck_report::{Finding, Severity};
+use shipcheck_triage::input::{decoded, diagnose_reader, expand};
+use shipcheck_triage::kb::Kb;
+
+fn diagnose(log: &str) -> Vec<Finding> {
+    let kb = Kb::load(&[]).unwrap();
+    diagnose_reader(&kb, "job.log", log.as_bytes()).unwrap().1
+}
+
+fn root(f: &[Finding]) -> &Finding {
+    f.iter().find(|f| f.severity == Severity::Error).expect("a root cause")
+}
+
+fn ev<'a>(f: &'a Finding, key: &str) -> Option<&'a str> {
+    f.evidence.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn mirrord_example_names_the_expired_signed_url_and_its_window() {
+    let log = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/incidents/mirrord-signed-url/release.log"
+    ))
+    .unwrap();
+    let f = diagnose(&log);
+    let r = root(&f);
+    assert_eq!(r.rule.id, "ci/signed-url-expired");
+    assert_eq!(ev(r, "signature"), Some("azure-sas-expired"));
+    assert_eq!(ev(r, "valid_for"), Some("10 min"));
+    assert_eq!(ev(r, "used_after_expiry"), Some("3 min 59 s"));
+    assert!(ev(r, "build_between").unwrap().starts_with("14 min"), "{:?}", r.evidence);
+    assert!(ev(r, "credential_issued").unwrap().contains("cache import"));
+    // Neither the retried network error nor the generic exit code is the root cause.
+    assert_eq!(f.iter().filter(|f| f.severity == Severity::Error).count(), 1);
+    assert!(!f.iter().any(|f| ev(f, "signature") == Some("process-exit-code")));
+}
+
+#[test]
+fn the_cause_that_ended_the_job_beats_the_first_scary_line() {
+    let log = "\
+2024-01-01T10:00:00Z ##[group]Run docker/build-push-action@v5
+2024-01-01T10:00:01Z #5 [stage-0 1/3] RUN df -h
+2024-01-01T10:00:02Z #5 0.1 cp: cannot write /tmp/cache: no space left on device (ignored, cache disabled)
+2024-01-01T10:00:03Z #6 [stage-0 2/3] RUN make
+2024-01-01T10:05:00Z #6 0.2 runc run failed: run: unrecognized option '--keep'
+2024-01-01T10:05:00Z ERROR: failed to solve: process \"/bin/sh -c make\" did not complete successfully: exit code: 1
+2024-01-01T10:05:01Z ##[error]buildx failed with: ERROR: failed to solve: process \"/bin/sh -c make\" did not complete successfully: exit code: 1
+2024-01-01T10:05:02Z ##[error]Process completed with exit code 1.
+";
+    let f = diagnose(log);
+    let r = root(&f);
+    assert_eq!(r.rule.id, "ci/runtime-flag-rejected", "{f:#?}");
+    assert_eq!(ev(r, "flag"), Some("--keep"));
+    assert_eq!(r.subject.place().as_deref(), Some("5"));
+}
+
+#[test]
+fn a_retried_step_that_passed_is_not_the_cause() {
+    let log = "\
+toomanyrequests: You have reached your pull rate limit. Retrying in 30s
+Pulled debian:bookworm
+... 200 lines of build ...
+exec /bin/sh: exec format error
+##[error]Process completed with exit code 1.
+";
+    let r = diagnose(log);
+    assert_eq!(root(&r).rule.id, "ci/platform-unavailable", "{r:#?}");
+}
+
+#[test]
+fn only_a_generic_exit_code_is_reported_as_such() {
+    let f = diagnose("compiling\n##[error]Process completed with exit code 2.\n");
+    let r = root(&f);
+    assert_eq!(r.rule.id, "ci/build-step-failed");
+    assert_eq!(ev(r, "code"), Some("2"));
+    assert!(diagnose("all good\nProcess completed with exit code 0.\n").is_empty());
+}
+
+#[test]
+fn secrets_never_reach_findings() {
+    let log = "\
+curl -H 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.c2ln' https://ghcr.io/token
+error: unauthorized: authentication required for https://bob:hunter2@ghcr.io/v2/ token=abcd1234secret
+";
+    let f = diagnose(log);
+    let all = format!("{f:?}");
+    for secret in ["eyJhbGci", "hunter2", "abcd1234secret"] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
+    assert_eq!(root(&f).rule.id, "ci/auth-failed");
+}
+
+/// A single line far longer than memory should hold is matched at its start and skipped, never
+/// held whole: the reader is a stream of 300 MiB that is never materialized.
+#[test]
+fn a_huge_line_is_skipped_in_bounded_memory() {
+    let kb = Kb::load(&[]).unwrap();
+    let head = &b"denied: requested access to the resource is denied "[..];
+    let body = std::io::repeat(b'x').take(300 << 20);
+    let tail = &b"\nexec /bin/sh: exec format error\n"[..];
+    let (checked, f) = diagnose_reader(&kb, "big.log", head.chain(body).chain(tail)).unwrap();
+    assert!(checked.facts.contains(&("long_lines_truncated".into(), "1".into())), "{checked:?}");
+    assert!(checked.facts.contains(&("lines".into(), "2".into())), "{checked:?}");
+    assert!(f.iter().any(|f| f.rule.id == "ci/auth-failed"));
+    assert_eq!(root(&f).rule.id, "ci/platform-unavailable");
+    assert_eq!(root(&f).subject.place().as_deref(), Some("2"));
+}
+
+#[test]
+fn binary_garbage_gzip_and_directories() {
+    let kb = Kb::load(&[]).unwrap();
+    let mut garbage: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    garbage.extend_from_slice(b"\nno space left on device\n");
+    let (_, f) = diagnose_reader(&kb, "g.log", &garbage[..]).unwrap();
+    assert_eq!(root(&f).rule.id, "ci/resources-exhausted");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"2024-01-01T00:00:00Z Error: buildx failed with: ERROR: docker exporter does not currently support exporting manifest lists\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("build")).unwrap();
+    std::fs::write(dir.path().join("build/3_Build.txt.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(dir.path().join("build/1_Set up job.txt"), "Current runner version: '2.321.0'\n").unwrap();
+    let files = expand(dir.path()).unwrap();
+    assert_eq!(files.len(), 2);
+    assert!(files[0].ends_with("build/1_Set up job.txt"), "sorted: {files:?}");
+    let (_, f) = diagnose_reader(&kb, "x", decoded(std::fs::File::open(&files[1]).unwrap()).unwrap()).unwrap();
+    assert_eq!(root(&f).rule.id, "ci/image-format");
+    assert!(expand(&dir.path().join("missing")).unwrap_err().contains("cannot open"));
+}
