@@ -85,3 +85,33 @@ pub fn diagnose_path(kb: &Kb, path: &str) -> Result<(Checked, Vec<Finding>), Str
     };
     res.map_err(|e| crate::redact::redact(&format!("cannot read {path}: {e}")))
 }
+
+/// One log's expected and diagnosed classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graded {
+    pub log: String,
+    pub expected: String,
+    pub got: String,
+}
+
+/// The accuracy harness: `dir/expected.tsv` lists `log<TAB>class` (class `none` when nothing
+/// should be found); each log is diagnosed and its root cause's class compared. Used by the
+/// tests on tests/logs and, through SHIPCHECK_HELDOUT_LOGS, on any directory of real logs.
+pub fn grade(kb: &Kb, dir: &Path) -> Result<Vec<Graded>, String> {
+    let list = std::fs::read_to_string(dir.join("expected.tsv"))
+        .map_err(|e| format!("cannot read {}/expected.tsv: {e}", dir.display()))?;
+    let mut out = Vec::new();
+    for line in list.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let (log, expected) =
+            line.split_once('\t').ok_or_else(|| format!("expected.tsv: `{line}` is not `log<TAB>class`"))?;
+        let path = dir.join(log);
+        let (_, findings) = diagnose_path(kb, &path.display().to_string())?;
+        let got = findings
+            .iter()
+            .find(|f| f.severity == shipcheck_report::Severity::Error)
+            .and_then(|f| f.evidence.iter().find(|(k, _)| k == "class").map(|(_, v)| v.clone()))
+            .unwrap_or_else(|| "none".into());
+        out.push(Graded { log: log.to_string(), expected: expected.trim().to_string(), got });
+    }
+    Ok(out)
+}

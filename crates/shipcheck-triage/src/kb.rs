@@ -77,7 +77,11 @@ pub struct Signature {
 
 pub struct Kb {
     pub signatures: Vec<Signature>,
+    /// Case-insensitive automaton over every needle, run on the few lines that hold one.
     pub automaton: AhoCorasick,
+    /// The line finder: the lowercased needles in groups small enough for the SIMD (Teddy)
+    /// searcher, run over lowercased raw bytes. This is the hot loop; see docs/diagnose.md.
+    pub finders: Vec<Finder>,
     /// For each automaton pattern: what it stands for.
     pub owners: Vec<Owner>,
 }
@@ -158,11 +162,46 @@ impl Kb {
             patterns.push(m.to_string());
             owners.push(Owner::Marker);
         }
+        // A full DFA: a few hundred KiB for these needles, and the fastest scan over raw bytes.
+        let lowered: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+        let finders = lowered
+            .chunks(TEDDY_GROUP)
+            .map(|group| {
+                let packed = aho_corasick::packed::Config::new().builder().extend(group).build();
+                match packed {
+                    Some(s) => Ok(Finder::Packed(s)),
+                    None => AhoCorasickBuilder::new()
+                        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                        .build(group)
+                        .map(Finder::Automaton)
+                        .map_err(|e| format!("cannot build the needle automaton: {e}")),
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(|e| format!("cannot build the needle automaton: {e}"))?;
-        Ok(Kb { signatures, automaton, owners })
+        Ok(Kb { signatures, automaton, finders, owners })
+    }
+}
+
+/// Needles per SIMD searcher: Teddy is fastest with few patterns.
+const TEDDY_GROUP: usize = 32;
+
+pub enum Finder {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Finder {
+    /// Start offsets of needles in `haystack` (lowercased bytes).
+    pub fn starts(&self, haystack: &[u8], out: &mut Vec<usize>) {
+        match self {
+            Finder::Packed(s) => out.extend(s.find_iter(haystack).map(|m| m.start())),
+            Finder::Automaton(a) => out.extend(a.find_iter(haystack).map(|m| m.start())),
+        }
     }
 }

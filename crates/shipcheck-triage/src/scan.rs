@@ -56,6 +56,7 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
     let mut line_base: u64 = 0; // lines before buf[0]
     let mut skipping = false; // inside the unread rest of an over-long line
     let mut chunk = vec![0u8; CHUNK];
+    let mut lower: Vec<u8> = Vec::with_capacity(CHUNK + MAX_LINE);
     loop {
         let n = match reader.read(&mut chunk) {
             Ok(n) => n,
@@ -78,7 +79,7 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
         buf.extend_from_slice(data);
         let end = if n == 0 { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1) };
         if end > 0 {
-            let lines = process(kb, &buf[..end], line_base, &mut out);
+            let lines = process(kb, &buf[..end], line_base, &mut lower, &mut out);
             line_base += lines;
             buf.drain(..end);
         }
@@ -89,7 +90,7 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
             // An over-long line: match its start, then skip to its end without keeping it.
             let mut head = buf[..MAX_LINE].to_vec();
             head.push(b'\n');
-            process(kb, &head, line_base, &mut out);
+            process(kb, &head, line_base, &mut lower, &mut out);
             out.long_lines += 1;
             buf.clear();
             skipping = true;
@@ -100,15 +101,23 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
 }
 
 /// Matches the complete lines in `region`; returns how many lines it holds.
-fn process(kb: &Kb, region: &[u8], line_base: u64, out: &mut Scanned) -> u64 {
-    let mut done: BTreeSet<usize> = BTreeSet::new(); // line starts already handled
+fn process(kb: &Kb, region: &[u8], line_base: u64, lower: &mut Vec<u8>, out: &mut Scanned) -> u64 {
+    // Needles are found in a lowercased copy (case-insensitive, and SIMD-friendly). The copy's
+    // buffer is reused: a fresh large allocation per chunk costs page faults.
+    lower.clear();
+    lower.extend_from_slice(region);
+    lower.make_ascii_lowercase();
+    let mut hits = Vec::new();
+    for f in &kb.finders {
+        f.starts(lower, &mut hits);
+    }
+    let mut starts: Vec<usize> =
+        hits.into_iter().map(|h| memchr::memrchr(b'\n', &region[..h]).map_or(0, |p| p + 1)).collect();
+    starts.sort_unstable();
+    starts.dedup();
     let mut counted_to = 0usize;
     let mut line_no = line_base;
-    for m in kb.automaton.find_iter(region) {
-        let start = memchr::memrchr(b'\n', &region[..m.start()]).map_or(0, |p| p + 1);
-        if !done.insert(start) {
-            continue;
-        }
+    for start in starts {
         line_no += memchr::memchr_iter(b'\n', &region[counted_to..start]).count() as u64;
         counted_to = start;
         let end = memchr::memchr(b'\n', &region[start..]).map_or(region.len(), |p| start + p);

@@ -56,6 +56,9 @@ enum Command {
     /// Print the rules reference in Markdown (docs/rules.md is generated from it).
     #[command(hide = true)]
     RulesDoc,
+    /// Print every built-in log signature's regex, one a line (for comparing with grep tools).
+    #[command(hide = true)]
+    DiagnosePatterns,
     /// Print the runtime capability matrix in Markdown (docs/runtimes.md is generated from it).
     #[command(hide = true)]
     RuntimesDoc,
@@ -207,6 +210,15 @@ fn run(cli: Cli) -> Result<u8> {
             finish(report, &Config::default(), &args.output)
         }
         Command::Explain { rule } => explain(rule.as_deref()),
+        Command::DiagnosePatterns => {
+            let kb = shipcheck_triage::kb::Kb::load(&[]).map_err(anyhow::Error::msg)?;
+            // Plain groups: grep tools join patterns into one regex, where names would clash.
+            let named = regex::Regex::new(r"\(\?P<\w+>").expect("static regex");
+            for s in &kb.signatures {
+                println!("{}", named.replace_all(&s.def.pattern, "("));
+            }
+            Ok(0)
+        }
         Command::RuntimesDoc => {
             print!("{}", shipcheck_runtime::data::matrix_markdown());
             Ok(0)

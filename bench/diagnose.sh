@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Benchmark: `shipcheck diagnose` against `rg -c -f patterns.txt` (ripgrep from Debian) with the
+# same patterns (every built-in signature's regex), on a ≥1 GiB log, in one run.
+#
+# usage: bench/diagnose.sh [RUNS]     (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+need=()
+for c in hyperfine rg; do command -v $c >/dev/null || need+=($c); done
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  pkgs=("${need[@]/rg/ripgrep}")
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+cargo build --release --locked -q
+mkdir -p bench/work
+log=bench/work/ci.log
+[ -f "$log" ] || python3 bench/gen_log.py "$log"
+sc=target/release/shipcheck
+$sc diagnose-patterns > bench/work/patterns.txt
+size=$(stat -c %s "$log")
+hyperfine --warmup 1 --runs "$runs" -i --export-json bench/work/diagnose.json \
+  -n "shipcheck diagnose" "$sc diagnose $log --format json" \
+  -n "rg -c -f patterns.txt" "rg -c -f bench/work/patterns.txt $log"
+: > bench/work/diagnose-rss.txt
+for cmd in "$sc diagnose $log --format json" "rg -c -f bench/work/patterns.txt $log"; do
+  { /usr/bin/time -f '%M' bash -c "$cmd >/dev/null 2>&1" || true; } 2>> bench/work/diagnose-rss.txt
+done
+python3 - "$size" <<'PY'
+import json, statistics, sys
+size = int(sys.argv[1])
+res = json.load(open("bench/work/diagnose.json"))["results"]
+rss = [l.strip() for l in open("bench/work/diagnose-rss.txt") if l.strip().isdigit()]
+print(f"log: {size / (1 << 20):.0f} MiB")
+print("| command | median s | MB/s | peak RSS MiB |\n|---|---|---|---|")
+for r, k in zip(res, rss):
+    m = statistics.median(r["times"])
+    print(f"| {r['command']} | {m:.2f} | {size / m / 1e6:.0f} | {int(k) / 1024:.1f} |")
+PY
