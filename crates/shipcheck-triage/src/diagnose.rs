@@ -216,13 +216,42 @@ fn derived_facts(id: &str, class: &str, last: &Hit, scanned: &Scanned) -> Vec<(S
             format!("{} between the {what} and the failure", human((fail - at).get_seconds())),
         ));
     }
-    for line in std::iter::once(last.text.as_str()) {
-        if let Some(c) = reference().captures(line) {
-            out.push(("reference".into(), c["ref"].to_string()));
-            out.push(("registry".into(), c["registry"].to_string()));
+    // The image pushed or pulled: on the failing line, or the nearest line before it (within
+    // 50 lines) that names one.
+    let nearby = scanned
+        .milestones
+        .iter()
+        .rev()
+        .filter(|m| m.kind == "reference" && m.line <= last.line && m.line + 50 >= last.line);
+    let lines = std::iter::once(last.text.as_str()).chain(nearby.map(|m| m.text.as_str()));
+    if let Some(c) = lines.filter_map(|l| reference().captures(l)).next() {
+        out.push(("reference".into(), c["ref"].to_string()));
+        out.push(("registry".into(), c["registry"].to_string()));
+        if let Some(t) = c.name("tag") {
+            out.push(("tag".into(), t.as_str().to_string()));
+        }
+    }
+    // The platform a missing-platform error was for: BuildKit names it on the step that loaded
+    // the base image's metadata (`[linux/riscv64 internal] load metadata for …`).
+    if class == "platform" && !last.facts.iter().any(|(k, _)| k == "platform") {
+        let image = fact("image").map(|i| i.trim_start_matches("docker.io/library/").to_string());
+        let platform = scanned
+            .milestones
+            .iter()
+            .rev()
+            .filter(|m| m.kind == "metadata" && m.line <= last.line)
+            .filter(|m| image.as_ref().is_none_or(|i| m.text.contains(i.as_str())))
+            .find_map(|m| step_platform().captures(&m.text).map(|c| c[1].to_string()));
+        if let Some(p) = platform {
+            out.push(("platform".into(), p));
         }
     }
     out
+}
+
+fn step_platform() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"\[((?:linux|windows|darwin|freebsd)/[a-z0-9_]+(?:/v\d+)?)[\s\]]").unwrap())
 }
 
 #[cfg(test)]

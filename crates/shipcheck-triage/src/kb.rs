@@ -65,6 +65,11 @@ pub const MILESTONES: &[(&str, &str)] = &[
     ("pushing layers", "push"),
     ("pushing manifest for", "push"),
     ("exporting to image", "export"),
+    // Lines that name what was being pushed or pulled, and for which platform.
+    ("failed to push ", "reference"),
+    ("failed to pull ", "reference"),
+    ("failed to resolve source metadata for ", "reference"),
+    ("load metadata for ", "metadata"),
 ];
 
 /// CI structure markers.

@@ -72,6 +72,21 @@ exec /bin/sh: exec format error
 }
 
 #[test]
+fn facts_name_the_platform_and_the_pushed_reference() {
+    let log = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/logs/riscv64-platform.log")).unwrap();
+    let f = diagnose(&log);
+    assert_eq!(ev(root(&f), "platform"), Some("linux/riscv64"), "{:?}", root(&f).evidence);
+    let log = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/incidents/mirrord-signed-url/release.log"
+    ))
+    .unwrap();
+    let f = diagnose(&log);
+    assert_eq!(ev(root(&f), "reference"), Some("ghcr.io/metalbear-co/mirrord-cli:3.137.0"), "{:?}", root(&f).evidence);
+    assert_eq!(ev(root(&f), "tag"), Some("3.137.0"));
+}
+
+#[test]
 fn only_a_generic_exit_code_is_reported_as_such() {
     let f = diagnose("compiling\n##[error]Process completed with exit code 2.\n");
     let r = root(&f);
@@ -95,12 +110,12 @@ error: unauthorized: authentication required for https://bob:hunter2@ghcr.io/v2/
 }
 
 /// A single line far longer than memory should hold is matched at its start and skipped, never
-/// held whole: the reader is a stream of 300 MiB that is never materialized.
+/// held whole: the reader is a stream of a 1 GiB line that is never materialized.
 #[test]
 fn a_huge_line_is_skipped_in_bounded_memory() {
     let kb = Kb::load(&[]).unwrap();
     let head = &b"denied: requested access to the resource is denied "[..];
-    let body = std::io::repeat(b'x').take(300 << 20);
+    let body = std::io::repeat(b'x').take(1 << 30);
     let tail = &b"\nexec /bin/sh: exec format error\n"[..];
     let (checked, f) = diagnose_reader(&kb, "big.log", head.chain(body).chain(tail)).unwrap();
     assert!(checked.facts.contains(&("long_lines_truncated".into(), "1".into())), "{checked:?}");
