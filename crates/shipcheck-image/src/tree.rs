@@ -249,6 +249,11 @@ fn walk_dir(dir: &Path, prefix: &str, tree: &mut Tree, files: &mut Vec<(String, 
     Ok(())
 }
 
+/// A tar member's data size, kind and raw name.
+fn member(entry: &tar::Entry<'_, impl Read>) -> (u64, EntryKind, Vec<u8>) {
+    (entry.header().entry_size().unwrap_or(0), kind_of(entry), entry.path_bytes().into_owned())
+}
+
 fn kind_of(entry: &tar::Entry<'_, impl Read>) -> EntryKind {
     let t = entry.header().entry_type();
     let link = || entry.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default();
@@ -280,10 +285,8 @@ fn index_tar(path: &Path, tree: &mut Tree) -> io::Result<Vec<Task>> {
                 break;
             }
         };
-        let size = entry.header().entry_size().unwrap_or(0);
-        let kind = kind_of(&entry);
+        let (size, kind, raw) = member(&entry);
         let offset = entry.raw_file_position();
-        let raw = entry.path_bytes().into_owned();
         let is_file = kind == EntryKind::File;
         if let Some(name) = tree.admit(&raw, kind, size) {
             if offset.saturating_add(size) > len {
@@ -417,9 +420,7 @@ fn stream_tar(
                     break;
                 }
             };
-            let size = entry.header().entry_size().unwrap_or(0);
-            let kind = kind_of(&entry);
-            let raw = entry.path_bytes().into_owned();
+            let (size, kind, raw) = member(&entry);
             let is_file = kind == EntryKind::File;
             let Some(name) = tree.admit(&raw, kind, size) else { continue };
             if is_file {

@@ -267,11 +267,8 @@ fn platform_lies_and_foreign_executables() {
     assert_eq!(rules, vec!["image/arch-mismatch"]);
 }
 
-#[test]
-fn archive_members_that_escape_loop_or_repeat() {
-    let dir = tempfile::tempdir().unwrap();
-    let built = draft(Shape::DockerLegacy).build().unwrap();
-    // Re-pack by hand with a duplicate member, an escaping symlink and a link loop.
+/// The archive's files in a tar builder that a test can append hand-made members to.
+fn repack(built: &Built) -> tar::Builder<Vec<u8>> {
     let mut b = tar::Builder::new(Vec::new());
     for (p, d) in &built.files {
         let mut h = tar::Header::new_gnu();
@@ -279,6 +276,15 @@ fn archive_members_that_escape_loop_or_repeat() {
         h.set_mode(0o644);
         b.append_data(&mut h, p, &d[..]).unwrap();
     }
+    b
+}
+
+#[test]
+fn archive_members_that_escape_loop_or_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = draft(Shape::DockerLegacy).build().unwrap();
+    // Re-pack by hand with a duplicate member, an escaping symlink and a link loop.
+    let mut b = repack(&built);
     let mut h = tar::Header::new_gnu();
     h.set_size(2);
     b.append_data(&mut h, "manifest.json.bak", &b"[]"[..]).unwrap();
@@ -428,13 +434,7 @@ fn non_utf8_names_and_links_out_of_a_layout() {
     // A member whose name is not UTF-8: reported, not decoded lossily into a wrong path.
     let dir = tempfile::tempdir().unwrap();
     let built = draft(Shape::DockerLegacy).build().unwrap();
-    let mut b = tar::Builder::new(Vec::new());
-    for (p, d) in &built.files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(d.len() as u64);
-        h.set_mode(0o644);
-        b.append_data(&mut h, p, &d[..]).unwrap();
-    }
+    let mut b = repack(&built);
     let mut h = tar::Header::new_gnu();
     h.set_size(1);
     let name = b"caf\xe9.txt";

@@ -42,18 +42,11 @@ pub struct FlagSince {
     pub source: String,
 }
 
+/// A command line a runtime treats specially: never accepts (`rejected`) or accepts and
+/// ignores (`ignored`), and why.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rejected {
-    pub runtime: String,
-    pub args: Vec<String>,
-    pub why: String,
-    pub source: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ignored {
+pub struct FlagNote {
     pub runtime: String,
     pub args: Vec<String>,
     pub why: String,
@@ -72,8 +65,8 @@ pub struct Provides {
 #[derive(Debug, Deserialize)]
 struct RuntimesFile {
     flag: Vec<FlagSince>,
-    rejected: Vec<Rejected>,
-    ignored: Vec<Ignored>,
+    rejected: Vec<FlagNote>,
+    ignored: Vec<FlagNote>,
     provides: Vec<Provides>,
 }
 
@@ -81,8 +74,8 @@ pub struct Data {
     pub invocations: Vec<Invocation>,
     pub features: Vec<FeatureNeed>,
     pub flags: Vec<FlagSince>,
-    pub rejected: Vec<Rejected>,
-    pub ignored: Vec<Ignored>,
+    pub rejected: Vec<FlagNote>,
+    pub ignored: Vec<FlagNote>,
     pub provides: Vec<Provides>,
 }
 
