@@ -194,7 +194,7 @@ impl Kb {
 }
 
 /// Needles per SIMD searcher: Teddy is fastest with few patterns.
-const TEDDY_GROUP: usize = 32;
+const TEDDY_GROUP: usize = 48;
 
 pub enum Finder {
     Packed(aho_corasick::packed::Searcher),
