@@ -1,0 +1,4 @@
+//! Downstream packaging preflight: what makes packit's propose-downstream and Fedora/CentOS
+//! builds fail after the upstream release is out.
+
+pub mod evr;
