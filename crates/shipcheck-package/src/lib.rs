@@ -2,3 +2,6 @@
 //! builds fail after the upstream release is out.
 
 pub mod evr;
+pub mod packit;
+pub mod rules;
+pub mod targets;

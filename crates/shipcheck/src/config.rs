@@ -26,6 +26,15 @@ pub struct Config {
     pub runtime: Option<RuntimeEntry>,
     /// CI logs to diagnose.
     pub diagnose: Option<DiagnoseEntry>,
+    /// Downstream packaging to check.
+    pub package: Option<PackageEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PackageEntry {
+    /// The directory holding .packit.yaml, relative to this file (default: this directory).
+    pub dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

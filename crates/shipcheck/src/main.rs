@@ -48,6 +48,14 @@ enum Command {
     /// Actions log archive. The cause that ended the job is ranked first, with its evidence
     /// lines, extracted facts and remedy. Secrets are redacted from everything printed.
     Diagnose(DiagnoseArgs),
+    /// Check downstream packaging metadata (.packit.yaml) before the release is tagged.
+    Package {
+        /// The repository holding .packit.yaml (default: the current directory).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Print the documentation of a rule, or list every rule.
     Explain {
         /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.
@@ -183,6 +191,7 @@ fn all_rules() -> Vec<&'static Rule> {
     let mut rules: Vec<&'static Rule> = shipcheck_image::rules::ALL.to_vec();
     rules.extend_from_slice(shipcheck_runtime::rules::ALL);
     rules.extend_from_slice(shipcheck_triage::rules::ALL);
+    rules.extend_from_slice(shipcheck_package::rules::ALL);
     rules.sort_by_key(|r| r.id);
     rules
 }
@@ -203,6 +212,11 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Image(args) => image(args),
         Command::Check(args) => check(args),
         Command::Runtime(args) => runtime(args),
+        Command::Package { dir, output } => {
+            let mut report = Report::new();
+            package_into(&mut report, &dir);
+            finish(report, &Config::default(), &output)
+        }
         Command::Diagnose(args) => {
             let mut report = Report::new();
             let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs };
@@ -313,6 +327,9 @@ fn check(args: CheckArgs) -> Result<u8> {
             let rules: Vec<PathBuf> = d.rules.iter().map(|r| dir.join(r)).collect();
             diagnose_into(&mut report, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
         }
+        if let Some(p) = &config.package {
+            package_into(&mut report, &p.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)));
+        }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
         apply_rule_overrides(&mut report, &config)?;
         if merged.fail_on.is_none() {
@@ -320,6 +337,26 @@ fn check(args: CheckArgs) -> Result<u8> {
         }
     }
     finish(report, &merged, &args.output)
+}
+
+/// Checks the packit configuration in `dir`.
+fn package_into(report: &mut Report, dir: &Path) {
+    use shipcheck_package::packit;
+    let Some(path) = packit::find(dir) else {
+        report.errors.push(InputError {
+            input: dir.display().to_string(),
+            message: format!("{} has no .packit.yaml, .packit.yml, packit.yaml or packit.yml", dir.display()),
+        });
+        return;
+    };
+    let artifact = path.display().to_string();
+    match packit::check(&path, &artifact) {
+        Ok(findings) => {
+            report.checked.push(Checked { input: artifact, kind: "packit config".into(), facts: Vec::new() });
+            report.findings.extend(findings);
+        }
+        Err(message) => report.errors.push(InputError { input: artifact, message }),
+    }
 }
 
 /// Diagnoses each log (a directory's files in name order) and adds the findings.

@@ -173,3 +173,15 @@ fn check_names_the_expired_signed_url_in_the_mirrord_log() {
         assert!(!text.contains("Z3JhbnRlZC1ieS1naXRodWI"), "{format} leaked the signature");
     }
 }
+
+#[test]
+fn check_reports_the_crun_packit_mkpath_failure() {
+    let (code, json) = check(&root().join("examples/incidents/crun-packit"));
+    assert_eq!(code, 1, "{json:#}");
+    let f: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "package/files-to-sync-mkpath").collect();
+    assert_eq!(f.len(), 1, "{json:#}");
+    let branches = f[0]["evidence"]["affected_branches"].as_str().unwrap();
+    assert!(branches.contains("rawhide") && branches.contains("c10s"), "{branches}");
+    assert_eq!(f[0]["evidence"]["dest"], "tests/tmt/");
+}

@@ -1,0 +1,294 @@
+//! .packit.yaml checks: nested `files_to_sync` destinations without `mkpath` (the crun
+//! 1.16/1.17 failure), target and branch aliases, and misspelled keys.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use shipcheck_report::{Finding, Subject};
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::rules::*;
+use crate::targets;
+
+/// Config file names packit accepts, in its order of preference.
+pub const NAMES: &[&str] = &[".packit.yaml", ".packit.yml", "packit.yaml", "packit.yml"];
+
+pub fn find(dir: &Path) -> Option<PathBuf> {
+    NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+/// Keys packit documents at the top level and in `packages.*` (https://packit.dev/docs/configuration).
+/// Only used to suggest a fix for a key one or two edits away from one of these: a key not in
+/// the list is never reported on its own, since packit adds keys over time.
+const KNOWN_KEYS: &[&str] = &[
+    "specfile_path",
+    "files_to_sync",
+    "upstream_package_name",
+    "downstream_package_name",
+    "upstream_project_url",
+    "upstream_ref",
+    "upstream_tag_template",
+    "upstream_tag_include",
+    "upstream_tag_exclude",
+    "archive_root_dir_template",
+    "actions",
+    "jobs",
+    "packages",
+    "paths",
+    "srpm_build_deps",
+    "issue_repository",
+    "notifications",
+    "copy_upstream_release_description",
+    "sync_changelog",
+    "create_pr",
+    "patch_generation_ignore_paths",
+    "patch_generation_patch_id_digits",
+    "allowed_gpg_keys",
+    "packit_instances",
+    "version_update_mask",
+    "parse_time_macros",
+    "prerelease_suffix_pattern",
+    "prerelease_suffix_macro",
+    "upload_sources",
+    "pkg_tool",
+    "dist_git_base_url",
+    "dist_git_namespace",
+    "allowed_pr_authors",
+    "allowed_committers",
+    "follow_fedora_branching",
+    "job",
+    "trigger",
+    "targets",
+    "dist_git_branches",
+    "branch",
+    "identifier",
+    "metadata",
+    "skip_build",
+    "manual_trigger",
+    "tmt_plan",
+    "tf_extra_params",
+    "owner",
+    "project",
+    "preserve_project",
+    "list_on_homepage",
+    "enable_net",
+    "additional_repos",
+    "additional_packages",
+    "module_hotfixes",
+    "release_suffix",
+    "require",
+    "env",
+    "fmf_url",
+    "fmf_ref",
+    "fmf_path",
+    "use_internal_tf",
+    "sidetag_group",
+    "dependents",
+    "dependencies",
+    "scratch",
+];
+
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The known key a misspelled key most likely meant.
+fn suggestion(key: &str) -> Option<&'static str> {
+    if KNOWN_KEYS.contains(&key) {
+        return None;
+    }
+    KNOWN_KEYS
+        .iter()
+        .map(|k| (distance(key, k), *k))
+        .filter(|(d, _)| *d <= 2 && *d < key.len() / 3 + 1)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// 1-based line of the first line at or after `from` that contains `needle`.
+fn line_of(text: &str, needle: &str, from: usize) -> Option<usize> {
+    text.lines().enumerate().skip(from.saturating_sub(1)).find(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1)
+}
+
+fn strings(y: &Yaml) -> Vec<String> {
+    match y {
+        Yaml::String(s) => vec![s.clone()],
+        Yaml::Array(a) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+        // Newer configs map branches to options: {rawhide: {fast_forward_merge_into: [...]}}.
+        Yaml::Hash(h) => h.keys().filter_map(|k| k.as_str().map(String::from)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+struct Ctx<'a> {
+    artifact: String,
+    text: &'a str,
+    findings: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    fn at(&self, line: Option<usize>) -> Subject {
+        match line {
+            Some(l) => Subject::position(&self.artifact, l as u32, None),
+            None => Subject::whole(&self.artifact),
+        }
+    }
+}
+
+/// Checks one packit configuration. `Err` when the file cannot be read at all.
+pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.len() > 1 << 20 {
+        return Err(format!("{} is {} bytes: expected a packit configuration under 1 MiB", path.display(), meta.len()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut c = Ctx { artifact: artifact.to_string(), text: &text, findings: Vec::new() };
+    let docs = match YamlLoader::load_from_str(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            let line = Some(e.marker().line());
+            let s = c.at(line);
+            c.findings.push(
+                Finding::new(&INVALID_CONFIG, s, format!("not valid YAML: {e}"))
+                    .remedy("Fix the syntax; `packit config validate` checks it too."),
+            );
+            return Ok(c.findings);
+        }
+    };
+    let Some(doc) = docs.first().filter(|d| matches!(d, Yaml::Hash(_))) else {
+        let s = c.at(None);
+        c.findings.push(Finding::new(&INVALID_CONFIG, s, "the top level is not a mapping of packit keys"));
+        return Ok(c.findings);
+    };
+    keys(&mut c, doc);
+    // Per-package configs (monorepos) carry their own keys and files_to_sync.
+    let mut scopes: Vec<(&Yaml, String)> = vec![(doc, String::new())];
+    if let Yaml::Hash(pkgs) = &doc["packages"] {
+        for (name, cfg) in pkgs {
+            keys(&mut c, cfg);
+            scopes.push((cfg, name.as_str().unwrap_or_default().to_string()));
+        }
+    }
+    let jobs = doc["jobs"].as_vec().cloned().unwrap_or_default();
+    for j in &jobs {
+        keys(&mut c, j);
+    }
+    let affected = downstream_branches(&mut c, &jobs);
+    for (scope, pkg) in scopes {
+        files_to_sync(&mut c, &scope["files_to_sync"], &pkg, &affected);
+    }
+    for j in &jobs {
+        files_to_sync(&mut c, &j["files_to_sync"], "", &affected);
+    }
+    Ok(c.findings)
+}
+
+fn keys(c: &mut Ctx, map: &Yaml) {
+    let Yaml::Hash(h) = map else { return };
+    for k in h.keys().filter_map(|k| k.as_str()) {
+        if let Some(s) = suggestion(k) {
+            let line = line_of(c.text, &format!("{k}:"), 1);
+            let subject = c.at(line);
+            c.findings.push(
+                Finding::new(&UNKNOWN_KEY, subject, format!("unknown key `{k}`: did you mean `{s}`?"))
+                    .evidence("key", k)
+                    .evidence("suggestion", s)
+                    .remedy(format!("Rename `{k}` to `{s}`.")),
+            );
+        }
+    }
+}
+
+/// The dist-git branches propose_downstream / pull_from_upstream jobs update, expanded; and
+/// findings for targets and branches nobody knows.
+fn downstream_branches(c: &mut Ctx, jobs: &[Yaml]) -> Vec<String> {
+    let mut affected = BTreeSet::new();
+    for j in jobs {
+        let kind = j["job"].as_str().unwrap_or_default();
+        let syncs = matches!(kind, "propose_downstream" | "pull_from_upstream");
+        let mut names = strings(&j["dist_git_branches"]);
+        if syncs && names.is_empty() {
+            names.push("rawhide".into());
+        }
+        let targets = strings(&j["targets"]);
+        for name in names.iter().chain(targets.iter()) {
+            match targets::expand(name) {
+                Some(b) if syncs && names.contains(name) => affected.extend(b),
+                Some(_) => {}
+                None => {
+                    let line = line_of(c.text, name, 1);
+                    let s = c.at(line);
+                    c.findings.push(
+                        Finding::new(&UNKNOWN_TARGET, s, format!("`{name}` is not a packit alias or a known branch (table of {})", targets::table().as_of))
+                            .evidence("job", kind)
+                            .remedy("Use a packit alias (fedora-all, fedora-stable, epel-all, …) or a branch that exists in dist-git."),
+                    );
+                }
+            }
+        }
+    }
+    affected.into_iter().collect()
+}
+
+fn files_to_sync(c: &mut Ctx, list: &Yaml, package: &str, affected: &[String]) {
+    let Some(items) = list.as_vec() else { return };
+    let start = line_of(c.text, "files_to_sync", 1).unwrap_or(1);
+    for item in items {
+        let (src, dest, mkpath) = match item {
+            Yaml::String(s) => (s.clone(), s.clone(), false),
+            Yaml::Hash(_) => {
+                let src = strings(&item["src"]).join(", ");
+                let dest = item["dest"].as_str().map(String::from).unwrap_or_else(|| src.clone());
+                (src, dest, item["mkpath"].as_bool().unwrap_or(false))
+            }
+            _ => continue,
+        };
+        let clean = dest.trim_start_matches("./").trim_end_matches('/');
+        let Some((parent, _)) = clean.rsplit_once('/') else { continue };
+        if mkpath || parent.is_empty() || parent == "." {
+            continue;
+        }
+        let line = line_of(c.text, &dest, start).or_else(|| line_of(c.text, &src, start));
+        let subject = c.at(line);
+        let branches =
+            if affected.is_empty() { "(no propose_downstream job)".to_string() } else { affected.join(", ") };
+        let mut f = Finding::new(
+            &FILES_TO_SYNC_MKPATH,
+            subject,
+            format!("files_to_sync destination `{dest}` is nested (in `{parent}/`) and has no `mkpath: true`; propose-downstream fails on every branch where `{parent}/` does not exist"),
+        )
+        .evidence("src", &src)
+        .evidence("dest", &dest)
+        .evidence("affected_branches", branches)
+        .evidence("branch_table", targets::table().as_of.clone())
+        .remedy(format!("Write it as `- {{src: {src}, dest: {dest}, mkpath: true}}`."));
+        if !package.is_empty() {
+            f = f.evidence("package", package);
+        }
+        c.findings.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_only_near_misses() {
+        assert_eq!(suggestion("upstream_tag_templte"), Some("upstream_tag_template"));
+        assert_eq!(suggestion("files_to_snyc"), Some("files_to_sync"));
+        assert_eq!(suggestion("specfile_path"), None);
+        assert_eq!(suggestion("some_brand_new_packit_key"), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+}
