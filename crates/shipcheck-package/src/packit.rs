@@ -152,8 +152,13 @@ pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, String> {
         return Err(format!("{} is {} bytes: expected a packit configuration under 1 MiB", path.display(), meta.len()));
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut c = Ctx { artifact: artifact.to_string(), text: &text, findings: Vec::new() };
-    let docs = match YamlLoader::load_from_str(&text) {
+    Ok(check_text(&text, artifact))
+}
+
+/// Checks the text of a packit configuration (also the fuzzing entry point).
+pub fn check_text(text: &str, artifact: &str) -> Vec<Finding> {
+    let mut c = Ctx { artifact: artifact.to_string(), text, findings: Vec::new() };
+    let docs = match YamlLoader::load_from_str(text) {
         Ok(d) => d,
         Err(e) => {
             let line = Some(e.marker().line());
@@ -168,7 +173,7 @@ pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, String> {
     let Some(doc) = docs.first().filter(|d| matches!(d, Yaml::Hash(_))) else {
         let s = c.at(None);
         c.findings.push(Finding::new(&INVALID_CONFIG, s, "the top level is not a mapping of packit keys"));
-        return Ok(c.findings);
+        return c.findings;
     };
     keys(&mut c, doc);
     // Per-package configs (monorepos) carry their own keys and files_to_sync.
@@ -190,7 +195,7 @@ pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, String> {
     for j in &jobs {
         files_to_sync(&mut c, &j["files_to_sync"], "", &affected);
     }
-    Ok(c.findings)
+    c.findings
 }
 
 fn keys(c: &mut Ctx, map: &Yaml) {

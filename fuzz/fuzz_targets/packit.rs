@@ -1,0 +1,13 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = shipcheck_package::packit::check_text(text, ".packit.yaml");
+        for line in text.lines().take(4) {
+            let _ = shipcheck_package::evr::Evr::parse(line);
+            let _ = shipcheck_package::evr::split_nvr(line);
+            if let Some((a, b)) = line.split_once(' ') {
+                let _ = shipcheck_package::evr::rpmvercmp(a, b);
+            }
+        }
+    }
+});
