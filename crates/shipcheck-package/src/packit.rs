@@ -167,7 +167,7 @@ pub fn check_text(text: &str, artifact: &str) -> Vec<Finding> {
                 Finding::new(&INVALID_CONFIG, s, format!("not valid YAML: {e}"))
                     .remedy("Fix the syntax; `packit config validate` checks it too."),
             );
-            return Ok(c.findings);
+            return c.findings;
         }
     };
     let Some(doc) = docs.first().filter(|d| matches!(d, Yaml::Hash(_))) else {
