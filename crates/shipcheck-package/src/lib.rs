@@ -4,4 +4,6 @@
 pub mod evr;
 pub mod packit;
 pub mod rules;
+pub mod spec;
+pub mod spec_check;
 pub mod targets;

@@ -284,6 +284,16 @@ fn files_to_sync(c: &mut Ctx, list: &Yaml, package: &str, affected: &[String]) {
     }
 }
 
+/// The spec file and tag template a configuration names (top level, or its first package).
+pub fn spec_and_template(path: &Path) -> (Option<String>, String) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let Ok(docs) = YamlLoader::load_from_str(&text) else { return (None, "{version}".into()) };
+    let Some(doc) = docs.first() else { return (None, "{version}".into()) };
+    let first_pkg = doc["packages"].as_hash().and_then(|h| h.values().next()).cloned().unwrap_or(Yaml::BadValue);
+    let pick = |key: &str| doc[key].as_str().or_else(|| first_pkg[key].as_str()).map(String::from);
+    (pick("specfile_path"), pick("upstream_tag_template").unwrap_or_else(|| "{version}".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,4 +71,67 @@ declare_rule! {
     pub INVALID_CONFIG = ("package/invalid-config", Error, "the packit configuration cannot be read");
 }
 
-pub static ALL: &[&Rule] = &[&FILES_TO_SYNC_MKPATH, &INVALID_CONFIG, &UNKNOWN_KEY, &UNKNOWN_TARGET];
+declare_rule! {
+    /// ## What it catches
+    /// A spec's `Version` that differs from the version of the release tag (the latest git
+    /// tag, or `--tag`), read through `upstream_tag_template`; or a tag that the template
+    /// cannot produce at all.
+    ///
+    /// ## Why it breaks releases
+    /// propose-downstream builds the version the tag names; a spec that says otherwise is
+    /// rejected, or ships the wrong tarball. A template that adds a `v` the version already has
+    /// yields URLs like `…/vv0.1.82/…` that do not exist (404).
+    ///
+    /// ## Fix
+    /// Bump `Version` with the release, and make `upstream_tag_template` produce the real
+    /// tags (`v{version}` for tags `v1.2.3`, `{version}` for tags `1.2.3`).
+    ///
+    /// ## Example
+    /// Tag `1.17`, `Version: 1.16`.
+    pub VERSION_TAG_MISMATCH = ("package/version-tag-mismatch", Error, "the spec version is not the release tag's version");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// The top `%changelog` entry: a version-release that differs from the spec's, a date in
+    /// the future, macros inside entries, or more than one `%changelog` section. Specs using
+    /// `%autochangelog` are exempt from the entry checks.
+    ///
+    /// ## Why it breaks releases
+    /// rpmbuild and Fedora's tooling reject or mangle such changelogs; a future date fails
+    /// `rpmbuild` outright (`bogus date in %changelog`).
+    ///
+    /// ## Fix
+    /// Add an entry for the new version-release with today's date, escape `%` as `%%`, keep
+    /// one `%changelog`.
+    ///
+    /// ## Example
+    /// `Version: 1.17`, `Release: 1`, top entry `- 1.16-1`.
+    pub CHANGELOG = ("package/changelog", Error, "the top %changelog entry does not match the spec");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// `Name`, `Version` or `Release` that uses a macro the spec does not define, so its
+    /// value cannot be known without the build system.
+    ///
+    /// ## Why it matters
+    /// The checks that need the value are skipped; shipcheck never guesses it.
+    ///
+    /// ## Fix
+    /// Nothing, if the macro comes from the build system; otherwise define it with `%global`.
+    ///
+    /// ## Example
+    /// `Version: %{upstream_version}` with no `%global upstream_version`.
+    pub SPEC_UNEXPANDED = ("package/spec-unexpanded", Note, "a spec value cannot be expanded");
+}
+
+pub static ALL: &[&Rule] = &[
+    &CHANGELOG,
+    &FILES_TO_SYNC_MKPATH,
+    &INVALID_CONFIG,
+    &SPEC_UNEXPANDED,
+    &UNKNOWN_KEY,
+    &UNKNOWN_TARGET,
+    &VERSION_TAG_MISMATCH,
+];

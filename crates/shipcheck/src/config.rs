@@ -35,6 +35,8 @@ pub struct Config {
 pub struct PackageEntry {
     /// The directory holding .packit.yaml, relative to this file (default: this directory).
     pub dir: Option<String>,
+    /// The release tag to check the spec's Version against (default: the latest git tag).
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

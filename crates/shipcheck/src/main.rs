@@ -53,6 +53,9 @@ enum Command {
         /// The repository holding .packit.yaml (default: the current directory).
         #[arg(value_name = "DIR", default_value = ".")]
         dir: PathBuf,
+        /// The release tag to check the spec's Version against [default: `git describe --tags --abbrev=0` in DIR].
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -212,9 +215,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Image(args) => image(args),
         Command::Check(args) => check(args),
         Command::Runtime(args) => runtime(args),
-        Command::Package { dir, output } => {
+        Command::Package { dir, tag, output } => {
             let mut report = Report::new();
-            package_into(&mut report, &dir);
+            package_into(&mut report, &dir, tag.as_deref());
             finish(report, &Config::default(), &output)
         }
         Command::Diagnose(args) => {
@@ -328,7 +331,7 @@ fn check(args: CheckArgs) -> Result<u8> {
             diagnose_into(&mut report, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(p) = &config.package {
-            package_into(&mut report, &p.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)));
+            package_into(&mut report, &p.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)), p.tag.as_deref());
         }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
         apply_rule_overrides(&mut report, &config)?;
@@ -339,9 +342,9 @@ fn check(args: CheckArgs) -> Result<u8> {
     finish(report, &merged, &args.output)
 }
 
-/// Checks the packit configuration in `dir`.
-fn package_into(report: &mut Report, dir: &Path) {
-    use shipcheck_package::packit;
+/// Checks the packit configuration in `dir`, and the spec file it names.
+fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>) {
+    use shipcheck_package::{packit, spec_check};
     let Some(path) = packit::find(dir) else {
         report.errors.push(InputError {
             input: dir.display().to_string(),
@@ -353,6 +356,42 @@ fn package_into(report: &mut Report, dir: &Path) {
     match packit::check(&path, &artifact) {
         Ok(findings) => {
             report.checked.push(Checked { input: artifact, kind: "packit config".into(), facts: Vec::new() });
+            report.findings.extend(findings);
+        }
+        Err(message) => report.errors.push(InputError { input: artifact, message }),
+    }
+    let (specfile, template) = packit::spec_and_template(&path);
+    let spec = match specfile {
+        Some(s) => Some(dir.join(s)),
+        None => {
+            let specs: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "spec"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (specs.len() == 1).then(|| specs[0].clone())
+        }
+    };
+    let Some(spec) = spec else { return };
+    let latest = tag.map(String::from).or_else(|| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["describe", "--tags", "--abbrev=0"])
+            .output()
+            .ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|t| !t.is_empty())
+    });
+    let now = jiff::Zoned::now();
+    let today = (i32::from(now.year()), now.month() as u32, now.day() as u32);
+    let artifact = spec.display().to_string();
+    let release = spec_check::Release { tag: latest.as_deref(), template: &template };
+    match spec_check::check(&spec, &artifact, &release, today) {
+        Ok(findings) => {
+            let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
+            report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
             report.findings.extend(findings);
         }
         Err(message) => report.errors.push(InputError { input: artifact, message }),
