@@ -167,3 +167,24 @@ fn config_drives_platforms_and_rule_severities() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no shipcheck.toml"));
 }
+
+#[test]
+fn package_checks_the_spec_against_the_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".packit.yaml"), "specfile_path: app.spec\nupstream_tag_template: v{version}\n")
+        .unwrap();
+    std::fs::write(
+        dir.path().join("app.spec"),
+        "Name: app\nVersion: 1.2\nRelease: 1%{?dist}\n%description\nx\n%changelog\n* Mon Jan 06 2025 A <a@example.com> - 1.2-1\n- Release\n",
+    )
+    .unwrap();
+    shipcheck().arg("package").arg(dir.path()).args(["--tag", "v1.2"]).assert().code(0);
+    let out = shipcheck().arg("package").arg(dir.path()).args(["--tag", "v1.3", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["rule"], "package/version-tag-mismatch");
+    let empty = tempfile::tempdir().unwrap();
+    let out = shipcheck().arg("package").arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("has no .packit.yaml"));
+}
