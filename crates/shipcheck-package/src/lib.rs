@@ -2,6 +2,7 @@
 //! builds fail after the upstream release is out.
 
 pub mod evr;
+pub mod existing;
 pub mod packit;
 pub mod rules;
 pub mod spec;

@@ -128,6 +128,7 @@ declare_rule! {
 
 pub static ALL: &[&Rule] = &[
     &CHANGELOG,
+    &EVR_ORDER,
     &FILES_TO_SYNC_MKPATH,
     &INVALID_CONFIG,
     &SPEC_UNEXPANDED,
@@ -135,3 +136,22 @@ pub static ALL: &[&Rule] = &[
     &UNKNOWN_TARGET,
     &VERSION_TAG_MISMATCH,
 ];
+
+declare_rule! {
+    /// ## What it catches
+    /// Against the NVRs already built in each downstream branch (`--existing FILE`): a new
+    /// EVR that is not greater than every branch's, an NVR that already exists, and rawhide
+    /// behind a branched Fedora.
+    ///
+    /// ## Why it breaks releases
+    /// Koji refuses an NVR it has built (`Build already exists`), and an update whose EVR is
+    /// not higher than the installed one is never offered; rawhide lower than a stable branch
+    /// breaks upgrades to the next Fedora.
+    ///
+    /// ## Fix
+    /// Bump Version or Release so the new EVR is above every branch's; rebuild rawhide first.
+    ///
+    /// ## Example
+    /// New `crun-1.17-1`, while `f43` already has `crun-1.17-2.fc43`.
+    pub EVR_ORDER = ("package/evr-order", Error, "the new EVR does not sort above what downstream has");
+}

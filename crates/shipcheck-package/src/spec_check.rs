@@ -157,6 +157,18 @@ fn changelog(
     }
 }
 
+/// The package name and the EVR the spec builds (an `%autorelease` release is left empty,
+/// which compares on version alone). `None` when they cannot be expanded.
+pub fn built(text: &str) -> Option<(String, crate::evr::Evr)> {
+    let spec = parse(text);
+    let name = spec.expand(spec.tag("name")?).ok()?;
+    let version = spec.expand(spec.tag("version")?).ok()?;
+    let release = spec.tag("release").and_then(|r| spec.expand(r).ok()).unwrap_or_default();
+    let release = if release.contains("%autorelease") { String::new() } else { release };
+    let epoch = spec.tag("epoch").and_then(|e| spec.expand(e).ok()).and_then(|e| e.parse().ok()).unwrap_or(0);
+    Some((name, crate::evr::Evr { epoch, version, release }))
+}
+
 /// `Tue Jul 02 2024` → (2024, 7, 2).
 fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
     let w: Vec<&str> = s.split_whitespace().collect();

@@ -37,6 +37,8 @@ pub struct PackageEntry {
     pub dir: Option<String>,
     /// The release tag to check the spec's Version against (default: the latest git tag).
     pub tag: Option<String>,
+    /// NVRs already in each downstream branch (`BRANCH NVR` a line), relative to this file.
+    pub existing: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -56,6 +56,10 @@ enum Command {
         /// The release tag to check the spec's Version against [default: `git describe --tags --abbrev=0` in DIR].
         #[arg(long, value_name = "TAG")]
         tag: Option<String>,
+        /// NVRs already in each downstream branch, one `BRANCH NAME-VERSION-RELEASE` a line:
+        /// the new build must sort above all of them.
+        #[arg(long, value_name = "FILE")]
+        existing: Option<PathBuf>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -215,9 +219,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Image(args) => image(args),
         Command::Check(args) => check(args),
         Command::Runtime(args) => runtime(args),
-        Command::Package { dir, tag, output } => {
+        Command::Package { dir, tag, existing, output } => {
             let mut report = Report::new();
-            package_into(&mut report, &dir, tag.as_deref());
+            package_into(&mut report, &dir, tag.as_deref(), existing.as_deref())?;
             finish(report, &Config::default(), &output)
         }
         Command::Diagnose(args) => {
@@ -331,7 +335,13 @@ fn check(args: CheckArgs) -> Result<u8> {
             diagnose_into(&mut report, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(p) = &config.package {
-            package_into(&mut report, &p.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)), p.tag.as_deref());
+            let existing = p.existing.as_ref().map(|e| dir.join(e));
+            package_into(
+                &mut report,
+                &p.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)),
+                p.tag.as_deref(),
+                existing.as_deref(),
+            )?;
         }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
         apply_rule_overrides(&mut report, &config)?;
@@ -343,14 +353,21 @@ fn check(args: CheckArgs) -> Result<u8> {
 }
 
 /// Checks the packit configuration in `dir`, and the spec file it names.
-fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>) {
-    use shipcheck_package::{packit, spec_check};
+fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Option<&Path>) -> Result<()> {
+    use shipcheck_package::{existing as nvrs, packit, spec_check};
+    let existing = match existing {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(nvrs::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
     let Some(path) = packit::find(dir) else {
         report.errors.push(InputError {
             input: dir.display().to_string(),
             message: format!("{} has no .packit.yaml, .packit.yml, packit.yaml or packit.yml", dir.display()),
         });
-        return;
+        return Ok(());
     };
     let artifact = path.display().to_string();
     match packit::check(&path, &artifact) {
@@ -374,7 +391,7 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>) {
             (specs.len() == 1).then(|| specs[0].clone())
         }
     };
-    let Some(spec) = spec else { return };
+    let Some(spec) = spec else { return Ok(()) };
     let latest = tag.map(String::from).or_else(|| {
         let out = std::process::Command::new("git")
             .arg("-C")
@@ -391,11 +408,18 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>) {
     match spec_check::check(&spec, &artifact, &release, today) {
         Ok(findings) => {
             let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
-            report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
+            report.checked.push(Checked { input: artifact.clone(), kind: "rpm spec".into(), facts });
             report.findings.extend(findings);
         }
-        Err(message) => report.errors.push(InputError { input: artifact, message }),
+        Err(message) => report.errors.push(InputError { input: artifact.clone(), message }),
     }
+    if let Some(existing) = &existing {
+        let text = std::fs::read_to_string(&spec).unwrap_or_default();
+        if let Some((name, evr)) = spec_check::built(&text) {
+            report.findings.extend(nvrs::check(&artifact, &name, &evr, existing));
+        }
+    }
+    Ok(())
 }
 
 /// Diagnoses each log (a directory's files in name order) and adds the findings.

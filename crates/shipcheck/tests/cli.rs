@@ -183,6 +183,22 @@ fn package_checks_the_spec_against_the_tag() {
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["findings"][0]["rule"], "package/version-tag-mismatch");
+    // --existing: the same NVR in a branch is refused.
+    std::fs::write(dir.path().join("nvrs"), "f43 app-1.2-1.fc43\nrawhide app-1.2-1.fc44\n").unwrap();
+    let out = shipcheck()
+        .arg("package")
+        .arg(dir.path())
+        .args(["--tag", "v1.2", "--format", "json", "--existing"])
+        .arg(dir.path().join("nvrs"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["rule"], "package/evr-order", "{json:#}");
+    std::fs::write(dir.path().join("bad"), "f43\n").unwrap();
+    let out =
+        shipcheck().arg("package").arg(dir.path()).arg("--existing").arg(dir.path().join("bad")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected `BRANCH NAME-VERSION-RELEASE`"));
     let empty = tempfile::tempdir().unwrap();
     let out = shipcheck().arg("package").arg(empty.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

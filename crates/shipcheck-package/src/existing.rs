@@ -1,0 +1,107 @@
+//! `--existing FILE`: the NVRs already in each downstream branch, one `BRANCH NVR` a line
+//! (`#` comments), e.g. `f43 crun-1.17-1.fc43`. The new build must sort above all of them.
+
+use std::cmp::Ordering;
+
+use shipcheck_report::{Finding, Subject};
+
+use crate::evr::{split_nvr, Evr};
+use crate::rules::EVR_ORDER;
+
+/// Parses the file; errors name the line.
+pub fn parse(text: &str) -> Result<Vec<(String, String, Evr)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.split('#').next().unwrap_or("").trim();
+        if l.is_empty() {
+            continue;
+        }
+        let (branch, nvr) = l
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| format!("line {}: expected `BRANCH NAME-VERSION-RELEASE`, got `{l}`", i + 1))?;
+        let (name, evr) = split_nvr(nvr.trim())
+            .ok_or_else(|| format!("line {}: `{}` is not NAME-VERSION-RELEASE", i + 1, nvr.trim()))?;
+        out.push((branch.to_string(), name, evr));
+    }
+    Ok(out)
+}
+
+/// Release without the dist tag (`1.fc43` → `1`), so branches compare on the same footing.
+fn strip_dist(release: &str) -> String {
+    match release.split_once(".fc").or_else(|| release.split_once(".el")) {
+        Some((r, _)) => r.to_string(),
+        None => release.to_string(),
+    }
+}
+
+/// Checks the new build (`name`, `new`) against what each branch has.
+pub fn check(artifact: &str, name: &str, new: &Evr, existing: &[(String, String, Evr)]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let subject = || Subject::whole(artifact);
+    let new_cmp = Evr { release: strip_dist(&new.release), ..new.clone() };
+    for (branch, n, evr) in existing.iter().filter(|(_, n, _)| n == name) {
+        let theirs = Evr { release: strip_dist(&evr.release), ..evr.clone() };
+        let same = new_cmp.epoch == theirs.epoch
+            && new_cmp.version == theirs.version
+            && new_cmp.release == theirs.release
+            && !new.release.is_empty();
+        if same {
+            out.push(
+                Finding::new(&EVR_ORDER, subject(), format!("{n}-{evr} already exists in {branch}"))
+                    .evidence("branch", branch)
+                    .remedy("Bump Release (or Version): Koji never rebuilds an existing NVR."),
+            );
+        } else if new_cmp.compare(&theirs) != Ordering::Greater {
+            out.push(
+                Finding::new(&EVR_ORDER, subject(), format!("new {name}-{new} is not newer than {branch}'s {n}-{evr}"))
+                    .evidence("branch", branch)
+                    .remedy("Bump Version or Release above every branch's build."),
+            );
+        }
+    }
+    // rawhide must not be behind any branched Fedora.
+    let rawhide: Vec<&Evr> =
+        existing.iter().filter(|(b, n, _)| n == name && (b == "rawhide" || b == "main")).map(|(_, _, e)| e).collect();
+    for (branch, n, evr) in existing
+        .iter()
+        .filter(|(b, n, _)| n == name && b.starts_with('f') && b[1..].chars().all(|c| c.is_ascii_digit()))
+    {
+        let theirs = Evr { release: strip_dist(&evr.release), ..evr.clone() };
+        if let Some(r) = rawhide
+            .iter()
+            .find(|r| Evr { release: strip_dist(&r.release), ..(**r).clone() }.compare(&theirs) == Ordering::Less)
+        {
+            out.push(
+                Finding::new(&EVR_ORDER, subject(), format!("rawhide has {n}-{r}, lower than {branch}'s {n}-{evr}"))
+                    .evidence("branch", branch)
+                    .remedy("Build the new version in rawhide first, then in branched Fedoras."),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXISTING: &str =
+        "# branch nvr\nrawhide crun-1.16-1.fc44\nf43 crun-1.16-1.fc43\nf42 crun-1.15-1.fc42\nc10s crun-1.16-1.el10\n";
+
+    #[test]
+    fn newer_build_passes_older_or_equal_fails() {
+        let e = parse(EXISTING).unwrap();
+        assert!(check("s", "crun", &Evr::parse("1.17-1").unwrap(), &e).is_empty());
+        let f = check("s", "crun", &Evr::parse("1.16-1").unwrap(), &e);
+        assert_eq!(f.len(), 3, "{f:#?}");
+        assert!(f.iter().all(|x| x.message.contains("already exists")));
+        let f = check("s", "crun", &Evr::parse("1.15.9-1").unwrap(), &e);
+        assert!(f.iter().any(|x| x.message.contains("not newer than f43")));
+        let behind = parse("rawhide crun-1.15-1.fc44\nf43 crun-1.16-1.fc43\n").unwrap();
+        assert!(check("s", "crun", &Evr::parse("1.17-1").unwrap(), &behind)
+            .iter()
+            .any(|x| x.message.contains("rawhide has crun-1.15-1.fc44")));
+        assert!(parse("f43\n").unwrap_err().contains("line 1"));
+        assert!(parse("f43 nodashes\n").unwrap_err().contains("not NAME-VERSION-RELEASE"));
+    }
+}
