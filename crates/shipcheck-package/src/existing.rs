@@ -5,8 +5,9 @@ use std::cmp::Ordering;
 
 use shipcheck_report::{Finding, Subject};
 
+use crate::evr::rpmvercmp;
 use crate::evr::{split_nvr, Evr};
-use crate::rules::EVR_ORDER;
+use crate::rules::{EVR_ORDER, RELEASE_NOT_RESET};
 
 /// Parses the file; errors name the line.
 pub fn parse(text: &str) -> Result<Vec<(String, String, Evr)>, String> {
@@ -59,6 +60,20 @@ pub fn check(artifact: &str, name: &str, new: &Evr, existing: &[(String, String,
             );
         }
     }
+    // A new version starts again at Release 1 (unless %autorelease, which arrives empty here).
+    let ours: Vec<&Evr> = existing.iter().filter(|(_, n, _)| n == name).map(|(_, _, e)| e).collect();
+    let newest = !ours.is_empty() && ours.iter().all(|e| rpmvercmp(&new.version, &e.version) == Ordering::Greater);
+    let release = strip_dist(&new.release);
+    if newest && !release.is_empty() && release != "1" && !release.starts_with("0.") {
+        out.push(
+            Finding::new(
+                &RELEASE_NOT_RESET,
+                subject(),
+                format!("Version {} is new in every branch, but Release is {}", new.version, new.release),
+            )
+            .remedy("Set `Release: 1%{?dist}` with a new Version, or use %autorelease."),
+        );
+    }
     // rawhide must not be behind any branched Fedora.
     let rawhide: Vec<&Evr> =
         existing.iter().filter(|(b, n, _)| n == name && (b == "rawhide" || b == "main")).map(|(_, _, e)| e).collect();
@@ -102,6 +117,12 @@ mod tests {
             .iter()
             .any(|x| x.message.contains("rawhide has crun-1.15-1.fc44")));
         assert!(parse("f43\n").unwrap_err().contains("line 1"));
+        let f = check("s", "crun", &Evr::parse("1.17-3").unwrap(), &e);
+        assert_eq!(f.iter().map(|x| x.rule.id).collect::<Vec<_>>(), vec!["package/release-not-reset"]);
+        assert!(
+            check("s", "crun", &Evr::parse("1.17").unwrap(), &e).is_empty(),
+            "%autorelease arrives without a release"
+        );
         assert!(parse("f43 nodashes\n").unwrap_err().contains("not NAME-VERSION-RELEASE"));
     }
 }

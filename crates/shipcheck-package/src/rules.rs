@@ -128,6 +128,7 @@ declare_rule! {
 
 pub static ALL: &[&Rule] = &[
     &CHANGELOG,
+    &RELEASE_NOT_RESET,
     &EVR_ORDER,
     &FILES_TO_SYNC_MKPATH,
     &INVALID_CONFIG,
@@ -154,4 +155,21 @@ declare_rule! {
     /// ## Example
     /// New `crun-1.17-1`, while `f43` already has `crun-1.17-2.fc43`.
     pub EVR_ORDER = ("package/evr-order", Error, "the new EVR does not sort above what downstream has");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A spec whose Version is newer than every downstream branch's (from `--existing`) but
+    /// whose Release was not reset to 1. Specs using `%autorelease` are exempt.
+    ///
+    /// ## Why it matters
+    /// Fedora's guidelines reset Release on a new version; a stale Release hides which build
+    /// of the version this is and often comes from a forgotten edit.
+    ///
+    /// ## Fix
+    /// Set `Release: 1%{?dist}` with the new Version, or use `%autorelease`.
+    ///
+    /// ## Example
+    /// `Version: 1.17`, `Release: 3%{?dist}`, while every branch has 1.16.
+    pub RELEASE_NOT_RESET = ("package/release-not-reset", Warning, "Release was not reset with a new Version");
 }
