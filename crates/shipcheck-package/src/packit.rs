@@ -145,14 +145,14 @@ impl Ctx<'_> {
     }
 }
 
+/// Reads a packit configuration (at most 1 MiB).
+pub fn read(path: &Path) -> Result<String, String> {
+    crate::read_capped(path, 1 << 20, "a packit configuration")
+}
+
 /// Checks one packit configuration. `Err` when the file cannot be read at all.
 pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > 1 << 20 {
-        return Err(format!("{} is {} bytes: expected a packit configuration under 1 MiB", path.display(), meta.len()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(check_text(&text, artifact))
+    Ok(check_text(&read(path)?, artifact))
 }
 
 /// Checks the text of a packit configuration (also the fuzzing entry point).
@@ -285,9 +285,8 @@ fn files_to_sync(c: &mut Ctx, list: &Yaml, package: &str, affected: &[String]) {
 }
 
 /// The spec file and tag template a configuration names (top level, or its first package).
-pub fn spec_and_template(path: &Path) -> (Option<String>, String) {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let Ok(docs) = YamlLoader::load_from_str(&text) else { return (None, "{version}".into()) };
+pub fn spec_and_template(text: &str) -> (Option<String>, String) {
+    let Ok(docs) = YamlLoader::load_from_str(text) else { return (None, "{version}".into()) };
     let Some(doc) = docs.first() else { return (None, "{version}".into()) };
     let first_pkg = doc["packages"].as_hash().and_then(|h| h.values().next()).cloned().unwrap_or(Yaml::BadValue);
     let pick = |key: &str| doc[key].as_str().or_else(|| first_pkg[key].as_str()).map(String::from);

@@ -20,13 +20,9 @@ pub fn version_from_tag(tag: &str, template: &str) -> Option<String> {
     tag.strip_prefix(prefix)?.strip_suffix(suffix).filter(|v| !v.is_empty()).map(String::from)
 }
 
-pub fn check(path: &Path, artifact: &str, release: &Release, today: (i32, u32, u32)) -> Result<Vec<Finding>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() as usize > MAX_SPEC_BYTES {
-        return Err(format!("{} is {} bytes: expected a spec file under 4 MiB", path.display(), meta.len()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(check_text(&text, artifact, release, today))
+/// Reads a spec file (at most 4 MiB).
+pub fn read(path: &Path) -> Result<String, String> {
+    crate::read_capped(path, MAX_SPEC_BYTES as u64, "a spec file")
 }
 
 pub fn check_text(text: &str, artifact: &str, release: &Release, today: (i32, u32, u32)) -> Vec<Finding> {

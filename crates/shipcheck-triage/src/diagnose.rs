@@ -2,10 +2,8 @@
 //! what the log says into facts (signed-URL windows, when credentials were issued, references).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use jiff::Timestamp;
-use regex::Regex;
 use shipcheck_report::{Finding, Severity, Subject};
 
 use crate::kb::Kb;
@@ -130,22 +128,14 @@ fn default_remedy(class: &str) -> &'static str {
     }
 }
 
-fn reference() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:push(?:ing)?|pull(?:ing)?|failed to push|failed to pull)\s+(?P<ref>(?P<registry>[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)/(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+))?)(?:[:\s,]|$)").unwrap()
-    })
-}
+crate::static_regex!(
+    reference,
+    r"(?i)\b(?:push(?:ing)?|pull(?:ing)?|failed to push|failed to pull)\s+(?P<ref>(?P<registry>[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)/(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+))?)(?:[:\s,]|$)"
+);
 
-fn se_param() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"[?&]se=(\d{4}-\d{2}-\d{2}T\d{2}(?:%3A|:)\d{2}(?:%3A|:)\d{2}Z)").unwrap())
-}
+crate::static_regex!(se_param, r"[?&]se=(\d{4}-\d{2}-\d{2}T\d{2}(?:%3A|:)\d{2}(?:%3A|:)\d{2}Z)");
 
-fn st_param() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"[?&]st=(\d{4}-\d{2}-\d{2}T\d{2}(?:%3A|:)\d{2}(?:%3A|:)\d{2}Z)").unwrap())
-}
+crate::static_regex!(st_param, r"[?&]st=(\d{4}-\d{2}-\d{2}T\d{2}(?:%3A|:)\d{2}(?:%3A|:)\d{2}Z)");
 
 /// Parses `Wed, 26 Mar 2025 22:26:21 GMT` and ISO 8601 (`%3A` for `:` too).
 pub fn parse_time(s: &str) -> Option<Timestamp> {
@@ -171,7 +161,6 @@ pub fn human(seconds: i64) -> String {
 /// when the credential was probably issued and how long the build ran in between; the image
 /// reference pushed or pulled.
 fn derived_facts(id: &str, class: &str, last: &Hit, scanned: &Scanned) -> Vec<(String, String)> {
-    let class_of = |_: &str| Some(class);
     let mut out = Vec::new();
     let fact = |k: &str| last.facts.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let used_at = last.timestamp.as_deref().and_then(parse_time);
@@ -198,7 +187,7 @@ fn derived_facts(id: &str, class: &str, last: &Hit, scanned: &Scanned) -> Vec<(S
     }
     // Where the credential came from: the milestone that issued it, and the build in between.
     let failure_time = used_at.or(expiry);
-    let credential = matches!(class_of(id), Some("signed-url-expired" | "credential-expiry" | "auth"));
+    let credential = matches!(class, "signed-url-expired" | "credential-expiry" | "auth");
     let issuer = scanned
         .milestones
         .iter()
@@ -249,10 +238,7 @@ fn derived_facts(id: &str, class: &str, last: &Hit, scanned: &Scanned) -> Vec<(S
     out
 }
 
-fn step_platform() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"\[((?:linux|windows|darwin|freebsd)/[a-z0-9_]+(?:/v\d+)?)[\s\]]").unwrap())
-}
+crate::static_regex!(step_platform, r"\[((?:linux|windows|darwin|freebsd)/[a-z0-9_]+(?:/v\d+)?)[\s\]]");
 
 #[cfg(test)]
 mod tests {

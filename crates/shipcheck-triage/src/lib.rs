@@ -7,6 +7,18 @@
 //! ANSI codes, carriage-return progress, BuildKit step prefixes) and tried against the
 //! signatures' regexes. See docs/diagnose.md.
 
+/// `static_regex!(name, r"…")` defines `fn name() -> &'static Regex`, compiled on first use.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! static_regex {
+    ($name:ident, $re:expr) => {
+        fn $name() -> &'static regex::Regex {
+            static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+            R.get_or_init(|| regex::Regex::new($re).expect("static regex"))
+        }
+    };
+}
+
 pub mod diagnose;
 pub mod input;
 pub mod kb;

@@ -2,9 +2,6 @@
 //! carriage-return progress, BuildKit step prefixes, GitLab section markers.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
-
-use regex::Regex;
 
 /// Longest line kept for matching; the rest of a longer line is skipped, never held.
 pub const MAX_LINE: usize = 64 << 10;
@@ -28,27 +25,13 @@ pub struct Line {
     pub step: Option<u32>,
 }
 
-fn ansi() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]").unwrap()
-    })
-}
+crate::static_regex!(ansi, r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]");
 
-fn timestamp() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"^\u{feff}?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) ?").unwrap())
-}
+crate::static_regex!(timestamp, r"^\u{feff}?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) ?");
 
-fn buildkit() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"^#(\d+) (?:\d+\.\d+ )?").unwrap())
-}
+crate::static_regex!(buildkit, r"^#(\d+) (?:\d+\.\d+ )?");
 
-fn gitlab_section() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"section_(start|end):\d+:([A-Za-z0-9_.-]+)").unwrap())
-}
+crate::static_regex!(gitlab_section, r"section_(start|end):\d+:([A-Za-z0-9_.-]+)");
 
 pub fn normalize(raw: &[u8]) -> Line {
     let raw = &raw[..raw.len().min(MAX_LINE)];

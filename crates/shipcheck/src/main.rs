@@ -370,14 +370,19 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
         return Ok(());
     };
     let artifact = path.display().to_string();
-    match packit::check(&path, &artifact) {
-        Ok(findings) => {
+    // An unreadable config is an input error; the spec file is still checked.
+    let config = match packit::read(&path) {
+        Ok(text) => {
+            report.findings.extend(packit::check_text(&text, &artifact));
             report.checked.push(Checked { input: artifact, kind: "packit config".into(), facts: Vec::new() });
-            report.findings.extend(findings);
+            text
         }
-        Err(message) => report.errors.push(InputError { input: artifact, message }),
-    }
-    let (specfile, template) = packit::spec_and_template(&path);
+        Err(message) => {
+            report.errors.push(InputError { input: artifact, message });
+            String::new()
+        }
+    };
+    let (specfile, template) = packit::spec_and_template(&config);
     let spec = match specfile {
         Some(s) => Some(dir.join(s)),
         None => {
@@ -405,20 +410,19 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
     let today = (i32::from(now.year()), now.month() as u32, now.day() as u32);
     let artifact = spec.display().to_string();
     let release = spec_check::Release { tag: latest.as_deref(), template: &template };
-    match spec_check::check(&spec, &artifact, &release, today) {
-        Ok(findings) => {
-            let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
-            report.checked.push(Checked { input: artifact.clone(), kind: "rpm spec".into(), facts });
-            report.findings.extend(findings);
+    let text = match spec_check::read(&spec) {
+        Ok(text) => text,
+        Err(message) => {
+            report.errors.push(InputError { input: artifact, message });
+            return Ok(());
         }
-        Err(message) => report.errors.push(InputError { input: artifact.clone(), message }),
+    };
+    report.findings.extend(spec_check::check_text(&text, &artifact, &release, today));
+    if let (Some(existing), Some((name, evr))) = (&existing, spec_check::built(&text)) {
+        report.findings.extend(nvrs::check(&artifact, &name, &evr, existing));
     }
-    if let Some(existing) = &existing {
-        let text = std::fs::read_to_string(&spec).unwrap_or_default();
-        if let Some((name, evr)) = spec_check::built(&text) {
-            report.findings.extend(nvrs::check(&artifact, &name, &evr, existing));
-        }
-    }
+    let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
+    report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
     Ok(())
 }
 
