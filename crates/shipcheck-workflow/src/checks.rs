@@ -1,0 +1,186 @@
+//! Findings about workflows, from what `workflow::analyze` saw them build.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use shipcheck_report::{Finding, Severity, Subject};
+
+use crate::platform::{normalize, runs_natively};
+use crate::rules::*;
+use crate::workflow::{Analysis, Build, Class, Loc, Platforms};
+
+fn subject(at: &Loc) -> Subject {
+    Subject::position(&at.artifact, at.line, Some(at.column))
+}
+
+/// Every workflow finding, one per place and rule.
+pub fn check(a: &Analysis) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (artifact, line, column, message) in &a.invalid {
+        out.push(
+            Finding::new(
+                &INVALID_WORKFLOW,
+                Subject::position(artifact, *line, Some(*column)),
+                format!("not valid YAML: {message}"),
+            )
+            .remedy("Fix the syntax at this position; GitHub does not run the workflow until then."),
+        );
+    }
+    drift(a, &mut out);
+    for b in &a.builds {
+        qemu(b, &mut out);
+        if let (true, Some(list)) = (b.load, b.known_platforms()) {
+            if list.len() > 1 && !b.containerd_store {
+                out.push(
+                    Finding::new(
+                        &LOAD_MULTI_PLATFORM,
+                        subject(&b.at),
+                        format!("{} loads a build of {} platforms into Docker", b.tool, list.len()),
+                    )
+                    .evidence("platforms", list.join(","))
+                    .evidence("job", &b.job)
+                    .evidence("predicted error", "docker exporter does not currently support exporting manifest lists")
+                    .remedy("Load only the runner's platform for tests (platforms: linux/amd64 with load: true) and push the multi-platform build in a separate step, or enable Docker's containerd image store (docker/setup-docker-action with containerd-snapshotter)."),
+                );
+            }
+        }
+        if b.gha_cache && b.job_pushes {
+            out.push(
+                Finding::new(&GHA_CACHE_LONG_BUILD, subject(&b.at), format!("job {} uses the gha cache and pushes an image", b.job))
+                    .evidence("event", &b.event)
+                    .evidence("tool", &b.tool)
+                    .remedy("Export the cache from a separate short job, use a registry cache (type=registry), or build each platform in its own job and merge them with `docker buildx imagetools create`, so no credential issued at the start is used at the end of a long build."),
+            );
+        }
+        if let Platforms::Unknown(raw) = &b.platforms {
+            out.push(
+                Finding::new(&UNRESOLVED_PLATFORMS, subject(&b.at), format!("the platforms of {} cannot be evaluated offline", b.tool))
+                    .evidence("written", raw.replace(crate::shell::UNKNOWN, "${{ … }}"))
+                    .evidence("event", &b.event)
+                    .remedy("Nothing to fix; drift and QEMU checks skip this build. Write the list literally or in env: to have it checked."),
+            );
+        }
+    }
+    for w in &a.workflows {
+        let has_pr = w.events.iter().any(|e| crate::workflow::classify(e) == Some(Class::PullRequest));
+        if let (Some(line), true, false) = (w.commented_pr_trigger, w.builds_images, has_pr) {
+            out.push(
+                Finding::new(&COMMENTED_TRIGGER, Subject::position(&w.artifact, line, None), "the pull_request trigger of this image build is commented out")
+                    .evidence("triggers", w.events.join(", "))
+                    .remedy("Restore `pull_request:` (with `push: false` for pull requests, and `paths:` if the build is slow), or build the same platforms in a pull-request workflow."),
+            );
+        }
+    }
+    dedupe(out)
+}
+
+/// One finding per rule, place and message: a step evaluated for several events or matrix
+/// combinations is reported once.
+fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen = BTreeSet::new();
+    findings.into_iter().filter(|f| seen.insert((f.rule.id, f.subject.clone(), f.message.clone()))).collect()
+}
+
+fn qemu(b: &Build, out: &mut Vec<Finding>) {
+    let (Platforms::Explicit(_), Some(native), false) = (&b.platforms, &b.native, b.multi_node) else { return };
+    let Some(list) = b.known_platforms() else { return };
+    let covered = |p: &str| match &b.qemu {
+        Some(None) => true,
+        Some(Some(q)) => q.iter().any(|e| {
+            let e = e.trim().to_ascii_lowercase();
+            e == "all" || normalize(&e).is_some_and(|n| n == p || p.starts_with(&format!("{n}/")))
+        }),
+        None => false,
+    };
+    let missing: Vec<&String> = list.iter().filter(|p| !runs_natively(native, p) && !covered(p)).collect();
+    if missing.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+    let what = if b.qemu.is_some() { "the QEMU set-up does not cover" } else { "no QEMU is set up for" };
+    out.push(
+        Finding::new(&MISSING_QEMU, subject(&b.at), format!("{what} {} on a {native} runner", names.join(", ")))
+            .evidence("job", &b.job)
+            .evidence("tool", &b.tool)
+            .evidence("runner platform", native)
+            .remedy(format!(
+                "Add before the build:\n  - uses: docker/setup-qemu-action@v3\n    with:\n      platforms: {}",
+                names.iter().map(|p| p.trim_start_matches("linux/")).collect::<Vec<_>>().join(",")
+            )),
+    );
+}
+
+fn drift(a: &Analysis, out: &mut Vec<Finding>) {
+    let pr: Vec<&Build> = a.builds.iter().filter(|b| b.class == Class::PullRequest).collect();
+    let pr_known: BTreeSet<String> = pr.iter().filter_map(|b| b.known_platforms()).flatten().collect();
+    let pr_unknown = pr.iter().any(|b| b.known_platforms().is_none());
+    // One finding per release build site, listing what it builds that no PR build does.
+    let mut sites: BTreeMap<Loc, (&Build, BTreeSet<String>)> = BTreeMap::new();
+    for b in a.builds.iter().filter(|b| b.class == Class::PostMerge) {
+        let Some(list) = b.known_platforms() else { continue };
+        let missing: BTreeSet<String> = list.into_iter().filter(|p| !pr_known.contains(p)).collect();
+        if !missing.is_empty() {
+            sites.entry(b.at.clone()).or_insert((b, BTreeSet::new())).1.extend(missing);
+        }
+    }
+    for (at, (b, missing)) in sites {
+        let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+        let release: BTreeSet<String> = a
+            .builds
+            .iter()
+            .filter(|x| x.class == Class::PostMerge && x.at == at)
+            .filter_map(|x| x.known_platforms())
+            .flatten()
+            .collect();
+        let all: Vec<&str> = release.iter().map(String::as_str).collect();
+        let message = if pr.is_empty() {
+            format!("{} is built after merge, and no pull-request workflow builds an image", names.join(", "))
+        } else {
+            format!("{} is built after merge but by no pull-request workflow", names.join(", "))
+        };
+        let mut f = Finding::new(&PLATFORM_DRIFT, subject(&at), message)
+            .evidence("not built before merge", names.join(", "))
+            .evidence("release build", format!("{} ({} in job {}, on {})", all.join(", "), b.tool, b.job, b.event))
+            .evidence(
+                "pull-request platforms",
+                if pr_known.is_empty() {
+                    "none".to_string()
+                } else {
+                    pr_known.iter().cloned().collect::<Vec<_>>().join(", ")
+                },
+            )
+            .remedy(remedy_yaml(b, &all));
+        if pr_unknown {
+            f = f.severity(Severity::Note).evidence(
+                "uncertain",
+                "a pull-request build's platforms cannot be evaluated offline; it may build these",
+            );
+        }
+        out.push(f);
+    }
+}
+
+/// The pull-request job that closes the drift: every release platform, built, not pushed.
+fn remedy_yaml(b: &Build, platforms: &[&str]) -> String {
+    let mut with = String::new();
+    if let Some(c) = b.context.as_deref().filter(|c| *c != ".") {
+        with.push_str(&format!("          context: {c}\n"));
+    }
+    if let Some(f) = &b.file {
+        with.push_str(&format!("          file: {f}\n"));
+    }
+    format!(
+        "Build every release platform on pull requests, without pushing. Add to a workflow that runs on `pull_request:`:\n\
+\n\
+  build-all-platforms:\n\
+    runs-on: ubuntu-latest\n\
+    steps:\n\
+      - uses: actions/checkout@v4\n\
+      - uses: docker/setup-qemu-action@v3\n\
+      - uses: docker/setup-buildx-action@v3\n\
+      - uses: docker/build-push-action@v6\n\
+        with:\n\
+{with}          platforms: {}\n\
+          push: false",
+        platforms.join(",")
+    )
+}

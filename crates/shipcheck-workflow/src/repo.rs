@@ -1,0 +1,135 @@
+//! Files of the repository under check: read capped, parsed once, never outside the root.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+use crate::yaml::{self, Node};
+
+/// A workflow, action or bake file larger than this is refused (the largest real workflows are
+/// a few hundred KiB).
+pub const MAX_FILE: u64 = 1 << 20;
+/// Workflows read from `.github/workflows` at most.
+pub const MAX_WORKFLOWS: usize = 1000;
+
+#[derive(Debug)]
+pub struct File {
+    /// The path relative to the repository root, with `/` separators.
+    pub rel: String,
+    /// The path as findings name it (the root as the user gave it, joined with `rel`).
+    pub artifact: String,
+    pub text: String,
+    pub doc: Result<Option<Node>, yaml::Error>,
+}
+
+pub struct Repo {
+    pub root: PathBuf,
+    cache: RefCell<BTreeMap<String, Option<Rc<File>>>>,
+    /// Files that exist but could not be read (too big, not UTF-8, unreadable), with why.
+    pub unreadable: RefCell<Vec<(String, String)>>,
+}
+
+impl Repo {
+    pub fn new(root: &Path) -> Repo {
+        Repo { root: root.to_path_buf(), cache: RefCell::default(), unreadable: RefCell::default() }
+    }
+
+    pub fn artifact(&self, rel: &str) -> String {
+        if self.root == Path::new(".") || self.root.as_os_str().is_empty() {
+            rel.to_string()
+        } else {
+            self.root.join(rel).display().to_string()
+        }
+    }
+
+    /// Normalizes a repository-relative path (`./a/../b` → `b`); `None` when it leaves the root.
+    pub fn clean(rel: &str) -> Option<String> {
+        let mut parts: Vec<String> = Vec::new();
+        for c in Path::new(rel.trim()).components() {
+            match c {
+                Component::Normal(p) => parts.push(p.to_str()?.to_string()),
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    parts.pop()?;
+                }
+                Component::RootDir | Component::Prefix(_) => return None,
+            }
+        }
+        Some(parts.join("/"))
+    }
+
+    /// Reads a text file inside the repository (capped), following no link out of the root.
+    pub fn text(&self, rel: &str) -> Option<String> {
+        let rel = Self::clean(rel)?;
+        let path = self.root.join(&rel);
+        let meta = std::fs::metadata(&path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let real = path.canonicalize().ok()?;
+        let root = self.root.canonicalize().ok()?;
+        if !real.starts_with(&root) {
+            self.unreadable.borrow_mut().push((self.artifact(&rel), "a link that leads out of the repository".into()));
+            return None;
+        }
+        if meta.len() > MAX_FILE {
+            self.unreadable
+                .borrow_mut()
+                .push((self.artifact(&rel), format!("{} bytes: expected a text file under 1 MiB", meta.len())));
+            return None;
+        }
+        match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(t)) => Some(t),
+            Ok(Err(_)) => {
+                self.unreadable.borrow_mut().push((self.artifact(&rel), "not UTF-8 text".into()));
+                None
+            }
+            Err(e) => {
+                self.unreadable.borrow_mut().push((self.artifact(&rel), e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// A YAML file of the repository, parsed once.
+    pub fn yaml(&self, rel: &str) -> Option<Rc<File>> {
+        let rel = Self::clean(rel)?;
+        if let Some(hit) = self.cache.borrow().get(&rel) {
+            return hit.clone();
+        }
+        let file = self.text(&rel).map(|text| {
+            let doc = yaml::parse(&text);
+            Rc::new(File { artifact: self.artifact(&rel), rel: rel.clone(), text, doc })
+        });
+        self.cache.borrow_mut().insert(rel, file.clone());
+        file
+    }
+
+    /// The workflow files, in name order.
+    pub fn workflows(&self) -> Vec<String> {
+        let dir = self.root.join(".github/workflows");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().map(String::from))
+            .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
+            .map(|n| format!(".github/workflows/{n}"))
+            .collect();
+        names.sort();
+        names.truncate(MAX_WORKFLOWS);
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside() {
+        assert_eq!(Repo::clean("./.github/actions/../actions/x").as_deref(), Some(".github/actions/x"));
+        assert_eq!(Repo::clean("../outside"), None);
+        assert_eq!(Repo::clean("/etc/passwd"), None);
+    }
+}

@@ -1,0 +1,393 @@
+//! Image builds, pushes and QEMU set-up in `run:` scripts.
+//!
+//! This is not a shell interpreter: it splits the script into simple commands (joining `\`
+//! continuations, cutting at `;`, `&&`, `||`, `|`) and reads the words of the ones it knows.
+//! A value it cannot read (a shell variable it has no value for, command substitution, an
+//! unknown expression) makes that value unknown, never guessed.
+
+use std::collections::BTreeMap;
+
+/// Stands in for a `${{ … }}` expression that could not be evaluated.
+pub const UNKNOWN: &str = "\u{0}unknown\u{0}";
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShellBuild {
+    /// `docker buildx build`, `podman build`, `buildah bud`, `docker buildx bake`, …
+    pub tool: String,
+    /// `None`: no `--platform` (the runner's native platform). `Some(Err(text))`: unreadable.
+    pub platforms: Option<Result<Vec<String>, String>>,
+    pub push: bool,
+    pub load: bool,
+    pub gha_cache: bool,
+    pub context: Option<String>,
+    pub file: Option<String>,
+    /// Bake targets named on the command line.
+    pub targets: Vec<String>,
+    /// Line of the command within the script, 0-based.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Script {
+    pub builds: Vec<ShellBuild>,
+    /// `docker push`, `podman push`, `buildah push`, `skopeo copy`.
+    pub pushes: bool,
+    /// Emulators installed: `Some(None)` means all of them, `Some(Some(list))` these platforms.
+    pub qemu: Option<Option<Vec<String>>>,
+    /// `docker buildx create --append` or `--platform`: a builder with native nodes elsewhere.
+    pub multi_node: bool,
+}
+
+/// Reads a script. `env` holds the variables known from `env:` blocks.
+pub fn read(script: &str, env: &BTreeMap<String, String>) -> Script {
+    let mut out = Script::default();
+    for (line, command) in commands(script) {
+        let words: Vec<String> = command.iter().map(|w| expand(w, env)).collect();
+        let words = strip_prefixes(&words);
+        if words.is_empty() {
+            continue;
+        }
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let sub = |n: usize| w.get(n).copied().unwrap_or("");
+        match (sub(0), sub(1), sub(2)) {
+            ("docker", "buildx", "build" | "b") | ("podman", "buildx", "build") => {
+                out.builds.push(build(&w[3..], &format!("{} buildx build", w[0]), line))
+            }
+            ("docker", "buildx", "bake") => out.builds.push(build(&w[3..], "docker buildx bake", line)),
+            ("docker", "image", "build") => out.builds.push(build(&w[3..], "docker image build", line)),
+            ("docker" | "podman", "build", _) | ("buildah", "bud" | "build", _) => {
+                out.builds.push(build(&w[2..], &format!("{} {}", w[0], w[1]), line))
+            }
+            ("docker" | "podman" | "buildah", "push", _) | ("docker", "image", "push") | ("skopeo", "copy", _) => {
+                out.pushes = true
+            }
+            ("docker", "buildx", "create") if w.iter().any(|x| *x == "--append" || x.starts_with("--platform")) => {
+                out.multi_node = true
+            }
+            _ => {}
+        }
+        qemu(&w, &mut out);
+    }
+    out
+}
+
+fn qemu(w: &[&str], out: &mut Script) {
+    let all = |out: &mut Script| out.qemu = Some(None);
+    if w.iter().any(|x| x.contains("multiarch/qemu-user-static") || x.contains("docker/binfmt")) {
+        all(out);
+    } else if w.iter().any(|x| x.contains("tonistiigi/binfmt")) {
+        let install = w.iter().position(|x| *x == "--install").and_then(|i| w.get(i + 1));
+        match install.map(|v| v.to_ascii_lowercase()) {
+            Some(v) if v != "all" => {
+                let mut list = out.qemu.clone().flatten().unwrap_or_default();
+                list.extend(crate::platform::split_list(&v));
+                if out.qemu != Some(None) {
+                    out.qemu = Some(Some(list));
+                }
+            }
+            Some(_) => all(out),
+            None => {}
+        }
+    } else if matches!(w.first(), Some(&("apt-get" | "apt" | "dnf" | "yum" | "apk")))
+        && w.iter().any(|x| x.starts_with("qemu-user-static") || *x == "qemu-user-binfmt")
+    {
+        all(out);
+    }
+}
+
+/// Flags of build commands that take a separate value (all others are switches).
+const VALUED: &[&str] = &[
+    "-t",
+    "--tag",
+    "-f",
+    "--file",
+    "--build-arg",
+    "--target",
+    "--label",
+    "--secret",
+    "--ssh",
+    "--cache-from",
+    "--cache-to",
+    "-o",
+    "--output",
+    "--platform",
+    "--progress",
+    "--builder",
+    "--iidfile",
+    "--metadata-file",
+    "--network",
+    "--add-host",
+    "--build-context",
+    "--allow",
+    "--attest",
+    "--shm-size",
+    "--ulimit",
+    "--annotation",
+    "--set",
+    "--jobs",
+    "--format",
+    "--arch",
+    "--os",
+    "--variant",
+    "--authfile",
+    "--creds",
+    "--manifest",
+    "--isolation",
+    "--cgroup-parent",
+    "--memory",
+    "-m",
+    "--cpu-shares",
+    "--call",
+    "--check",
+];
+
+fn build(args: &[&str], tool: &str, line: usize) -> ShellBuild {
+    let mut b = ShellBuild { tool: tool.to_string(), line, ..Default::default() };
+    let mut platforms: Vec<String> = Vec::new();
+    let mut unreadable: Option<String> = None;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        let (flag, value) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+            _ if a.starts_with('-') && VALUED.contains(&a) => {
+                i += 1;
+                (a, args.get(i).map(|v| v.to_string()))
+            }
+            _ => (a, None),
+        };
+        i += 1;
+        let value = value.unwrap_or_default();
+        match flag {
+            "--platform" | "--arch" => {
+                let v = if flag == "--arch" { format!("linux/{value}") } else { value.clone() };
+                if v.contains(UNKNOWN) || v.contains('$') || v.contains('`') {
+                    unreadable = Some(value.replace(UNKNOWN, "${{ … }}"));
+                } else {
+                    platforms.extend(crate::platform::split_list(&v));
+                }
+            }
+            "--set" => {
+                if let Some((key, v)) = value.split_once('=') {
+                    if key.ends_with(".platform") {
+                        if v.contains(UNKNOWN) || v.contains('$') {
+                            unreadable = Some(v.replace(UNKNOWN, "${{ … }}"));
+                        } else {
+                            platforms.extend(crate::platform::split_list(v));
+                        }
+                    } else if (key.ends_with(".cache-to") || key.ends_with(".cache-from")) && v.contains("type=gha") {
+                        b.gha_cache = true;
+                    } else if key.ends_with(".output") && v.contains("type=registry") {
+                        b.push = true;
+                    }
+                }
+            }
+            "--push" => b.push = true,
+            "--load" => b.load = true,
+            "-o" | "--output" => {
+                if value.contains("type=registry") || value.contains("push=true") {
+                    b.push = true;
+                }
+                if value == "type=docker" || value.starts_with("type=docker,") {
+                    b.load = true;
+                }
+            }
+            "--cache-from" | "--cache-to" if value.contains("type=gha") => b.gha_cache = true,
+            "-f" | "--file" => b.file = Some(value),
+            _ if !flag.starts_with('-') => positional.push(a.to_string()),
+            _ => {}
+        }
+    }
+    b.platforms = match (unreadable, platforms.is_empty()) {
+        (Some(text), _) => Some(Err(text)),
+        (None, true) => None,
+        (None, false) => Some(Ok(platforms)),
+    };
+    if tool.ends_with("bake") {
+        b.targets = positional;
+    } else {
+        b.context = positional.last().cloned();
+    }
+    b
+}
+
+/// Drops what runs a command without changing it: `sudo`, `time`, `env`, `VAR=value` prefixes.
+fn strip_prefixes(words: &[String]) -> Vec<String> {
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i];
+        let assignment = w.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.starts_with('-')
+        });
+        if matches!(w.as_str(), "sudo" | "time" | "env" | "exec" | "command" | "nohup") || assignment {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    words[i..].to_vec()
+}
+
+/// Expands `$NAME` and `${NAME}` from known variables; anything else stays as written.
+fn expand(word: &str, env: &BTreeMap<String, String>) -> String {
+    if !word.contains('$') {
+        return word.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, len) = if let Some(inner) = after.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        match env.get(name) {
+            Some(v) if len > 0 => out.push_str(v),
+            _ => {
+                out.push('$');
+                out.push_str(&after[..len]);
+            }
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Splits a script into simple commands of words, each with the 0-based line it starts on.
+fn commands(script: &str) -> Vec<(usize, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut line = 0;
+    let mut start = 0;
+    let mut quote: Option<char> = None;
+    let chars: Vec<char> = script.chars().collect();
+    let mut i = 0;
+    let flush_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
+        if *in_word {
+            words.push(std::mem::take(word));
+            *in_word = false;
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\n' {
+            line += 1;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some('"') if c == '\\' && i + 1 < chars.len() => {
+                i += 1;
+                if chars[i] == '\n' {
+                    line += 1;
+                } else {
+                    word.push(chars[i]);
+                }
+            }
+            Some(_) => word.push(c),
+            None => match c {
+                '\'' | '"' => {
+                    quote = Some(c);
+                    in_word = true;
+                }
+                '\\' if chars.get(i + 1) == Some(&'\n') => {
+                    i += 1;
+                    line += 1;
+                }
+                '\\' => {
+                    if let Some(&n) = chars.get(i + 1) {
+                        word.push(n);
+                        in_word = true;
+                        i += 1;
+                    }
+                }
+                '#' if !in_word => {
+                    while i + 1 < chars.len() && chars[i + 1] != '\n' {
+                        i += 1;
+                    }
+                }
+                ' ' | '\t' => flush_word(&mut word, &mut in_word, &mut words),
+                '\n' | ';' | '&' | '|' | '(' | ')' => {
+                    flush_word(&mut word, &mut in_word, &mut words);
+                    if !words.is_empty() {
+                        out.push((start, std::mem::take(&mut words)));
+                    }
+                    start = line;
+                }
+                _ => {
+                    if !in_word && words.is_empty() {
+                        start = line;
+                    }
+                    word.push(c);
+                    in_word = true;
+                }
+            },
+        }
+        i += 1;
+    }
+    flush_word(&mut word, &mut in_word, &mut words);
+    if !words.is_empty() {
+        out.push((start, words));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn reads_buildx_with_continuations() {
+        let s = read(
+            "echo start\ndocker buildx build \\\n  --platform linux/amd64,linux/arm64 \\\n  --push -t x:y -f build/Dockerfile .\n",
+            &env(&[]),
+        );
+        assert_eq!(s.builds.len(), 1);
+        let b = &s.builds[0];
+        assert_eq!(b.platforms, Some(Ok(vec!["linux/amd64".into(), "linux/arm64".into()])));
+        assert!(b.push && !b.load);
+        assert_eq!((b.context.as_deref(), b.file.as_deref(), b.line), (Some("."), Some("build/Dockerfile"), 1));
+    }
+
+    #[test]
+    fn known_variables_expand_and_unknown_ones_do_not() {
+        let s = read("docker buildx build --platform=$PLATFORMS --load .", &env(&[("PLATFORMS", "linux/riscv64")]));
+        assert_eq!(s.builds[0].platforms, Some(Ok(vec!["linux/riscv64".into()])));
+        assert!(s.builds[0].load);
+        let s = read("docker buildx build --platform \"$(cat platforms)\" .", &env(&[]));
+        assert!(matches!(s.builds[0].platforms, Some(Err(_))));
+        let s = read(&format!("podman build --platform {UNKNOWN} ."), &env(&[]));
+        assert!(matches!(s.builds[0].platforms, Some(Err(_))));
+    }
+
+    #[test]
+    fn other_tools_pushes_and_qemu() {
+        let s = read(
+            "sudo apt-get install -y qemu-user-static && buildah bud --arch arm64 -t x . ; buildah push x\n# docker build --platform linux/s390x .\n",
+            &env(&[]),
+        );
+        assert_eq!(s.builds.len(), 1, "{s:?}");
+        assert_eq!(s.builds[0].platforms, Some(Ok(vec!["linux/arm64".into()])));
+        assert!(s.pushes);
+        assert_eq!(s.qemu, Some(None));
+        let s = read("docker run --privileged --rm tonistiigi/binfmt --install arm64,riscv64", &env(&[]));
+        assert_eq!(s.qemu, Some(Some(vec!["arm64".into(), "riscv64".into()])));
+        let s =
+            read("docker buildx bake --set '*.platform=linux/arm64' --set *.cache-to=type=gha --push app", &env(&[]));
+        let b = &s.builds[0];
+        assert_eq!((b.push, b.gha_cache, b.targets.clone()), (true, true, vec!["app".to_string()]));
+    }
+}

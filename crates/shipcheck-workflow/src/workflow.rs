@@ -1,0 +1,849 @@
+//! What each workflow builds, on which platforms, under which event: GitHub Actions workflows
+//! evaluated per trigger, with matrices expanded, `if:` conditions and expressions evaluated as
+//! far as the repository tells, local reusable workflows and composite actions followed.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::expr::{self, Scope};
+use crate::repo::{File, Repo};
+use crate::yaml::Node;
+use crate::{bake, platform, shell};
+
+/// How deep `uses:` of local workflows and composite actions is followed.
+const MAX_DEPTH: usize = 6;
+/// Matrix combinations evaluated per job at most (GitHub allows 256).
+const MAX_COMBOS: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    PullRequest,
+    PostMerge,
+}
+
+/// Which events run a workflow before merge and which after, as the issue and GitHub define them.
+pub fn classify(event: &str) -> Option<Class> {
+    match event {
+        "pull_request" | "pull_request_target" | "merge_group" => Some(Class::PullRequest),
+        "push" | "release" | "workflow_dispatch" | "schedule" => Some(Class::PostMerge),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Loc {
+    pub artifact: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Loc {
+    fn of(file: &File, node: &Node) -> Loc {
+        Loc { artifact: file.artifact.clone(), line: node.line, column: node.column }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Platforms {
+    /// Listed in the build (`platforms:`, `--platform`, a bake target).
+    Explicit(Vec<String>),
+    /// Not listed: the runner's native platform, when its label tells.
+    Native(Option<String>),
+    /// Written as something shipcheck cannot evaluate offline.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Build {
+    /// The workflow whose trigger runs this build.
+    pub workflow: String,
+    pub job: String,
+    pub event: String,
+    pub class: Class,
+    /// `docker/build-push-action`, `docker buildx build`, `bake target app`, …
+    pub tool: String,
+    pub platforms: Platforms,
+    pub native: Option<String>,
+    /// QEMU set up earlier in the job: `Some(None)` for all emulators.
+    pub qemu: Option<Option<Vec<String>>>,
+    /// The builder has nodes of other platforms (remote driver, appended nodes).
+    pub multi_node: bool,
+    pub load: bool,
+    pub push: bool,
+    pub job_pushes: bool,
+    pub gha_cache: bool,
+    /// Docker's containerd image store is enabled, which loads multi-platform images.
+    pub containerd_store: bool,
+    pub context: Option<String>,
+    pub file: Option<String>,
+    /// Where the platforms are written (or the step, when they are not).
+    pub at: Loc,
+}
+
+impl Build {
+    /// The platforms this build produces, when known.
+    pub fn known_platforms(&self) -> Option<Vec<String>> {
+        match &self.platforms {
+            Platforms::Explicit(list) => Some(list.iter().filter_map(|p| platform::normalize(p)).collect()),
+            Platforms::Native(Some(p)) => Some(vec![p.clone()]),
+            _ => None,
+        }
+    }
+
+    /// The Dockerfile this build reads, relative to the repository root, when known.
+    pub fn dockerfile(&self) -> Option<String> {
+        let context = self.context.clone().unwrap_or_else(|| ".".into());
+        if context.contains("://") || context.contains(shell::UNKNOWN) {
+            return None;
+        }
+        let file = match &self.file {
+            Some(f) if f.contains(shell::UNKNOWN) || f.contains('$') => return None,
+            Some(f) => f.clone(),
+            None => format!("{context}/Dockerfile"),
+        };
+        Repo::clean(&file)
+    }
+}
+
+/// One workflow file as seen from its triggers.
+#[derive(Debug, Clone)]
+pub struct WorkflowInfo {
+    pub artifact: String,
+    pub events: Vec<String>,
+    pub builds_images: bool,
+    /// A commented-out `pull_request` trigger: its line.
+    pub commented_pr_trigger: Option<u32>,
+}
+
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub workflows: Vec<WorkflowInfo>,
+    pub builds: Vec<Build>,
+    /// Workflow files that are not valid YAML: (artifact, line, column, message).
+    pub invalid: Vec<(String, u32, u32, String)>,
+}
+
+/// Evaluates every workflow of the repository.
+pub fn analyze(repo: &Repo) -> Analysis {
+    let mut out = Analysis::default();
+    for rel in repo.workflows() {
+        let Some(file) = repo.yaml(&rel) else { continue };
+        let doc = match &file.doc {
+            Ok(Some(d)) => d.clone(),
+            Ok(None) => continue,
+            Err(e) => {
+                out.invalid.push((file.artifact.clone(), e.line, e.column, e.message.clone()));
+                continue;
+            }
+        };
+        let events = triggers(&doc);
+        let before = out.builds.len();
+        for (event, config) in &events {
+            let Some(class) = classify(event) else { continue };
+            let inputs = if event == "workflow_dispatch" { declared_inputs(config) } else { (json!({}), true) };
+            let mut ev = Eval { repo, event, class, workflow: file.artifact.clone(), builds: Vec::new() };
+            ev.workflow(&file, &doc, inputs, 0);
+            out.builds.extend(ev.builds);
+        }
+        // A workflow that only runs when called is judged through its callers; its builds
+        // still count for "builds images".
+        let builds_images = out.builds.len() > before || mentions_build(&file.text);
+        out.workflows.push(WorkflowInfo {
+            artifact: file.artifact.clone(),
+            events: events.iter().map(|(e, _)| e.clone()).collect(),
+            builds_images,
+            commented_pr_trigger: commented_pr_trigger(&file.text),
+        });
+    }
+    out
+}
+
+fn mentions_build(text: &str) -> bool {
+    ["docker/build-push-action", "docker/bake-action", "buildx build", "docker build", "podman build", "buildah"]
+        .iter()
+        .any(|k| text.contains(k))
+}
+
+/// The events of `on:` (string, list or mapping), each with its configuration node.
+pub fn triggers(doc: &Node) -> Vec<(String, Option<Node>)> {
+    let Some(on) = doc.get("on").or_else(|| doc.get("true")) else { return Vec::new() };
+    if let Some(s) = on.str() {
+        return vec![(s.to_string(), None)];
+    }
+    if !on.items().is_empty() {
+        return on.items().iter().filter_map(|i| i.str().map(|s| (s.to_string(), None))).collect();
+    }
+    on.entries().iter().filter_map(|(k, v)| k.str().map(|s| (s.to_string(), Some(v.clone())))).collect()
+}
+
+/// A `# pull_request:` (or `# - pull_request`) comment line.
+fn commented_pr_trigger(text: &str) -> Option<u32> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let body = line.trim_start().strip_prefix('#')?.trim();
+        let body = body.strip_prefix('-').map(str::trim).unwrap_or(body);
+        let word = body.trim_end_matches(':').trim_end_matches(|c: char| c == ':' || c.is_whitespace());
+        let word = word.split(':').next().unwrap_or("").trim();
+        (matches!(word, "pull_request" | "pull_request_target") && (body.ends_with(':') || body == word))
+            .then_some(i as u32 + 1)
+    })
+}
+
+/// Inputs of `workflow_dispatch` / `workflow_call` with their defaults. Complete when every
+/// input has a default or is optional (an optional input without a default is empty).
+fn declared_inputs(config: &Option<Node>) -> (Value, bool) {
+    let mut map = Map::new();
+    let mut complete = true;
+    if let Some(inputs) = config.as_ref().and_then(|c| c.get("inputs")) {
+        for (k, v) in inputs.entries() {
+            let Some(name) = k.str() else { continue };
+            match v.get("default").and_then(Node::str) {
+                Some(d) => {
+                    map.insert(name.to_string(), scalar(d, v.get("type").and_then(Node::str)));
+                }
+                None if v.get("required").and_then(Node::as_bool) == Some(true) => complete = false,
+                None => {
+                    map.insert(name.to_string(), Value::Null);
+                }
+            }
+        }
+    }
+    (Value::Object(map), complete)
+}
+
+fn scalar(text: &str, ty: Option<&str>) -> Value {
+    match ty {
+        Some("boolean") => Value::Bool(text.eq_ignore_ascii_case("true")),
+        Some("number") => text.parse::<f64>().map_or(Value::Null, expr::number_value),
+        _ => Value::String(text.to_string()),
+    }
+}
+
+/// A YAML node as an expression value (scalars stay strings, as GitHub reads matrix values).
+fn to_value(node: &Node) -> Value {
+    match &node.value {
+        crate::yaml::Value::Scalar { text, quoted, .. } => match (text.as_str(), quoted) {
+            ("true", false) => Value::Bool(true),
+            ("false", false) => Value::Bool(false),
+            ("null" | "~" | "", false) => Value::Null,
+            (t, false) if t.parse::<i64>().is_ok() => Value::from(t.parse::<i64>().unwrap_or_default()),
+            (t, false) if t.parse::<f64>().is_ok() => expr::number_value(t.parse::<f64>().unwrap_or_default()),
+            (t, _) => Value::String(t.to_string()),
+        },
+        crate::yaml::Value::Seq(items) => Value::Array(items.iter().map(to_value).collect()),
+        crate::yaml::Value::Map(entries) => {
+            Value::Object(entries.iter().filter_map(|(k, v)| k.str().map(|k| (k.to_string(), to_value(v)))).collect())
+        }
+    }
+}
+
+/// Expands `strategy.matrix` as GitHub does: the product of its keys, minus `exclude` (partial
+/// matches), then each `include` merged into every combination it does not contradict, or
+/// added on its own. `None` when the matrix is an expression shipcheck cannot evaluate.
+pub fn expand_matrix(matrix: &Node, scope: &Scope) -> Option<Vec<Map<String, Value>>> {
+    let value = match matrix.str() {
+        Some(s) => match expr::value(s, scope)? {
+            Value::String(t) => serde_json::from_str::<Value>(&t).ok()?,
+            v => v,
+        },
+        None => to_value(matrix),
+    };
+    let Value::Object(m) = value else { return None };
+    let mut combos: Vec<Map<String, Value>> = vec![Map::new()];
+    let mut original_keys = Vec::new();
+    for (k, v) in &m {
+        if k == "include" || k == "exclude" {
+            continue;
+        }
+        let values = match v {
+            Value::Array(a) => a.clone(),
+            Value::String(s) if s.contains("${{") => return None,
+            _ => return None,
+        };
+        original_keys.push(k.clone());
+        let mut next = Vec::new();
+        for c in &combos {
+            for val in &values {
+                let mut c = c.clone();
+                c.insert(k.clone(), val.clone());
+                next.push(c);
+                if next.len() > MAX_COMBOS {
+                    return None;
+                }
+            }
+        }
+        combos = next;
+    }
+    if original_keys.is_empty() {
+        combos.clear();
+    }
+    if let Some(Value::Array(ex)) = m.get("exclude") {
+        combos
+            .retain(|c| !ex.iter().any(|e| e.as_object().is_some_and(|e| e.iter().all(|(k, v)| c.get(k) == Some(v)))));
+    }
+    if let Some(Value::Array(inc)) = m.get("include") {
+        let base = combos.clone();
+        for e in inc.iter().filter_map(Value::as_object) {
+            let mut merged = false;
+            for (i, c) in base.iter().enumerate() {
+                let fits = e.iter().all(|(k, v)| !original_keys.contains(k) || c.get(k) == Some(v));
+                if fits {
+                    for (k, v) in e {
+                        combos[i].insert(k.clone(), v.clone());
+                    }
+                    merged = true;
+                }
+            }
+            if !merged {
+                combos.push(e.clone());
+            }
+        }
+    }
+    if combos.is_empty() {
+        combos.push(Map::new());
+    }
+    combos.truncate(MAX_COMBOS);
+    Some(combos)
+}
+
+/// What a job has set up so far, for the builds that follow.
+#[derive(Debug, Clone, Default)]
+struct JobState {
+    native: Option<String>,
+    qemu: Option<Option<Vec<String>>>,
+    multi_node: bool,
+    containerd_store: bool,
+    pushes: bool,
+    builds: Vec<Build>,
+}
+
+struct Eval<'a> {
+    repo: &'a Repo,
+    event: &'a str,
+    class: Class,
+    workflow: String,
+    builds: Vec<Build>,
+}
+
+impl Eval<'_> {
+    fn base_scope(&self, inputs: (Value, bool)) -> Scope {
+        let mut s = Scope::default();
+        s.set("github", json!({ "event_name": self.event }), false);
+        s.set("inputs", inputs.0, inputs.1);
+        s.set("env", json!({}), false);
+        s
+    }
+
+    fn workflow(&mut self, file: &File, doc: &Node, inputs: (Value, bool), depth: usize) {
+        let mut scope = self.base_scope(inputs);
+        let mut env = BTreeMap::new();
+        add_env(&mut scope, &mut env, doc.get("env"));
+        let Some(jobs) = doc.get("jobs") else { return };
+        for (id, job) in jobs.entries() {
+            let Some(id) = id.str() else { continue };
+            self.job(file, id, job, &scope, &env, depth);
+        }
+    }
+
+    fn job(&mut self, file: &File, id: &str, job: &Node, scope: &Scope, env: &BTreeMap<String, String>, depth: usize) {
+        if job.get("if").and_then(Node::str).and_then(|c| expr::condition(c, scope)) == Some(false) {
+            return;
+        }
+        let combos = match job.get("strategy").and_then(|s| s.get("matrix")) {
+            Some(m) => expand_matrix(m, scope),
+            None => Some(vec![Map::new()]),
+        };
+        let combos: Vec<(Value, bool)> = match combos {
+            Some(c) => c.into_iter().map(|m| (Value::Object(m), true)).collect(),
+            None => vec![(json!({}), false)],
+        };
+        for (matrix, complete) in combos {
+            let mut scope = scope.clone();
+            scope.set("matrix", matrix, complete);
+            let mut env = env.clone();
+            add_env(&mut scope, &mut env, job.get("env"));
+            if let Some(uses) = job.get("uses").and_then(Node::str) {
+                self.call_workflow(uses, job.get("with"), &scope, depth);
+                continue;
+            }
+            let labels = runs_on(job.get("runs-on"), &scope);
+            let mut state = JobState {
+                native: labels.as_deref().and_then(platform::runner_platform).map(String::from),
+                ..Default::default()
+            };
+            let workdir = job
+                .get("defaults")
+                .and_then(|d| d.get("run"))
+                .and_then(|r| r.get("working-directory"))
+                .and_then(Node::str)
+                .and_then(|w| expr::interpolate(w, &scope));
+            if let Some(steps) = job.get("steps") {
+                self.steps(file, id, steps, &scope, &env, workdir.as_deref(), &mut state, depth);
+            }
+            for mut b in state.builds {
+                b.job_pushes = state.pushes;
+                self.builds.push(b);
+            }
+        }
+    }
+
+    fn call_workflow(&mut self, uses: &str, with: Option<&Node>, scope: &Scope, depth: usize) {
+        // Workflows of other repositories cannot be read offline.
+        if !uses.starts_with("./") || depth >= MAX_DEPTH {
+            return;
+        }
+        let Some(called) = self.repo.yaml(uses.split('@').next().unwrap_or(uses)) else { return };
+        let Ok(Some(doc)) = &called.doc else { return };
+        let config = triggers(doc).into_iter().find(|(e, _)| e == "workflow_call").and_then(|(_, c)| c);
+        let (mut inputs, mut complete) = declared_inputs(&config);
+        for (k, v) in with.map(Node::entries).unwrap_or_default() {
+            let Some(k) = k.str() else { continue };
+            let value = match v.str() {
+                Some(s) if s.contains("${{") => match expr::interpolate(s, scope) {
+                    Some(t) => Value::String(t),
+                    None => {
+                        if let Value::Object(m) = &mut inputs {
+                            m.remove(k);
+                        }
+                        complete = false;
+                        continue;
+                    }
+                },
+                _ => to_value(v),
+            };
+            if let Value::Object(m) = &mut inputs {
+                m.insert(k.to_string(), value);
+            }
+        }
+        let doc = doc.clone();
+        self.workflow(&called, &doc, (inputs, complete), depth + 1);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn steps(
+        &mut self,
+        file: &File,
+        job: &str,
+        steps: &Node,
+        scope: &Scope,
+        env: &BTreeMap<String, String>,
+        workdir: Option<&str>,
+        state: &mut JobState,
+        depth: usize,
+    ) {
+        for step in steps.items() {
+            if step.get("if").and_then(Node::str).and_then(|c| expr::condition(c, scope)) == Some(false) {
+                continue;
+            }
+            let mut scope = scope.clone();
+            let mut env = env.clone();
+            add_env(&mut scope, &mut env, step.get("env"));
+            let input = |name: &str| -> Option<Result<String, String>> {
+                let n = step.get("with")?.get(name)?;
+                let raw = match n.str() {
+                    Some(s) => s.to_string(),
+                    None => return Some(Err(format!("{name} is not a string"))),
+                };
+                Some(expr::interpolate(&raw, &scope).ok_or(raw))
+            };
+            let with_node = |name: &str| step.get("with").and_then(|w| w.get(name));
+            if let Some(uses) = step.get("uses").and_then(Node::str) {
+                let action = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
+                let at = Loc::of(file, step.get("uses").unwrap_or(step));
+                match action.as_str() {
+                    "docker/setup-qemu-action" => {
+                        state.qemu = match input("platforms") {
+                            None => Some(None),
+                            Some(Ok(p)) if p.trim().eq_ignore_ascii_case("all") || p.trim().is_empty() => Some(None),
+                            Some(Ok(p)) => Some(Some(platform::split_list(&p))),
+                            // An unreadable list: assume it covers what is needed rather than guess a gap.
+                            Some(Err(_)) => Some(None),
+                        }
+                    }
+                    "docker/setup-buildx-action" => {
+                        let appended = with_node("append").is_some();
+                        let remote = matches!(input("driver"), Some(Ok(d)) if d.trim() == "remote")
+                            || with_node("endpoint").is_some();
+                        state.multi_node |= appended || remote;
+                    }
+                    "docker/setup-docker-action" => {
+                        if input("daemon-config")
+                            .and_then(Result::ok)
+                            .is_some_and(|c| c.contains("containerd-snapshotter"))
+                        {
+                            state.containerd_store = true;
+                        }
+                    }
+                    "docker/build-push-action" => {
+                        let flag = |name: &str| match input(name) {
+                            Some(Ok(v)) => Some(v.trim().eq_ignore_ascii_case("true")),
+                            Some(Err(_)) => None,
+                            None => Some(false),
+                        };
+                        let outputs = input("outputs").and_then(Result::ok).unwrap_or_default();
+                        let caches = [input("cache-from"), input("cache-to")];
+                        // An unknown `push:` may push after merge; before merge it is judged not to.
+                        let push = flag("push").unwrap_or(self.class == Class::PostMerge)
+                            || outputs.contains("type=registry")
+                            || outputs.contains("push=true");
+                        let load =
+                            flag("load") == Some(true) || outputs.split(['\n', ',']).any(|o| o.trim() == "type=docker");
+                        let (platforms, at) = match (input("platforms"), with_node("platforms")) {
+                            (Some(Ok(p)), Some(n)) if !p.trim().is_empty() => {
+                                (Platforms::Explicit(platform::split_list(&p)), Loc::of(file, n))
+                            }
+                            (Some(Err(raw)), Some(n)) => (Platforms::Unknown(raw), Loc::of(file, n)),
+                            _ => (Platforms::Native(state.native.clone()), at),
+                        };
+                        state.pushes |= push;
+                        self.add(state, job, "docker/build-push-action", platforms, at, |b| {
+                            b.push = push;
+                            b.load = load;
+                            b.gha_cache = caches.iter().flatten().any(|c| match c {
+                                Ok(t) | Err(t) => t.contains("type=gha"),
+                            });
+                            b.context = input("context").and_then(Result::ok);
+                            b.file = input("file").and_then(Result::ok);
+                        });
+                    }
+                    "docker/bake-action" => {
+                        let files = input("files").and_then(Result::ok).map(|f| platform::split_list(&f));
+                        let targets =
+                            input("targets").and_then(Result::ok).map(|t| platform::split_list(&t)).unwrap_or_default();
+                        let mut sets = input("set")
+                            .and_then(Result::ok)
+                            .map(|s| s.lines().map(|l| format!("--set={}", l.trim())).collect::<Vec<_>>())
+                            .unwrap_or_default();
+                        if matches!(input("push"), Some(Ok(p)) if p.trim() == "true") {
+                            sets.push("--push".into());
+                        }
+                        if matches!(input("load"), Some(Ok(p)) if p.trim() == "true") {
+                            sets.push("--load".into());
+                        }
+                        let words: Vec<&str> = sets.iter().map(String::as_str).collect();
+                        let cmd = shell::read(&format!("docker buildx bake {}", words.join(" ")), &env);
+                        let source = input("workdir").and_then(Result::ok).or_else(|| workdir.map(String::from));
+                        if let Some(mut b) = cmd.builds.into_iter().next() {
+                            b.targets = targets;
+                            b.file = files.map(|f| f.join(","));
+                            self.bake(state, job, &b, source.as_deref(), &env, at);
+                        }
+                    }
+                    "redhat-actions/buildah-build" => {
+                        let list = match (input("platforms"), input("archs")) {
+                            (Some(Ok(p)), _) if !p.trim().is_empty() => Ok(platform::split_list(&p)),
+                            (_, Some(Ok(a))) if !a.trim().is_empty() => {
+                                Ok(platform::split_list(&a).into_iter().map(|a| format!("linux/{a}")).collect())
+                            }
+                            (Some(Err(raw)), _) | (_, Some(Err(raw))) => Err(raw),
+                            _ => Ok(Vec::new()),
+                        };
+                        let n = with_node("platforms").or_else(|| with_node("archs"));
+                        let (platforms, at) = match (list, n) {
+                            (Ok(l), Some(n)) if !l.is_empty() => (Platforms::Explicit(l), Loc::of(file, n)),
+                            (Err(raw), Some(n)) => (Platforms::Unknown(raw), Loc::of(file, n)),
+                            _ => (Platforms::Native(state.native.clone()), at),
+                        };
+                        self.add(state, job, "redhat-actions/buildah-build", platforms, at, |b| {
+                            b.context = input("context").and_then(Result::ok);
+                            b.file = input("containerfiles")
+                                .and_then(Result::ok)
+                                .and_then(|f| platform::split_list(&f).into_iter().next());
+                        });
+                    }
+                    "redhat-actions/push-to-registry" => state.pushes = true,
+                    _ if uses.starts_with("./") && depth < MAX_DEPTH => {
+                        self.composite(uses, step.get("with"), &scope, &env, workdir, state, job, depth);
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(run) = step.get("run") {
+                let Some(text) = run.str() else { continue };
+                let script = interpolate_lossy(text, &scope);
+                let read = shell::read(&script, &env);
+                if let Some(q) = read.qemu.clone() {
+                    state.qemu = match (state.qemu.take(), q) {
+                        (Some(None), _) | (_, None) => Some(None),
+                        (Some(Some(mut a)), Some(b)) => {
+                            a.extend(b);
+                            Some(Some(a))
+                        }
+                        (None, Some(b)) => Some(Some(b)),
+                    };
+                }
+                state.multi_node |= read.multi_node;
+                state.pushes |= read.pushes;
+                let first = run.line + u32::from(matches!(&run.value, crate::yaml::Value::Scalar { block: true, .. }));
+                let step_dir = step
+                    .get("working-directory")
+                    .and_then(Node::str)
+                    .and_then(|w| expr::interpolate(w, &scope))
+                    .or_else(|| workdir.map(String::from));
+                for b in read.builds {
+                    let at = Loc { artifact: file.artifact.clone(), line: first + b.line as u32, column: run.column };
+                    state.pushes |= b.push;
+                    if b.tool.ends_with("bake") {
+                        self.bake(state, job, &b, step_dir.as_deref(), &env, at);
+                        continue;
+                    }
+                    let platforms = match &b.platforms {
+                        None => Platforms::Native(state.native.clone()),
+                        Some(Ok(list)) => Platforms::Explicit(list.clone()),
+                        Some(Err(raw)) => Platforms::Unknown(raw.clone()),
+                    };
+                    let dir = step_dir.clone();
+                    self.add(state, job, &b.tool, platforms, at, |x| {
+                        x.push = b.push;
+                        x.load = b.load;
+                        x.gha_cache = b.gha_cache;
+                        x.context = b.context.as_ref().map(|c| join_dir(dir.as_deref(), c));
+                        x.file = b.file.as_ref().map(|f| join_dir(dir.as_deref(), f));
+                    });
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn composite(
+        &mut self,
+        uses: &str,
+        with: Option<&Node>,
+        scope: &Scope,
+        env: &BTreeMap<String, String>,
+        workdir: Option<&str>,
+        state: &mut JobState,
+        job: &str,
+        depth: usize,
+    ) {
+        let dir = uses.trim_end_matches('/');
+        let Some(action) =
+            self.repo.yaml(&format!("{dir}/action.yml")).or_else(|| self.repo.yaml(&format!("{dir}/action.yaml")))
+        else {
+            return;
+        };
+        let Ok(Some(doc)) = &action.doc else { return };
+        let runs = doc.get("runs");
+        if runs.and_then(|r| r.get("using")).and_then(Node::str) != Some("composite") {
+            return;
+        }
+        let config = Some(doc.clone());
+        let (mut inputs, mut complete) = declared_inputs(&config);
+        for (k, v) in with.map(Node::entries).unwrap_or_default() {
+            let Some(k) = k.str() else { continue };
+            match v.str().map(|s| expr::interpolate(s, scope)) {
+                Some(Some(t)) => {
+                    if let Value::Object(m) = &mut inputs {
+                        m.insert(k.to_string(), Value::String(t));
+                    }
+                }
+                _ => {
+                    if let Value::Object(m) = &mut inputs {
+                        m.remove(k);
+                    }
+                    complete = false;
+                }
+            }
+        }
+        let mut inner = scope.clone();
+        inner.set("inputs", inputs, complete);
+        let doc = doc.clone();
+        if let Some(steps) = doc.get("runs").and_then(|r| r.get("steps")) {
+            self.steps(&action, job, steps, &inner, env, workdir, state, depth + 1);
+        }
+    }
+
+    fn bake(
+        &mut self,
+        state: &mut JobState,
+        job: &str,
+        cmd: &shell::ShellBuild,
+        dir: Option<&str>,
+        env: &BTreeMap<String, String>,
+        at: Loc,
+    ) {
+        let names: Vec<String> = match &cmd.file {
+            Some(f) => platform::split_list(f),
+            None => bake::DEFAULT_FILES.iter().map(|s| s.to_string()).collect(),
+        };
+        let files: Vec<(String, String)> = names
+            .iter()
+            .filter_map(|n| {
+                let rel = join_dir(dir, n);
+                self.repo.text(&rel).map(|t| (rel, t))
+            })
+            .collect();
+        let targets = if files.iter().any(|(n, _)| n.ends_with(".hcl") || n.ends_with(".json")) {
+            bake::resolve(&files, &cmd.targets, env)
+        } else {
+            Err("no local docker-bake.hcl or docker-bake.json".to_string())
+        };
+        match targets {
+            Ok(targets) => {
+                for t in targets {
+                    // `--set *.platform=` on the command line wins over the file.
+                    let platforms = match (&cmd.platforms, &t.platforms) {
+                        (Some(Ok(l)), _) | (None, Some(Ok(l))) => Platforms::Explicit(l.clone()),
+                        (Some(Err(raw)), _) | (None, Some(Err(raw))) => Platforms::Unknown(raw.clone()),
+                        (None, None) => Platforms::Native(state.native.clone()),
+                    };
+                    state.pushes |= cmd.push || t.push;
+                    let ctx = t.context.as_ref().map(|c| join_dir(dir, c));
+                    self.add(state, job, &format!("bake target {}", t.name), platforms, at.clone(), |b| {
+                        b.push = cmd.push || t.push;
+                        b.load = cmd.load;
+                        b.gha_cache = cmd.gha_cache || t.gha_cache;
+                        b.context = ctx.clone();
+                        b.file = t.dockerfile.as_ref().map(|f| join_dir(ctx.as_deref(), f));
+                    });
+                }
+            }
+            Err(why) => {
+                let platforms = match &cmd.platforms {
+                    Some(Ok(l)) => Platforms::Explicit(l.clone()),
+                    _ => Platforms::Unknown(format!("bake: {why}")),
+                };
+                self.add(state, job, "docker buildx bake", platforms, at, |b| {
+                    b.push = cmd.push;
+                    b.load = cmd.load;
+                    b.gha_cache = cmd.gha_cache;
+                });
+            }
+        }
+    }
+
+    fn add(
+        &mut self,
+        state: &mut JobState,
+        job: &str,
+        tool: &str,
+        platforms: Platforms,
+        at: Loc,
+        f: impl FnOnce(&mut Build),
+    ) {
+        let mut b = Build {
+            workflow: self.workflow.clone(),
+            job: job.to_string(),
+            event: self.event.to_string(),
+            class: self.class,
+            tool: tool.to_string(),
+            platforms,
+            native: state.native.clone(),
+            qemu: state.qemu.clone(),
+            multi_node: state.multi_node,
+            load: false,
+            push: false,
+            job_pushes: false,
+            gha_cache: false,
+            containerd_store: state.containerd_store,
+            context: None,
+            file: None,
+            at,
+        };
+        f(&mut b);
+        state.builds.push(b);
+    }
+}
+
+fn join_dir(dir: Option<&str>, path: &str) -> String {
+    match dir {
+        Some(d) if !d.is_empty() && !path.starts_with('/') => format!("{}/{path}", d.trim_end_matches('/')),
+        _ => path.to_string(),
+    }
+}
+
+/// Interpolates what it can and leaves a marker where an expression is unknown.
+fn interpolate_lossy(text: &str, scope: &Scope) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after.find("}}").map(|e| e + 2).unwrap_or(after.len());
+        match expr::interpolate(&after[..end], scope) {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(shell::UNKNOWN),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Adds an `env:` block to the expression scope and to the shell's known variables.
+fn add_env(scope: &mut Scope, env: &mut BTreeMap<String, String>, block: Option<&Node>) {
+    let Some(block) = block else { return };
+    let mut known = Vec::new();
+    for (k, v) in block.entries() {
+        let (Some(k), Some(v)) = (k.str(), v.str()) else { continue };
+        match expr::interpolate(v, scope) {
+            Some(t) => {
+                env.insert(k.to_string(), t.clone());
+                known.push((k.to_string(), Value::String(t)));
+            }
+            None => {
+                env.remove(k);
+            }
+        }
+    }
+    scope.extend("env", known);
+}
+
+/// The labels of `runs-on` (a label, a list, or `{group, labels}`), when they can be evaluated.
+fn runs_on(node: Option<&Node>, scope: &Scope) -> Option<Vec<String>> {
+    let node = node?;
+    if let Some(s) = node.str() {
+        let t = expr::interpolate(s, scope)?;
+        // `runs-on: ${{ matrix.os }}` may evaluate to a JSON list.
+        if let Ok(Value::Array(a)) = serde_json::from_str::<Value>(&t) {
+            return Some(a.iter().map(expr::to_text).collect());
+        }
+        return Some(vec![t]);
+    }
+    let items =
+        if node.items().is_empty() { node.get("labels").map(Node::items).unwrap_or_default() } else { node.items() };
+    items.iter().map(|i| i.str().and_then(|s| expr::interpolate(s, scope))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(yaml: &str) -> Vec<Map<String, Value>> {
+        let node = crate::yaml::parse(yaml).unwrap().unwrap();
+        expand_matrix(&node, &Scope::default()).unwrap()
+    }
+
+    #[test]
+    fn matrix_product_exclude_include() {
+        let m = matrix("os: [a, b]\nplatform: [x, y]\nexclude:\n  - os: b\n    platform: y\ninclude:\n  - os: a\n    extra: 1\n  - os: c\n    platform: z\n");
+        assert_eq!(m.len(), 4, "{m:?}");
+        assert_eq!(m[0].get("extra"), Some(&json!(1)));
+        assert_eq!(m[1].get("extra"), Some(&json!(1)));
+        assert_eq!(m[2].get("extra"), None);
+        assert_eq!(m[3], json!({"os": "c", "platform": "z"}).as_object().unwrap().clone());
+    }
+
+    #[test]
+    fn include_only_matrix() {
+        let m = matrix("include:\n  - platform: linux/amd64\n    runner: ubuntu-latest\n  - platform: linux/arm64\n    runner: ubuntu-24.04-arm\n");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[1]["runner"], json!("ubuntu-24.04-arm"));
+    }
+
+    #[test]
+    fn expression_matrix_is_unknown_unless_literal() {
+        let node = crate::yaml::parse("\"${{ fromJSON(needs.setup.outputs.matrix) }}\"").unwrap().unwrap();
+        assert!(expand_matrix(&node, &Scope::default()).is_none());
+        let node = crate::yaml::parse("\"${{ fromJSON('{\\\"p\\\":[\\\"a\\\",\\\"b\\\"]}') }}\"").unwrap().unwrap();
+        assert_eq!(expand_matrix(&node, &Scope::default()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn commented_triggers() {
+        assert_eq!(commented_pr_trigger("on:\n  push:\n  # pull_request:\n"), Some(3));
+        assert_eq!(commented_pr_trigger("on:\n#  - pull_request\n"), Some(2));
+        assert_eq!(commented_pr_trigger("# builds on pull_request: and push\n"), None);
+    }
+}
