@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use shipcheck_report::{Finding, Severity, Subject};
 
 use crate::platform::{normalize, runs_natively};
+use crate::repo::Repo;
 use crate::rules::*;
 use crate::workflow::{Analysis, Build, Class, Loc, Platforms};
 
@@ -132,14 +133,22 @@ fn drift(a: &Analysis, out: &mut Vec<Finding>) {
             .flatten()
             .collect();
         let all: Vec<&str> = release.iter().map(String::as_str).collect();
+        let verb = if names.len() == 1 { "is" } else { "are" };
         let message = if pr.is_empty() {
-            format!("{} is built after merge, and no pull-request workflow builds an image", names.join(", "))
+            format!("{} {verb} built after merge, and no pull-request workflow builds an image", names.join(", "))
         } else {
-            format!("{} is built after merge but by no pull-request workflow", names.join(", "))
+            format!("{} {verb} built after merge but by no pull-request workflow", names.join(", "))
         };
+        let mut events: Vec<&str> =
+            a.builds.iter().filter(|x| x.class == Class::PostMerge && x.at == at).map(|x| x.event.as_str()).collect();
+        events.sort();
+        events.dedup();
         let mut f = Finding::new(&PLATFORM_DRIFT, subject(&at), message)
             .evidence("not built before merge", names.join(", "))
-            .evidence("release build", format!("{} ({} in job {}, on {})", all.join(", "), b.tool, b.job, b.event))
+            .evidence(
+                "release build",
+                format!("{} ({} in job {}, on {})", all.join(", "), b.tool, b.job, events.join(", ")),
+            )
             .evidence(
                 "pull-request platforms",
                 if pr_known.is_empty() {
@@ -161,26 +170,25 @@ fn drift(a: &Analysis, out: &mut Vec<Finding>) {
 
 /// The pull-request job that closes the drift: every release platform, built, not pushed.
 fn remedy_yaml(b: &Build, platforms: &[&str]) -> String {
-    let mut with = String::new();
+    let mut lines = vec![
+        "Build every release platform on pull requests, without pushing. Add this job to a workflow that runs on `pull_request:`:".to_string(),
+        String::new(),
+        "  build-all-platforms:".into(),
+        "    runs-on: ubuntu-latest".into(),
+        "    steps:".into(),
+        "      - uses: actions/checkout@v4".into(),
+        "      - uses: docker/setup-qemu-action@v3".into(),
+        "      - uses: docker/setup-buildx-action@v3".into(),
+        "      - uses: docker/build-push-action@v6".into(),
+        "        with:".into(),
+    ];
     if let Some(c) = b.context.as_deref().filter(|c| *c != ".") {
-        with.push_str(&format!("          context: {c}\n"));
+        lines.push(format!("          context: {c}"));
     }
-    if let Some(f) = &b.file {
-        with.push_str(&format!("          file: {f}\n"));
+    if let Some(f) = b.file.as_deref().filter(|f| Repo::clean(f).as_deref() != Some("Dockerfile")) {
+        lines.push(format!("          file: {f}"));
     }
-    format!(
-        "Build every release platform on pull requests, without pushing. Add to a workflow that runs on `pull_request:`:\n\
-\n\
-  build-all-platforms:\n\
-    runs-on: ubuntu-latest\n\
-    steps:\n\
-      - uses: actions/checkout@v4\n\
-      - uses: docker/setup-qemu-action@v3\n\
-      - uses: docker/setup-buildx-action@v3\n\
-      - uses: docker/build-push-action@v6\n\
-        with:\n\
-{with}          platforms: {}\n\
-          push: false",
-        platforms.join(",")
-    )
+    lines.push(format!("          platforms: {}", platforms.join(",")));
+    lines.push("          push: false".into());
+    lines.join("\n")
 }

@@ -3,6 +3,8 @@
 
 pub mod bake;
 pub mod checks;
+pub mod dockerfile;
+pub mod dockerfile_check;
 pub mod expr;
 pub mod platform;
 pub mod repo;
@@ -23,4 +25,83 @@ pub fn check_workflows(root: &Path) -> (workflow::Analysis, Vec<Finding>, Vec<(S
     let findings = checks::check(&analysis);
     let unreadable = repo.unreadable.borrow().clone();
     (analysis, findings, unreadable)
+}
+
+/// Directories never searched for Dockerfiles: dependencies and build output.
+const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", "vendor", ".venv", "third_party", "dist", "build"];
+/// Entries looked at while searching, at most: a repository bigger than this is cut short.
+const MAX_ENTRIES: usize = 200_000;
+
+/// Whether a file name is a Dockerfile or Containerfile by the usual conventions.
+pub fn is_dockerfile(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+}
+
+/// Every Dockerfile and Containerfile under `root` (relative paths, sorted), not following links.
+pub fn find_dockerfiles(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new(), 0usize)];
+    let mut seen = 0;
+    while let Some((dir, rel, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > MAX_ENTRIES {
+                break;
+            }
+            let Some(name) = e.file_name().to_str().map(String::from) else { continue };
+            let Ok(kind) = e.file_type() else { continue };
+            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if kind.is_dir() && depth < 12 && !SKIP_DIRS.contains(&name.as_str()) {
+                stack.push((e.path(), child, depth + 1));
+            } else if kind.is_file() && is_dockerfile(&name) && !name.ends_with(".dockerignore") {
+                out.push(child);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What the workflows build a Dockerfile (relative to the repository root) for.
+pub fn build_context(analysis: &workflow::Analysis, rel: &str) -> dockerfile_check::Context {
+    let builds: Vec<&workflow::Build> =
+        analysis.builds.iter().filter(|b| b.dockerfile().is_some_and(|d| d.eq_ignore_ascii_case(rel))).collect();
+    let mut platforms: Vec<String> = builds.iter().filter_map(|b| b.known_platforms()).flatten().collect();
+    platforms.sort();
+    platforms.dedup();
+    let mut sources: Vec<&str> = builds.iter().map(|b| b.at.artifact.as_str()).collect();
+    sources.sort();
+    sources.dedup();
+    dockerfile_check::Context {
+        platforms: (!platforms.is_empty()).then_some(platforms),
+        source: (!sources.is_empty()).then(|| sources.join(", ")),
+    }
+}
+
+/// Reads and checks one Dockerfile (at most 1 MiB): its findings, and the base images whose
+/// platforms were not checked. `Err` names the path and what was expected.
+pub fn check_dockerfile(
+    path: &Path,
+    artifact: &str,
+    ctx: &dockerfile_check::Context,
+) -> Result<(Vec<Finding>, Vec<String>), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file: expected a Dockerfile", path.display()));
+    }
+    if meta.len() > repo::MAX_FILE {
+        return Err(format!("{} is {} bytes: expected a Dockerfile under 1 MiB", path.display(), meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text: expected a Dockerfile", path.display()))?;
+    let df = dockerfile::parse(&text);
+    Ok((dockerfile_check::check(&df, artifact, ctx), dockerfile_check::unchecked_bases(&df, ctx)))
 }

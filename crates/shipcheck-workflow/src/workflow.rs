@@ -467,12 +467,8 @@ impl Eval<'_> {
                         state.multi_node |= appended || remote;
                     }
                     "docker/setup-docker-action" => {
-                        if input("daemon-config")
-                            .and_then(Result::ok)
-                            .is_some_and(|c| c.contains("containerd-snapshotter"))
-                        {
-                            state.containerd_store = true;
-                        }
+                        let config = input("daemon-config").and_then(Result::ok).unwrap_or_default();
+                        state.containerd_store |= config.contains("containerd-snapshotter");
                     }
                     "docker/build-push-action" => {
                         let flag = |name: &str| match input(name) {

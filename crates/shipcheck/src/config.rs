@@ -28,6 +28,30 @@ pub struct Config {
     pub diagnose: Option<DiagnoseEntry>,
     /// Downstream packaging to check.
     pub package: Option<PackageEntry>,
+    /// GitHub Actions workflows to check.
+    pub workflows: Option<WorkflowsEntry>,
+    /// Dockerfiles to check.
+    pub dockerfile: Option<DockerfileEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WorkflowsEntry {
+    /// The repository root holding .github/workflows, relative to this file (default: this directory).
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DockerfileEntry {
+    /// Dockerfiles, relative to this file (default: every Dockerfile and Containerfile in `repo`).
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// The repository whose workflows say what the Dockerfiles are built for (default: this directory).
+    pub repo: Option<String>,
+    /// Target platforms, overriding what the workflows say.
+    #[serde(default)]
+    pub platforms: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -63,6 +63,25 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Find platform drift between pull-request and release builds in GitHub Actions workflows.
+    ///
+    /// Reads every workflow under DIR/.github/workflows, evaluates each for its triggers
+    /// (matrices expanded, `if:` and expressions evaluated where the repository tells, local
+    /// reusable workflows and composite actions followed), and reports platforms built only
+    /// after merge, missing QEMU, multi-platform loads and gha caches in pushing jobs.
+    Workflows {
+        /// The repository root (default: the current directory).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Check Dockerfiles for the mistakes that build green on amd64 and break other platforms.
+    ///
+    /// Without FILE, checks every Dockerfile and Containerfile in the repository. The
+    /// platforms each file is built for come from --platform, or else from the workflows
+    /// that build it.
+    Dockerfile(DockerfileArgs),
     /// Print the documentation of a rule, or list every rule.
     Explain {
         /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.
@@ -128,6 +147,21 @@ struct DiagnoseArgs {
     /// Add or override signatures from FILE (format: docs/diagnose.md). Repeatable.
     #[arg(long = "rules", value_name = "FILE")]
     rules: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct DockerfileArgs {
+    /// Dockerfiles to check [default: every Dockerfile and Containerfile under --repo].
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The repository whose workflows tell what each Dockerfile is built for.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    repo: PathBuf,
+    /// The platforms the Dockerfiles are built for, comma-separated (overrides the workflows).
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
+    platform: Vec<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -199,6 +233,7 @@ fn all_rules() -> Vec<&'static Rule> {
     rules.extend_from_slice(shipcheck_runtime::rules::ALL);
     rules.extend_from_slice(shipcheck_triage::rules::ALL);
     rules.extend_from_slice(shipcheck_package::rules::ALL);
+    rules.extend_from_slice(shipcheck_workflow::rules::ALL);
     rules.sort_by_key(|r| r.id);
     rules
 }
@@ -223,6 +258,16 @@ fn run(cli: Cli) -> Result<u8> {
             let mut report = Report::new();
             package_into(&mut report, &dir, tag.as_deref(), existing.as_deref())?;
             finish(report, &Config::default(), &output)
+        }
+        Command::Workflows { dir, output } => {
+            let mut report = Report::new();
+            workflows_into(&mut report, &dir)?;
+            finish(report, &Config::default(), &output)
+        }
+        Command::Dockerfile(args) => {
+            let mut report = Report::new();
+            dockerfiles_into(&mut report, &args.repo, &args.files, &args.platform)?;
+            finish(report, &Config::default(), &args.output)
         }
         Command::Diagnose(args) => {
             let mut report = Report::new();
@@ -343,6 +388,15 @@ fn check(args: CheckArgs) -> Result<u8> {
                 existing.as_deref(),
             )?;
         }
+        if let Some(w) = &config.workflows {
+            workflows_into(&mut report, &w.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)))?;
+        }
+        if let Some(d) = &config.dockerfile {
+            let repo = d.repo.as_ref().map_or(dir.clone(), |r| dir.join(r));
+            let files: Vec<PathBuf> = d.files.iter().map(|f| dir.join(f)).collect();
+            dockerfiles_into(&mut report, &repo, &files, &d.platforms)
+                .with_context(|| format!("in {}", path.display()))?;
+        }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
         apply_rule_overrides(&mut report, &config)?;
         if merged.fail_on.is_none() {
@@ -423,6 +477,73 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
     }
     let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
     report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
+    Ok(())
+}
+
+/// Checks the workflows of the repository at `dir`.
+fn workflows_into(report: &mut Report, dir: &Path) -> Result<shipcheck_workflow::workflow::Analysis> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory: expected a repository root", dir.display());
+    }
+    let (analysis, findings, unreadable) = shipcheck_workflow::check_workflows(dir);
+    for (input, message) in unreadable {
+        report.errors.push(InputError { input, message });
+    }
+    for w in &analysis.workflows {
+        let builds = analysis.builds.iter().filter(|b| b.workflow == w.artifact).count();
+        let facts =
+            vec![("triggers".to_string(), w.events.join(", ")), ("image builds".to_string(), builds.to_string())];
+        report.checked.push(Checked { input: w.artifact.clone(), kind: "workflow".into(), facts });
+    }
+    report.findings.extend(findings);
+    Ok(analysis)
+}
+
+/// Checks Dockerfiles (default: all in `repo`) against what the repository builds them for.
+fn dockerfiles_into(report: &mut Report, repo: &Path, files: &[PathBuf], platforms: &[String]) -> Result<()> {
+    use shipcheck_workflow::{build_context, check_dockerfile, dockerfile_check::Context, platform};
+    let explicit: Vec<String> = platforms
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| platform::normalize(p).with_context(|| format!("{p:?} is not a platform: expected os/arch[/variant]")))
+        .collect::<Result<_>>()?;
+    let analysis = (explicit.is_empty() && repo.join(".github/workflows").is_dir())
+        .then(|| shipcheck_workflow::workflow::analyze(&shipcheck_workflow::repo::Repo::new(repo)));
+    let paths: Vec<PathBuf> = if files.is_empty() {
+        shipcheck_workflow::find_dockerfiles(repo).into_iter().map(|r| repo.join(r)).collect()
+    } else {
+        files.to_vec()
+    };
+    if paths.is_empty() && files.is_empty() {
+        report.errors.push(InputError {
+            input: repo.display().to_string(),
+            message: format!("{} has no Dockerfile or Containerfile", repo.display()),
+        });
+    }
+    for path in paths {
+        let artifact = path.display().to_string();
+        let ctx = if !explicit.is_empty() {
+            Context { platforms: Some(explicit.clone()), source: Some("--platform".into()) }
+        } else {
+            let rel = path.strip_prefix(repo).ok().and_then(|r| r.to_str()).map(String::from);
+            match (&analysis, rel) {
+                (Some(a), Some(rel)) => build_context(a, &rel),
+                _ => Context::default(),
+            }
+        };
+        match check_dockerfile(&path, &artifact, &ctx) {
+            Ok((findings, unchecked)) => {
+                let mut facts =
+                    ctx.platforms.map(|p| vec![("built for".to_string(), p.join(", "))]).unwrap_or_default();
+                if !unchecked.is_empty() {
+                    facts.push(("base images not checked (offline)".to_string(), unchecked.join(", ")));
+                }
+                report.checked.push(Checked { input: artifact, kind: "dockerfile".into(), facts });
+                report.findings.extend(findings);
+            }
+            Err(message) => report.errors.push(InputError { input: artifact, message }),
+        }
+    }
     Ok(())
 }
 

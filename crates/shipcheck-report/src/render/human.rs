@@ -67,7 +67,14 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
                 writeln!(out, "          {} {v}", p.dim(&format!("{k:<width$}")))?;
             }
             if !f.remedy.is_empty() {
-                writeln!(out, "          {} {}", p.wrap("32", "fix:"), f.remedy)?;
+                // A multi-line remedy (a YAML snippet) keeps its own indentation under the label.
+                let remedy: Vec<String> = f
+                    .remedy
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| if i == 0 || l.is_empty() { l.to_string() } else { format!("               {l}") })
+                    .collect();
+                writeln!(out, "          {} {}", p.wrap("32", "fix:"), remedy.join("\n"))?;
             }
         }
     }
