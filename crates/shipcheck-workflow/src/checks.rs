@@ -39,7 +39,7 @@ pub fn check(a: &Analysis) -> Vec<Finding> {
                     )
                     .evidence("platforms", list.join(","))
                     .evidence("job", &b.job)
-                    .evidence("predicted error", "docker exporter does not currently support exporting manifest lists")
+                    .evidence("predicted_error", "docker exporter does not currently support exporting manifest lists")
                     .remedy("Load only the runner's platform for tests (platforms: linux/amd64 with load: true) and push the multi-platform build in a separate step, or enable Docker's containerd image store (docker/setup-docker-action with containerd-snapshotter)."),
                 );
             }
@@ -102,7 +102,7 @@ fn qemu(b: &Build, out: &mut Vec<Finding>) {
         Finding::new(&MISSING_QEMU, subject(&b.at), format!("{what} {} on a {native} runner", names.join(", ")))
             .evidence("job", &b.job)
             .evidence("tool", &b.tool)
-            .evidence("runner platform", native)
+            .evidence("runner_platform", native)
             .remedy(format!(
                 "Add before the build:\n  - uses: docker/setup-qemu-action@v3\n    with:\n      platforms: {}",
                 names.iter().map(|p| p.trim_start_matches("linux/")).collect::<Vec<_>>().join(",")
@@ -144,13 +144,13 @@ fn drift(a: &Analysis, out: &mut Vec<Finding>) {
         events.sort();
         events.dedup();
         let mut f = Finding::new(&PLATFORM_DRIFT, subject(&at), message)
-            .evidence("not built before merge", names.join(", "))
+            .evidence("not_built_before_merge", names.join(", "))
             .evidence(
                 "release build",
                 format!("{} ({} in job {}, on {})", all.join(", "), b.tool, b.job, events.join(", ")),
             )
             .evidence(
-                "pull-request platforms",
+                "pull_request_platforms",
                 if pr_known.is_empty() {
                     "none".to_string()
                 } else {

@@ -193,7 +193,7 @@ fn hardcoded(df: &Dockerfile, stage: &Stage, ctx: &Context, artifact: &str, out:
     let mut report = |ins: &Instruction, what: String| {
         let mut f = Finding::new(&HARDCODED_ARCH, Subject::position(artifact, ins.line, None), what)
             .severity(severity)
-            .evidence("built for", &built_for)
+            .evidence("built_for", &built_for)
             .evidence("stage", stage.name.clone().unwrap_or_else(|| stage.image.clone()))
             .remedy("Declare `ARG TARGETARCH` in the stage and derive the name from it (case \"$TARGETARCH\" in amd64) A=x86_64;; arm64) A=aarch64;; esac), or set GOARCH=$TARGETARCH.");
         if let Some(src) = &ctx.source {
@@ -344,7 +344,7 @@ fn case_gaps(df: &Dockerfile, stage: &Stage, targets: &[String], artifact: &str,
             out.push(
                 Finding::new(&ARCH_CASE_GAP, Subject::position(artifact, ins.line, None), format!("the architecture case has no branch for {} and fails there", missing.join(", ")))
                     .evidence("branches", patterns.join(" | "))
-                    .evidence("built for", targets.join(", "))
+                    .evidence("built_for", targets.join(", "))
                     .remedy(format!("Add a branch for {} (or install the tool from the distribution's packages), or drop the platform from the build.", missing.join(", "))),
             );
         }

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod dockerfile;
 pub mod dockerfile_check;
 pub mod expr;
+pub mod fuzzing;
 pub mod platform;
 pub mod repo;
 pub mod rules;

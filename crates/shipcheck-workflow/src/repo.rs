@@ -1,6 +1,6 @@
 //! Files of the repository under check: read capped, parsed once, never outside the root.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -28,11 +28,39 @@ pub struct Repo {
     cache: RefCell<BTreeMap<String, Option<Rc<File>>>>,
     /// Files that exist but could not be read (too big, not UTF-8, unreadable), with why.
     pub unreadable: RefCell<Vec<(String, String)>>,
+    /// Job evaluations left: workflows that call each other in loops, or matrices of matrices,
+    /// stop here instead of growing without bound.
+    budget: Cell<usize>,
+    /// Files given in memory instead of a directory (fuzzing and tests).
+    memory: Option<BTreeMap<String, String>>,
 }
+
+/// Job evaluations (a job, for one event and one matrix combination) per repository at most.
+pub const MAX_JOB_EVALUATIONS: usize = 100_000;
 
 impl Repo {
     pub fn new(root: &Path) -> Repo {
-        Repo { root: root.to_path_buf(), cache: RefCell::default(), unreadable: RefCell::default() }
+        Repo {
+            root: root.to_path_buf(),
+            cache: RefCell::default(),
+            unreadable: RefCell::default(),
+            budget: Cell::new(MAX_JOB_EVALUATIONS),
+            memory: None,
+        }
+    }
+
+    /// A repository of files held in memory, by repository-relative path.
+    pub fn in_memory(files: &[(&str, &str)]) -> Repo {
+        let mut repo = Repo::new(Path::new("."));
+        repo.memory = Some(files.iter().filter_map(|(p, t)| Some((Self::clean(p)?, t.to_string()))).collect());
+        repo
+    }
+
+    /// Takes one job evaluation from the budget; `false` when it is spent.
+    pub fn spend(&self) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(1));
+        left > 0
     }
 
     pub fn artifact(&self, rel: &str) -> String {
@@ -62,6 +90,9 @@ impl Repo {
     /// Reads a text file inside the repository (capped), following no link out of the root.
     pub fn text(&self, rel: &str) -> Option<String> {
         let rel = Self::clean(rel)?;
+        if let Some(files) = &self.memory {
+            return files.get(&rel).filter(|t| t.len() as u64 <= MAX_FILE).cloned();
+        }
         let path = self.root.join(&rel);
         let meta = std::fs::metadata(&path).ok()?;
         if !meta.is_file() {
@@ -108,6 +139,9 @@ impl Repo {
 
     /// The workflow files, in name order.
     pub fn workflows(&self) -> Vec<String> {
+        if let Some(files) = &self.memory {
+            return files.keys().filter(|k| k.starts_with(".github/workflows/")).cloned().collect();
+        }
         let dir = self.root.join(".github/workflows");
         let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
         let mut names: Vec<String> = entries

@@ -358,6 +358,9 @@ impl Eval<'_> {
             None => vec![(json!({}), false)],
         };
         for (matrix, complete) in combos {
+            if !self.repo.spend() {
+                return;
+            }
             let mut scope = scope.clone();
             scope.set("matrix", matrix, complete);
             let mut env = env.clone();
@@ -570,7 +573,8 @@ impl Eval<'_> {
                 }
                 state.multi_node |= read.multi_node;
                 state.pushes |= read.pushes;
-                let first = run.line + u32::from(matches!(&run.value, crate::yaml::Value::Scalar { block: true, .. }));
+                // A `|` script's position is already its first line.
+                let first = run.line;
                 let step_dir = step
                     .get("working-directory")
                     .and_then(Node::str)

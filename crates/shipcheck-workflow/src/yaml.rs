@@ -15,7 +15,8 @@ const MAX_NODES: usize = 1_000_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// Every scalar as written (`true`, `1`, `~` stay text); `quoted` tells `"true"` from `true`,
-    /// `block` marks `|` and `>` scalars, whose text starts on the line after the node's.
+    /// `block` marks `|` and `>` scalars (their position is where their text starts, on the
+    /// line after the indicator).
     Scalar {
         text: String,
         quoted: bool,
@@ -239,6 +240,8 @@ mod tests {
         assert_eq!((runs_on.line, runs_on.column), (5, 14));
         assert_eq!(runs_on.str(), Some("ubuntu-latest"));
         assert!(doc.get("on").unwrap().get("push").unwrap().is_null());
+        let block = parse("run: |\n  docker build .\n").unwrap().unwrap();
+        assert_eq!(block.get("run").unwrap().line, 2);
     }
 
     #[test]

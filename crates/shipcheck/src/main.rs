@@ -492,7 +492,7 @@ fn workflows_into(report: &mut Report, dir: &Path) -> Result<shipcheck_workflow:
     for w in &analysis.workflows {
         let builds = analysis.builds.iter().filter(|b| b.workflow == w.artifact).count();
         let facts =
-            vec![("triggers".to_string(), w.events.join(", ")), ("image builds".to_string(), builds.to_string())];
+            vec![("triggers".to_string(), w.events.join(", ")), ("image_builds".to_string(), builds.to_string())];
         report.checked.push(Checked { input: w.artifact.clone(), kind: "workflow".into(), facts });
     }
     report.findings.extend(findings);
@@ -534,9 +534,9 @@ fn dockerfiles_into(report: &mut Report, repo: &Path, files: &[PathBuf], platfor
         match check_dockerfile(&path, &artifact, &ctx) {
             Ok((findings, unchecked)) => {
                 let mut facts =
-                    ctx.platforms.map(|p| vec![("built for".to_string(), p.join(", "))]).unwrap_or_default();
+                    ctx.platforms.map(|p| vec![("built_for".to_string(), p.join(", "))]).unwrap_or_default();
                 if !unchecked.is_empty() {
-                    facts.push(("base images not checked (offline)".to_string(), unchecked.join(", ")));
+                    facts.push(("base_images_unchecked_offline".to_string(), unchecked.join(", ")));
                 }
                 report.checked.push(Checked { input: artifact, kind: "dockerfile".into(), facts });
                 report.findings.extend(findings);

@@ -204,3 +204,30 @@ fn package_checks_the_spec_against_the_tag() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("has no .packit.yaml"));
 }
+
+#[test]
+fn workflows_and_dockerfile_commands() {
+    let kubo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents/kubo-riscv64");
+    let out = shipcheck().args(["workflows", "--format", "github"]).arg(&kubo).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("::warning file=") && text.contains("workflow/platform-drift"), "{text}");
+    // --platform overrides the workflows: built for amd64 only, the case has a branch.
+    let df = kubo.join("Dockerfile");
+    shipcheck().arg("dockerfile").arg(&df).args(["--platform", "linux/amd64"]).assert().code(0);
+    shipcheck().arg("dockerfile").arg(&df).args(["--platform", "linux/amd64,linux/riscv64"]).assert().code(1);
+    // Bad input: a clear error naming the path, exit 2.
+    let out = shipcheck().args(["dockerfile", "/does/not/Dockerfile"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/does/not/Dockerfile"));
+    let out = shipcheck().arg("dockerfile").arg(&df).args(["--platform", "linux/$ARCH"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a platform"));
+    let out = shipcheck().args(["workflows", "/does/not/exist"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected a repository root"));
+    let empty = tempfile::tempdir().unwrap();
+    let out = shipcheck().args(["dockerfile", "--repo"]).arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("has no Dockerfile or Containerfile"));
+}

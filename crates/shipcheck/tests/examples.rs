@@ -185,3 +185,24 @@ fn check_reports_the_crun_packit_mkpath_failure() {
     assert!(branches.contains("rawhide") && branches.contains("c10s"), "{branches}");
     assert_eq!(f[0]["evidence"]["dest"], "tests/tmt/");
 }
+
+#[test]
+fn check_reports_the_kubo_riscv64_drift_before_merge() {
+    let (code, json) = check(&root().join("examples/incidents/kubo-riscv64"));
+    // The arch case that fails for riscv64 is an error; the drift itself is a warning.
+    assert_eq!(code, 1, "{json:#}");
+    let findings = json["findings"].as_array().unwrap();
+    let drift: Vec<&serde_json::Value> = findings.iter().filter(|f| f["rule"] == "workflow/platform-drift").collect();
+    assert_eq!(drift.len(), 1, "{json:#}");
+    assert!(drift[0]["subject"]["artifact"].as_str().unwrap().ends_with("docker-image.yml"));
+    assert_eq!(drift[0]["subject"]["line"], 60);
+    assert!(drift[0]["evidence"]["not_built_before_merge"].as_str().unwrap().contains("linux/riscv64"), "{json:#}");
+    assert_eq!(drift[0]["evidence"]["pull_request_platforms"], "linux/amd64");
+    assert!(drift[0]["remedy"].as_str().unwrap().contains("push: false"));
+    let case: Vec<&serde_json::Value> = findings.iter().filter(|f| f["rule"] == "dockerfile/arch-case-gap").collect();
+    assert_eq!(case.len(), 1, "{json:#}");
+    assert!(case[0]["message"].as_str().unwrap().contains("linux/riscv64"));
+    let r = rules(&json);
+    assert!(r.contains(&"workflow/commented-trigger".to_string()), "{r:?}");
+    assert!(r.contains(&"workflow/gha-cache-long-build".to_string()), "{r:?}");
+}
