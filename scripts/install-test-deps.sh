@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, from Debian's packages, when it is missing.
+# docker-registry is distribution 2.8, which the registry tests start on loopback themselves.
 # Tests that need a tool skip without it on a laptop, and fail without it under CI=true.
 set -euo pipefail
 
 need=()
-for pair in skopeo:skopeo umoci:umoci buildah:buildah zstd:zstd xz:xz-utils runc:runc crun:crun; do
+for pair in skopeo:skopeo umoci:umoci buildah:buildah zstd:zstd xz:xz-utils runc:runc crun:crun docker-registry:docker-registry; do
   cmd=${pair%%:*}
   pkg=${pair#*:}
   # runc lives in /usr/sbin, which is not on every user's PATH.

@@ -380,23 +380,102 @@ fn final_stage(df: &Dockerfile, stage: &Stage, artifact: &str, out: &mut Vec<Fin
     }
 }
 
-/// External base images of a Dockerfile built for more than linux/amd64: offline, their
-/// platforms are not checked, and the report says so (as a fact, not a finding).
-pub fn unchecked_bases(df: &Dockerfile, ctx: &Context) -> Vec<String> {
-    // Nearly every base image has linux/amd64; the question only matters beyond it.
-    if ctx.multi_platform() != Some(true) {
-        return Vec::new();
-    }
-    let stage_names: BTreeSet<String> = df.stages.iter().filter_map(|s| s.name.clone()).collect();
-    let bases: BTreeSet<String> = df
-        .stages
+/// A base image and the platforms the build needs from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseImage {
+    /// Line of its FROM.
+    pub line: u32,
+    /// The reference with global ARG defaults substituted.
+    pub image: String,
+    pub needed: Vec<String>,
+}
+
+/// The external base images (not stages, not `scratch`, not pinned to the build machine) of a
+/// Dockerfile with known targets, with what each must provide. References that still hold a
+/// variable after the global ARG defaults are substituted are left out.
+pub fn base_images(df: &Dockerfile, ctx: &Context) -> Vec<BaseImage> {
+    let Some(targets) = &ctx.platforms else { return Vec::new() };
+    let defaults: Vec<(String, String)> = df.instructions[df.preamble.clone()]
         .iter()
-        .filter(|s| !stage_names.contains(&s.image.to_ascii_lowercase()) && s.image != "scratch")
-        // A base pinned to the build machine is pulled for that platform only.
-        .filter(|s| !s.platform.as_deref().is_some_and(|p| p.contains("BUILDPLATFORM")))
-        .map(|s| s.image.clone())
+        .filter(|i| i.keyword == "ARG")
+        .flat_map(|i| {
+            i.args
+                .split_whitespace()
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+                .collect::<Vec<_>>()
+        })
         .collect();
-    bases.into_iter().collect()
+    let mut out: Vec<BaseImage> = Vec::new();
+    for (n, stage) in df.stages.iter().enumerate() {
+        let earlier =
+            df.stages[..n].iter().any(|s| s.name.as_deref() == Some(stage.image.to_ascii_lowercase().as_str()));
+        if earlier || stage.image.eq_ignore_ascii_case("scratch") {
+            continue;
+        }
+        let needed = match stage.platform.as_deref() {
+            Some(p) if BUILD_ARGS.iter().any(|b| p.contains(b)) => continue,
+            Some(p) if !p.contains('$') => crate::platform::normalize(p).into_iter().collect(),
+            _ => targets.clone(),
+        };
+        let image = substitute(&stage.image, &defaults);
+        if image.contains('$') || needed.is_empty() {
+            continue;
+        }
+        match out.iter_mut().find(|b| b.image == image) {
+            Some(b) => b.needed.extend(needed.into_iter().filter(|p| !b.needed.contains(p)).collect::<Vec<_>>()),
+            None => out.push(BaseImage { line: df.instructions[stage.from].line, image, needed }),
+        }
+    }
+    out
+}
+
+/// `$X`, `${X}` and `${X:-default}` from the global ARG defaults; unknown names stay as written.
+fn substitute(text: &str, defaults: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for (k, v) in defaults {
+        out = out.replace(&format!("${{{k}}}"), v);
+        if let Some(i) = out.find(&format!("${{{k}:-")) {
+            if let Some(end) = out[i..].find('}') {
+                out.replace_range(i..i + end + 1, v);
+            }
+        }
+        let plain = format!("${k}");
+        if let Some(i) = out.find(&plain) {
+            let after = out[i + plain.len()..].chars().next();
+            if after.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')) {
+                out.replace_range(i..i + plain.len(), v);
+            }
+        }
+    }
+    // `${X:-default}` of an ARG without a default falls back to the default.
+    while let Some(i) = out.find("${") {
+        let Some(end) = out[i..].find('}') else { break };
+        let inner = &out[i + 2..i + end];
+        let Some((_, fallback)) = inner.split_once(":-") else { break };
+        let fallback = fallback.to_string();
+        out.replace_range(i..i + end + 1, &fallback);
+    }
+    out
+}
+
+/// The finding for a base image that lacks needed platforms (`available` from its registry).
+pub fn missing_base_platforms(artifact: &str, base: &BaseImage, available: &[String]) -> Option<Finding> {
+    let have: BTreeSet<String> = available.iter().filter_map(|p| crate::platform::normalize(p)).collect();
+    let missing: Vec<&str> = base.needed.iter().filter(|p| !have.contains(*p)).map(String::as_str).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::new(
+            &BASE_PLATFORM_MISSING,
+            Subject::position(artifact, base.line, None),
+            format!("{} has no {}", base.image, missing.join(", ")),
+        )
+        .evidence("available", have.into_iter().collect::<Vec<_>>().join(", "))
+        .evidence("needed", base.needed.join(", "))
+        .remedy("Use a base image (or tag) published for every target platform, or drop the platform from the build."),
+    )
 }
 
 #[cfg(test)]
@@ -490,10 +569,25 @@ mod tests {
     }
 
     #[test]
-    fn base_images_are_unchecked_offline() {
-        let df = parse("FROM --platform=$BUILDPLATFORM golang AS b\nFROM b AS c\nFROM alpine\nCOPY --from=c /a /\n");
-        let ctx = |p: &[&str]| Context { platforms: Some(p.iter().map(|s| s.to_string()).collect()), source: None };
-        assert_eq!(unchecked_bases(&df, &ctx(&["linux/riscv64"])), ["alpine"]);
-        assert!(unchecked_bases(&df, &ctx(&["linux/amd64"])).is_empty());
+    fn base_images_and_what_they_must_provide() {
+        let df = parse("ARG ALPINE=3.20\nARG DEBIAN\nFROM --platform=$BUILDPLATFORM golang AS b\nFROM b AS c\nFROM --platform=linux/amd64 debian:${DEBIAN:-bookworm} AS tools\nFROM alpine:${ALPINE}\nFROM $UNKNOWN\nCOPY --from=c /a /\n");
+        let ctx = Context { platforms: Some(vec!["linux/amd64".into(), "linux/riscv64".into()]), source: None };
+        let bases = base_images(&df, &ctx);
+        assert_eq!(
+            bases,
+            [
+                BaseImage { line: 5, image: "debian:bookworm".into(), needed: vec!["linux/amd64".into()] },
+                BaseImage {
+                    line: 6,
+                    image: "alpine:3.20".into(),
+                    needed: vec!["linux/amd64".into(), "linux/riscv64".into()]
+                },
+            ]
+        );
+        let f =
+            missing_base_platforms("Dockerfile", &bases[1], &["linux/amd64".into(), "linux/arm64/v8".into()]).unwrap();
+        assert_eq!(f.message, "alpine:3.20 has no linux/riscv64");
+        assert!(missing_base_platforms("Dockerfile", &bases[0], &["linux/amd64".into()]).is_none());
+        assert!(base_images(&df, &Context::default()).is_empty());
     }
 }

@@ -28,6 +28,6 @@ pub fn dockerfile(text: &str) {
     for platforms in [None, Some(vec!["linux/amd64".to_string(), "linux/riscv64".to_string()])] {
         let ctx = Context { platforms, source: None };
         let _ = dockerfile_check::check(&df, "Dockerfile", &ctx);
-        let _ = dockerfile_check::unchecked_bases(&df, &ctx);
+        let _ = dockerfile_check::base_images(&df, &ctx);
     }
 }

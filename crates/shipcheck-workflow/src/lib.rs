@@ -86,13 +86,13 @@ pub fn build_context(analysis: &workflow::Analysis, rel: &str) -> dockerfile_che
     }
 }
 
-/// Reads and checks one Dockerfile (at most 1 MiB): its findings, and the base images whose
-/// platforms were not checked. `Err` names the path and what was expected.
+/// Reads and checks one Dockerfile (at most 1 MiB): its findings, and its base images with the
+/// platforms each must provide (for `--online`). `Err` names the path and what was expected.
 pub fn check_dockerfile(
     path: &Path,
     artifact: &str,
     ctx: &dockerfile_check::Context,
-) -> Result<(Vec<Finding>, Vec<String>), String> {
+) -> Result<(Vec<Finding>, Vec<dockerfile_check::BaseImage>), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a file: expected a Dockerfile", path.display()));
@@ -104,5 +104,5 @@ pub fn check_dockerfile(
     let text =
         String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text: expected a Dockerfile", path.display()))?;
     let df = dockerfile::parse(&text);
-    Ok((dockerfile_check::check(&df, artifact, ctx), dockerfile_check::unchecked_bases(&df, ctx)))
+    Ok((dockerfile_check::check(&df, artifact, ctx), dockerfile_check::base_images(&df, ctx)))
 }

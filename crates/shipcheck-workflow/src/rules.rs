@@ -255,6 +255,23 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it catches
+    /// A `FROM` base image that lacks a platform the Dockerfile is built for, checked in its
+    /// registry with `--online` (offline, the base images are listed as unchecked).
+    ///
+    /// ## Why it breaks releases
+    /// The build of that platform fails with `no match for platform in manifest`, or, for a
+    /// single-platform base, runs the wrong architecture under emulation.
+    ///
+    /// ## Fix
+    /// Pick a base image (or tag) published for every target platform, or drop the platform.
+    ///
+    /// ## Example
+    /// `FROM example/tool:1.0` (linux/amd64 and linux/arm64) in a build for linux/riscv64.
+    pub BASE_PLATFORM_MISSING = ("dockerfile/base-platform-missing", Error, "a base image without a target platform");
+}
+
+declare_rule! {
+    /// ## What it catches
     /// A Dockerfile that cannot be parsed: an unterminated heredoc, an instruction shipcheck
     /// does not know, a `FROM` without an image.
     ///
@@ -283,5 +300,6 @@ pub static ALL: &[&Rule] = &[
     &BUILD_PLATFORM_IN_FINAL,
     &ARCH_NAMING,
     &ARCH_CASE_GAP,
+    &BASE_PLATFORM_MISSING,
     &INVALID_DOCKERFILE,
 ];

@@ -52,6 +52,9 @@ pub struct DockerfileEntry {
     /// Target platforms, overriding what the workflows say.
     #[serde(default)]
     pub platforms: Vec<String>,
+    /// Check base images in their registries.
+    #[serde(default)]
+    pub online: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -162,6 +162,10 @@ struct DockerfileArgs {
     /// The platforms the Dockerfiles are built for, comma-separated (overrides the workflows).
     #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
     platform: Vec<String>,
+    /// Check that every FROM base image provides the target platforms, in its registry
+    /// (credentials as docker and podman keep them). Offline, base images are listed as unchecked.
+    #[arg(long)]
+    online: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -266,7 +270,7 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Dockerfile(args) => {
             let mut report = Report::new();
-            dockerfiles_into(&mut report, &args.repo, &args.files, &args.platform)?;
+            dockerfiles_into(&mut report, &args.repo, &args.files, &args.platform, args.online)?;
             finish(report, &Config::default(), &args.output)
         }
         Command::Diagnose(args) => {
@@ -394,7 +398,7 @@ fn check(args: CheckArgs) -> Result<u8> {
         if let Some(d) = &config.dockerfile {
             let repo = d.repo.as_ref().map_or(dir.clone(), |r| dir.join(r));
             let files: Vec<PathBuf> = d.files.iter().map(|f| dir.join(f)).collect();
-            dockerfiles_into(&mut report, &repo, &files, &d.platforms)
+            dockerfiles_into(&mut report, &repo, &files, &d.platforms, d.online)
                 .with_context(|| format!("in {}", path.display()))?;
         }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
@@ -500,7 +504,13 @@ fn workflows_into(report: &mut Report, dir: &Path) -> Result<shipcheck_workflow:
 }
 
 /// Checks Dockerfiles (default: all in `repo`) against what the repository builds them for.
-fn dockerfiles_into(report: &mut Report, repo: &Path, files: &[PathBuf], platforms: &[String]) -> Result<()> {
+fn dockerfiles_into(
+    report: &mut Report,
+    repo: &Path,
+    files: &[PathBuf],
+    platforms: &[String],
+    online: bool,
+) -> Result<()> {
     use shipcheck_workflow::{build_context, check_dockerfile, dockerfile_check::Context, platform};
     let explicit: Vec<String> = platforms
         .iter()
@@ -532,11 +542,13 @@ fn dockerfiles_into(report: &mut Report, repo: &Path, files: &[PathBuf], platfor
             }
         };
         match check_dockerfile(&path, &artifact, &ctx) {
-            Ok((findings, unchecked)) => {
+            Ok((findings, bases)) => {
                 let mut facts =
                     ctx.platforms.map(|p| vec![("built_for".to_string(), p.join(", "))]).unwrap_or_default();
+                let (missing, unchecked) = check_bases(&artifact, &bases, online);
+                report.findings.extend(missing);
                 if !unchecked.is_empty() {
-                    facts.push(("base_images_unchecked_offline".to_string(), unchecked.join(", ")));
+                    facts.push(("base_images_unchecked".to_string(), unchecked.join("; ")));
                 }
                 report.checked.push(Checked { input: artifact, kind: "dockerfile".into(), facts });
                 report.findings.extend(findings);
@@ -545,6 +557,34 @@ fn dockerfiles_into(report: &mut Report, repo: &Path, files: &[PathBuf], platfor
         }
     }
     Ok(())
+}
+
+/// Checks base images in their registries (`online`), or lists the ones that matter as unchecked:
+/// those that must provide more than linux/amd64, which nearly every base image has.
+fn check_bases(
+    artifact: &str,
+    bases: &[shipcheck_workflow::dockerfile_check::BaseImage],
+    online: bool,
+) -> (Vec<shipcheck_report::Finding>, Vec<String>) {
+    use shipcheck_workflow::dockerfile_check::missing_base_platforms;
+    let mut findings = Vec::new();
+    let mut unchecked = Vec::new();
+    if !online {
+        let relevant = bases.iter().filter(|b| b.needed.iter().any(|p| p != "linux/amd64"));
+        unchecked.extend(relevant.map(|b| format!("{} (offline)", b.image)));
+        return (findings, unchecked);
+    }
+    let client = shipcheck_registry::Client::default();
+    for base in bases {
+        let available = shipcheck_registry::Reference::parse(&base.image)
+            .map_err(|e| e.to_string())
+            .and_then(|r| client.platforms(&r).map_err(|e| e.to_string()));
+        match available {
+            Ok(list) => findings.extend(missing_base_platforms(artifact, base, &list)),
+            Err(why) => unchecked.push(format!("{}: {why}", base.image)),
+        }
+    }
+    (findings, unchecked)
 }
 
 /// Diagnoses each log (a directory's files in name order) and adds the findings.

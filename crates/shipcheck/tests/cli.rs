@@ -231,3 +231,58 @@ fn workflows_and_dockerfile_commands() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("has no Dockerfile or Containerfile"));
 }
+
+#[test]
+fn dockerfile_online_checks_base_platforms_in_a_real_registry() {
+    use shipcheck_registry::testing::{available, Registry};
+    if !available() {
+        return;
+    }
+    let reg = Registry::start(None);
+    reg.push("base/multi:1", &["linux/amd64", "linux/arm64"], None);
+    let dir = tempfile::tempdir().unwrap();
+    let df = dir.path().join("Dockerfile");
+    std::fs::write(&df, format!("ARG TAG=1\nFROM {}/base/multi:${{TAG}}\nRUN true\n", reg.host)).unwrap();
+    let out = shipcheck()
+        .arg("dockerfile")
+        .arg(&df)
+        .args(["--platform", "linux/amd64,linux/riscv64", "--online", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &json["findings"][0];
+    assert_eq!(f["rule"], "dockerfile/base-platform-missing", "{json:#}");
+    assert_eq!(f["subject"]["line"], 2);
+    assert!(f["message"].as_str().unwrap().ends_with("base/multi:1 has no linux/riscv64"), "{json:#}");
+    assert_eq!(f["evidence"]["available"], "linux/amd64, linux/arm64");
+    shipcheck()
+        .arg("dockerfile")
+        .arg(&df)
+        .args(["--platform", "linux/amd64,linux/arm64/v8", "--online"])
+        .assert()
+        .code(0);
+    // Offline, the base image is listed as unchecked, and nothing is reported about it.
+    let out = shipcheck()
+        .arg("dockerfile")
+        .arg(&df)
+        .args(["--platform", "linux/riscv64", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["checked"][0]["facts"]["base_images_unchecked"].as_str().unwrap().contains("(offline)"), "{json:#}");
+    // A tag the registry does not have: unchecked, with the registry's error code.
+    std::fs::write(&df, format!("FROM {}/base/multi:2\n", reg.host)).unwrap();
+    let out = shipcheck()
+        .arg("dockerfile")
+        .arg(&df)
+        .args(["--platform", "linux/riscv64", "--online", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["checked"][0]["facts"]["base_images_unchecked"].as_str().unwrap().contains("MANIFEST_UNKNOWN"),
+        "{json:#}"
+    );
+}
