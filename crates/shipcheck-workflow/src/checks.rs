@@ -63,9 +63,9 @@ pub fn check(a: &Analysis) -> Vec<Finding> {
     }
     for w in &a.workflows {
         let has_pr = w.events.iter().any(|e| crate::workflow::classify(e) == Some(Class::PullRequest));
-        if let (Some(line), true, false) = (w.commented_pr_trigger, w.builds_images, has_pr) {
+        if let (Some((line, column)), true, false) = (w.commented_pr_trigger, w.builds_images, has_pr) {
             out.push(
-                Finding::new(&COMMENTED_TRIGGER, Subject::position(&w.artifact, line, None), "the pull_request trigger of this image build is commented out")
+                Finding::new(&COMMENTED_TRIGGER, Subject::position(&w.artifact, line, Some(column)), "the pull_request trigger of this image build is commented out")
                     .evidence("triggers", w.events.join(", "))
                     .remedy("Restore `pull_request:` (with `push: false` for pull requests, and `paths:` if the build is slow), or build the same platforms in a pull-request workflow."),
             );

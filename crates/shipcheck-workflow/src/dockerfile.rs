@@ -35,9 +35,16 @@ pub struct Instruction {
     pub heredocs: Vec<String>,
     /// 1-based line where the instruction starts.
     pub line: u32,
+    /// 1-based column of its keyword.
+    pub column: u32,
 }
 
 impl Instruction {
+    /// Where a finding about this instruction points.
+    pub fn subject(&self, artifact: &str) -> shipcheck_report::Subject {
+        shipcheck_report::Subject::position(artifact, self.line, Some(self.column))
+    }
+
     /// The arguments and heredoc bodies: all text the instruction carries.
     pub fn text(&self) -> String {
         let mut t = self.args.clone();
@@ -166,7 +173,14 @@ pub fn parse(text: &str) -> Dockerfile {
                 heredocs.push(body);
             }
         }
-        df.instructions.push(Instruction { keyword, args: args.trim().to_string(), heredocs, line: start as u32 + 1 });
+        let column = (line.len() - trimmed.len()) as u32 + 1;
+        df.instructions.push(Instruction {
+            keyword,
+            args: args.trim().to_string(),
+            heredocs,
+            line: start as u32 + 1,
+            column,
+        });
     }
     stages(&mut df);
     df

@@ -32,7 +32,7 @@ impl Context {
 }
 
 pub fn check(df: &Dockerfile, artifact: &str, ctx: &Context) -> Vec<Finding> {
-    let at = |ins: &Instruction| Subject::position(artifact, ins.line, None);
+    let at = |ins: &Instruction| ins.subject(artifact);
     let mut out = Vec::new();
     for (line, message) in &df.errors {
         out.push(
@@ -112,7 +112,7 @@ fn out_of_scope(df: &Dockerfile, stage: &Stage, globals: &BTreeSet<String>, arti
             out.push(
                 Finding::new(
                     &ARG_OUT_OF_SCOPE,
-                    Subject::position(artifact, ins.line, None),
+                    ins.subject(artifact),
                     format!("${name} is empty here: the stage does not declare it"),
                 )
                 .evidence("why", why)
@@ -191,7 +191,7 @@ fn hardcoded(df: &Dockerfile, stage: &Stage, ctx: &Context, artifact: &str, out:
     let built_for =
         ctx.platforms.as_ref().map(|p| p.join(", ")).unwrap_or_else(|| "unknown (no build of this file found)".into());
     let mut report = |ins: &Instruction, what: String| {
-        let mut f = Finding::new(&HARDCODED_ARCH, Subject::position(artifact, ins.line, None), what)
+        let mut f = Finding::new(&HARDCODED_ARCH, ins.subject(artifact), what)
             .severity(severity)
             .evidence("built_for", &built_for)
             .evidence("stage", stage.name.clone().unwrap_or_else(|| stage.image.clone()))
@@ -249,7 +249,7 @@ fn arch_naming(df: &Dockerfile, stage: &Stage, artifact: &str, out: &mut Vec<Fin
                 .map(|u| format!("the same download is spelled {u}"));
             if let Some(why) = uname_style.or(elsewhere) {
                 out.push(
-                    Finding::new(&ARCH_NAMING, Subject::position(artifact, ins.line, None), format!("TARGETARCH (amd64, arm64) in a URL whose file names use x86_64/aarch64: {url}"))
+                    Finding::new(&ARCH_NAMING, ins.subject(artifact), format!("TARGETARCH (amd64, arm64) in a URL whose file names use x86_64/aarch64: {url}"))
                         .evidence("why", why)
                         .remedy("Map it first: case \"$TARGETARCH\" in amd64) ARCH=x86_64;; arm64) ARCH=aarch64;; esac, and use $ARCH in the URL."),
                 );
@@ -342,7 +342,7 @@ fn case_gaps(df: &Dockerfile, stage: &Stage, targets: &[String], artifact: &str,
                 continue;
             }
             out.push(
-                Finding::new(&ARCH_CASE_GAP, Subject::position(artifact, ins.line, None), format!("the architecture case has no branch for {} and fails there", missing.join(", ")))
+                Finding::new(&ARCH_CASE_GAP, ins.subject(artifact), format!("the architecture case has no branch for {} and fails there", missing.join(", ")))
                     .evidence("branches", patterns.join(" | "))
                     .evidence("built_for", targets.join(", "))
                     .remedy(format!("Add a branch for {} (or install the tool from the distribution's packages), or drop the platform from the build.", missing.join(", "))),
@@ -355,7 +355,7 @@ fn final_stage(df: &Dockerfile, stage: &Stage, artifact: &str, out: &mut Vec<Fin
     let from = &df.instructions[stage.from];
     if let Some(p) = stage.platform.as_deref().filter(|p| BUILD_ARGS.iter().any(|b| p.contains(b))) {
         out.push(
-            Finding::new(&BUILD_PLATFORM_IN_FINAL, Subject::position(artifact, from.line, None), format!("the final stage is built FROM --platform={p}, the build machine's platform"))
+            Finding::new(&BUILD_PLATFORM_IN_FINAL, from.subject(artifact), format!("the final stage is built FROM --platform={p}, the build machine's platform"))
                 .evidence("image", &stage.image)
                 .remedy("Drop --platform from the final FROM (it defaults to the target platform), and keep $BUILDPLATFORM for builder stages."),
         );
@@ -366,7 +366,7 @@ fn final_stage(df: &Dockerfile, stage: &Stage, artifact: &str, out: &mut Vec<Fin
             out.push(
                 Finding::new(
                     &BUILD_PLATFORM_IN_FINAL,
-                    Subject::position(artifact, ins.line, None),
+                    ins.subject(artifact),
                     format!("the final stage reads ${name}, the build machine's platform, not the target's"),
                 )
                 .severity(Severity::Warning)
@@ -383,8 +383,9 @@ fn final_stage(df: &Dockerfile, stage: &Stage, artifact: &str, out: &mut Vec<Fin
 /// A base image and the platforms the build needs from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaseImage {
-    /// Line of its FROM.
+    /// Line and column of its FROM.
     pub line: u32,
+    pub column: u32,
     /// The reference with global ARG defaults substituted.
     pub image: String,
     pub needed: Vec<String>,
@@ -424,7 +425,10 @@ pub fn base_images(df: &Dockerfile, ctx: &Context) -> Vec<BaseImage> {
         }
         match out.iter_mut().find(|b| b.image == image) {
             Some(b) => b.needed.extend(needed.into_iter().filter(|p| !b.needed.contains(p)).collect::<Vec<_>>()),
-            None => out.push(BaseImage { line: df.instructions[stage.from].line, image, needed }),
+            None => {
+                let from = &df.instructions[stage.from];
+                out.push(BaseImage { line: from.line, column: from.column, image, needed })
+            }
         }
     }
     out
@@ -469,7 +473,7 @@ pub fn missing_base_platforms(artifact: &str, base: &BaseImage, available: &[Str
     Some(
         Finding::new(
             &BASE_PLATFORM_MISSING,
-            Subject::position(artifact, base.line, None),
+            Subject::position(artifact, base.line, Some(base.column)),
             format!("{} has no {}", base.image, missing.join(", ")),
         )
         .evidence("available", have.into_iter().collect::<Vec<_>>().join(", "))
@@ -576,9 +580,10 @@ mod tests {
         assert_eq!(
             bases,
             [
-                BaseImage { line: 5, image: "debian:bookworm".into(), needed: vec!["linux/amd64".into()] },
+                BaseImage { line: 5, column: 1, image: "debian:bookworm".into(), needed: vec!["linux/amd64".into()] },
                 BaseImage {
                     line: 6,
+                    column: 1,
                     image: "alpine:3.20".into(),
                     needed: vec!["linux/amd64".into(), "linux/riscv64".into()]
                 },

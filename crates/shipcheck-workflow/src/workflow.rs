@@ -112,8 +112,8 @@ pub struct WorkflowInfo {
     pub artifact: String,
     pub events: Vec<String>,
     pub builds_images: bool,
-    /// A commented-out `pull_request` trigger: its line.
-    pub commented_pr_trigger: Option<u32>,
+    /// A commented-out `pull_request` trigger: its line and column.
+    pub commented_pr_trigger: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Default)]
@@ -177,15 +177,15 @@ pub fn triggers(doc: &Node) -> Vec<(String, Option<Node>)> {
     on.entries().iter().filter_map(|(k, v)| k.str().map(|s| (s.to_string(), Some(v.clone())))).collect()
 }
 
-/// A `# pull_request:` (or `# - pull_request`) comment line.
-fn commented_pr_trigger(text: &str) -> Option<u32> {
+/// A `# pull_request:` (or `# - pull_request`) comment: its line and the column of its `#`.
+fn commented_pr_trigger(text: &str) -> Option<(u32, u32)> {
     text.lines().enumerate().find_map(|(i, line)| {
         let body = line.trim_start().strip_prefix('#')?.trim();
         let body = body.strip_prefix('-').map(str::trim).unwrap_or(body);
         let word = body.trim_end_matches(':').trim_end_matches(|c: char| c == ':' || c.is_whitespace());
         let word = word.split(':').next().unwrap_or("").trim();
         (matches!(word, "pull_request" | "pull_request_target") && (body.ends_with(':') || body == word))
-            .then_some(i as u32 + 1)
+            .then_some((i as u32 + 1, (line.len() - line.trim_start().len()) as u32 + 1))
     })
 }
 
@@ -842,8 +842,8 @@ mod tests {
 
     #[test]
     fn commented_triggers() {
-        assert_eq!(commented_pr_trigger("on:\n  push:\n  # pull_request:\n"), Some(3));
-        assert_eq!(commented_pr_trigger("on:\n#  - pull_request\n"), Some(2));
+        assert_eq!(commented_pr_trigger("on:\n  push:\n  # pull_request:\n"), Some((3, 3)));
+        assert_eq!(commented_pr_trigger("on:\n#  - pull_request\n"), Some((2, 1)));
         assert_eq!(commented_pr_trigger("# builds on pull_request: and push\n"), None);
     }
 }
