@@ -70,20 +70,31 @@ pub fn find_dockerfiles(root: &Path) -> Vec<String> {
     out
 }
 
-/// What the workflows build a Dockerfile (relative to the repository root) for.
-pub fn build_context(analysis: &workflow::Analysis, rel: &str) -> dockerfile_check::Context {
-    let builds: Vec<&workflow::Build> =
-        analysis.builds.iter().filter(|b| b.dockerfile().is_some_and(|d| d.eq_ignore_ascii_case(rel))).collect();
-    let mut platforms: Vec<String> = builds.iter().filter_map(|b| b.known_platforms()).flatten().collect();
-    platforms.sort();
-    platforms.dedup();
-    let mut sources: Vec<&str> = builds.iter().map(|b| b.at.artifact.as_str()).collect();
-    sources.sort();
-    sources.dedup();
-    dockerfile_check::Context {
-        platforms: (!platforms.is_empty()).then_some(platforms),
-        source: (!sources.is_empty()).then(|| sources.join(", ")),
+/// What the workflows build each Dockerfile for, by its path relative to the repository root
+/// (lower-cased, as file systems on developer laptops often are case-insensitive).
+pub fn build_contexts(analysis: &workflow::Analysis) -> std::collections::BTreeMap<String, dockerfile_check::Context> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut acc: BTreeMap<String, (BTreeSet<String>, BTreeSet<&str>)> = BTreeMap::new();
+    for b in &analysis.builds {
+        let Some(file) = b.dockerfile() else { continue };
+        let entry = acc.entry(file.to_ascii_lowercase()).or_default();
+        entry.0.extend(b.known_platforms().unwrap_or_default());
+        entry.1.insert(b.at.artifact.as_str());
     }
+    acc.into_iter()
+        .map(|(file, (platforms, sources))| {
+            let ctx = dockerfile_check::Context {
+                platforms: (!platforms.is_empty()).then(|| platforms.into_iter().collect()),
+                source: Some(sources.into_iter().collect::<Vec<_>>().join(", ")),
+            };
+            (file, ctx)
+        })
+        .collect()
+}
+
+/// What the workflows build one Dockerfile (relative to the repository root) for.
+pub fn build_context(analysis: &workflow::Analysis, rel: &str) -> dockerfile_check::Context {
+    build_contexts(analysis).remove(&rel.to_ascii_lowercase()).unwrap_or_default()
 }
 
 /// Reads and checks one Dockerfile (at most 1 MiB): its findings, and its base images with the

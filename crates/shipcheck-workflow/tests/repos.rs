@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use shipcheck_report::{Finding, Locator, Severity};
-use shipcheck_workflow::{build_context, check_dockerfile, check_workflows};
+use shipcheck_workflow::{build_contexts, check_dockerfile, check_workflows};
 
 fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -20,8 +20,9 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
 fn findings(dir: &Path) -> Vec<(String, String, u32, Severity, String)> {
     let (analysis, mut all, unreadable) = check_workflows(dir);
     assert!(unreadable.is_empty(), "{unreadable:?}");
+    let contexts = build_contexts(&analysis);
     for rel in shipcheck_workflow::find_dockerfiles(dir) {
-        let ctx = build_context(&analysis, &rel);
+        let ctx = contexts.get(&rel.to_ascii_lowercase()).cloned().unwrap_or_default();
         all.extend(check_dockerfile(&dir.join(&rel), &rel, &ctx).unwrap().0);
     }
     all.iter().map(row).collect()

@@ -511,14 +511,15 @@ fn dockerfiles_into(
     platforms: &[String],
     online: bool,
 ) -> Result<()> {
-    use shipcheck_workflow::{build_context, check_dockerfile, dockerfile_check::Context, platform};
+    use shipcheck_workflow::{build_contexts, check_dockerfile, dockerfile_check::Context, platform};
     let explicit: Vec<String> = platforms
         .iter()
         .filter(|p| !p.trim().is_empty())
         .map(|p| platform::normalize(p).with_context(|| format!("{p:?} is not a platform: expected os/arch[/variant]")))
         .collect::<Result<_>>()?;
-    let analysis = (explicit.is_empty() && repo.join(".github/workflows").is_dir())
-        .then(|| shipcheck_workflow::workflow::analyze(&shipcheck_workflow::repo::Repo::new(repo)));
+    let contexts = (explicit.is_empty() && repo.join(".github/workflows").is_dir())
+        .then(|| build_contexts(&shipcheck_workflow::workflow::analyze(&shipcheck_workflow::repo::Repo::new(repo))))
+        .unwrap_or_default();
     let paths: Vec<PathBuf> = if files.is_empty() {
         shipcheck_workflow::find_dockerfiles(repo).into_iter().map(|r| repo.join(r)).collect()
     } else {
@@ -535,11 +536,9 @@ fn dockerfiles_into(
         let ctx = if !explicit.is_empty() {
             Context { platforms: Some(explicit.clone()), source: Some("--platform".into()) }
         } else {
-            let rel = path.strip_prefix(repo).ok().and_then(|r| r.to_str()).map(String::from);
-            match (&analysis, rel) {
-                (Some(a), Some(rel)) => build_context(a, &rel),
-                _ => Context::default(),
-            }
+            let rel =
+                path.strip_prefix(repo).ok().and_then(|r| r.to_str()).and_then(shipcheck_workflow::repo::Repo::clean);
+            rel.and_then(|r| contexts.get(&r.to_ascii_lowercase()).cloned()).unwrap_or_default()
         };
         match check_dockerfile(&path, &artifact, &ctx) {
             Ok((findings, bases)) => {
