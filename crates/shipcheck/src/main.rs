@@ -517,9 +517,11 @@ fn dockerfiles_into(
         .filter(|p| !p.trim().is_empty())
         .map(|p| platform::normalize(p).with_context(|| format!("{p:?} is not a platform: expected os/arch[/variant]")))
         .collect::<Result<_>>()?;
-    let contexts = (explicit.is_empty() && repo.join(".github/workflows").is_dir())
-        .then(|| build_contexts(&shipcheck_workflow::workflow::analyze(&shipcheck_workflow::repo::Repo::new(repo))))
-        .unwrap_or_default();
+    let contexts = if explicit.is_empty() && repo.join(".github/workflows").is_dir() {
+        build_contexts(&shipcheck_workflow::workflow::analyze(&shipcheck_workflow::repo::Repo::new(repo)))
+    } else {
+        Default::default()
+    };
     let paths: Vec<PathBuf> = if files.is_empty() {
         shipcheck_workflow::find_dockerfiles(repo).into_iter().map(|r| repo.join(r)).collect()
     } else {
