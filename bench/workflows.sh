@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Benchmark: `shipcheck workflows` and `shipcheck dockerfile` on a generated repository of 300
+# workflows (16-combination matrices, two events each) and 300 Dockerfiles. No peer tool
+# evaluates build platforms per trigger, so this measures shipcheck alone (no target is set).
+#
+# usage: bench/workflows.sh [RUNS]     (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-10}
+command -v hyperfine >/dev/null && [ -x /usr/bin/time ] || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
+}
+cargo build --release --locked -q
+repo=bench/work/workflows-repo
+[ -d "$repo" ] || python3 bench/gen_workflows.py "$repo" 300
+sc=target/release/shipcheck
+hyperfine --warmup 2 --runs "$runs" -i -N --export-json bench/work/workflows.json \
+  -n "shipcheck workflows" "$sc workflows $repo --format json -o bench/work/workflows-out.json" \
+  -n "shipcheck dockerfile" "$sc dockerfile --repo $repo --format json -o bench/work/workflows-out.json"
+: > bench/work/workflows-rss.txt
+for sub in "workflows $repo" "dockerfile --repo $repo"; do
+  { /usr/bin/time -f '%M' $sc $sub --format json -o bench/work/workflows-out.json || true; } 2>> bench/work/workflows-rss.txt
+done
+python3 - <<'PY'
+import json, statistics
+res = json.load(open("bench/work/workflows.json"))["results"]
+rss = [l.strip() for l in open("bench/work/workflows-rss.txt") if l.strip().isdigit()]
+print("| command | median ms | peak RSS MiB |\n|---|---|---|")
+for r, k in zip(res, rss):
+    print(f"| {r['command']} | {statistics.median(r['times']) * 1000:.0f} | {int(k) / 1024:.1f} |")
+PY
