@@ -82,7 +82,10 @@ fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 fn qemu(b: &Build, out: &mut Vec<Finding>) {
-    let (Platforms::Explicit(_), Some(native), false) = (&b.platforms, &b.native, b.multi_node) else { return };
+    let (Platforms::Explicit(_), Some(native), false, true) = (&b.platforms, &b.native, b.multi_node, b.judge_qemu)
+    else {
+        return;
+    };
     let Some(list) = b.known_platforms() else { return };
     let covered = |p: &str| match &b.qemu {
         Some(None) => true,

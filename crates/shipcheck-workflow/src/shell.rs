@@ -36,6 +36,8 @@ pub struct Script {
     pub qemu: Option<Option<Vec<String>>>,
     /// `docker buildx create --append` or `--platform`: a builder with native nodes elsewhere.
     pub multi_node: bool,
+    /// `goreleaser …` invocations: their arguments after `goreleaser`, and their 0-based line.
+    pub goreleaser: Vec<(String, usize)>,
 }
 
 /// Reads a script. `env` holds the variables known from `env:` blocks.
@@ -61,6 +63,7 @@ pub fn read(script: &str, env: &BTreeMap<String, String>) -> Script {
             ("docker" | "podman" | "buildah", "push", _) | ("docker", "image", "push") | ("skopeo", "copy", _) => {
                 out.pushes = true
             }
+            ("goreleaser", _, _) => out.goreleaser.push((w[1..].join(" "), line)),
             ("docker", "buildx", "create") if w.iter().any(|x| *x == "--append" || x.starts_with("--platform")) => {
                 out.multi_node = true
             }

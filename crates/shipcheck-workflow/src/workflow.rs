@@ -75,6 +75,9 @@ pub struct Build {
     pub gha_cache: bool,
     /// Docker's containerd image store is enabled, which loads multi-platform images.
     pub containerd_store: bool,
+    /// Whether a missing QEMU can be judged: not for GoReleaser, whose Dockerfiles usually
+    /// only copy binaries built outside the image.
+    pub judge_qemu: bool,
     pub context: Option<String>,
     pub file: Option<String>,
     /// Where the platforms are written (or the step, when they are not).
@@ -473,7 +476,9 @@ impl Eval<'_> {
                         let config = input("daemon-config").and_then(Result::ok).unwrap_or_default();
                         state.containerd_store |= config.contains("containerd-snapshotter");
                     }
-                    "docker/build-push-action" => {
+                    // Depot takes build-push-action's inputs and builds each platform on a native machine.
+                    "docker/build-push-action" | "depot/build-push-action" => {
+                        state.multi_node |= action.starts_with("depot/");
                         let flag = |name: &str| match input(name) {
                             Some(Ok(v)) => Some(v.trim().eq_ignore_ascii_case("true")),
                             Some(Err(_)) => None,
@@ -551,6 +556,11 @@ impl Eval<'_> {
                         });
                     }
                     "redhat-actions/push-to-registry" => state.pushes = true,
+                    "goreleaser/goreleaser-action" => {
+                        let args = input("args").and_then(Result::ok).unwrap_or_default();
+                        let dir = input("workdir").and_then(Result::ok).or_else(|| workdir.map(String::from));
+                        self.goreleaser(state, job, &args, dir.as_deref());
+                    }
                     _ if uses.starts_with("./") && depth < MAX_DEPTH => {
                         self.composite(uses, step.get("with"), &scope, &env, workdir, state, job, depth);
                     }
@@ -573,6 +583,14 @@ impl Eval<'_> {
                 }
                 state.multi_node |= read.multi_node;
                 state.pushes |= read.pushes;
+                for (args, _) in &read.goreleaser {
+                    let dir = step
+                        .get("working-directory")
+                        .and_then(Node::str)
+                        .and_then(|w| expr::interpolate(w, &scope))
+                        .or_else(|| workdir.map(String::from));
+                    self.goreleaser(state, job, args, dir.as_deref());
+                }
                 // A `|` script's position is already its first line.
                 let first = run.line;
                 let step_dir = step
@@ -713,6 +731,69 @@ impl Eval<'_> {
         }
     }
 
+    /// `goreleaser release`: the images of `dockers` (goos/goarch/goarm) and `dockers_v2`
+    /// (`platforms`) in the GoReleaser configuration, located at their entries.
+    fn goreleaser(&mut self, state: &mut JobState, job: &str, args: &str, dir: Option<&str>) {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let skips = |what: &str| {
+            words.iter().any(|w| {
+                *w == format!("--skip-{what}")
+                    || w.strip_prefix("--skip=").is_some_and(|l| l.split(',').any(|x| x == what))
+            })
+        };
+        if words.first() != Some(&"release") || skips("docker") {
+            return;
+        }
+        let push = !words.contains(&"--snapshot") && !skips("publish");
+        state.pushes |= push;
+        let config = words
+            .iter()
+            .position(|w| *w == "--config" || *w == "-f")
+            .and_then(|i| words.get(i + 1).map(|c| c.to_string()))
+            .or_else(|| words.iter().find_map(|w| w.strip_prefix("--config=").map(String::from)));
+        let names: Vec<String> = match config {
+            Some(c) => vec![c],
+            None => {
+                [".goreleaser.yml", ".goreleaser.yaml", "goreleaser.yml", "goreleaser.yaml"].map(String::from).to_vec()
+            }
+        };
+        let Some(file) = names.iter().find_map(|n| self.repo.yaml(&join_dir(dir, n))) else { return };
+        let Ok(Some(doc)) = &file.doc else { return };
+        for entry in doc.get("dockers").map(Node::items).unwrap_or_default() {
+            let text = |k: &str| entry.get(k).and_then(Node::str);
+            let os = text("goos").unwrap_or("linux");
+            // GoReleaser's defaults: amd64, and GOARM 6 for arm.
+            let platform = match text("goarch").unwrap_or("amd64") {
+                "arm" => format!("{os}/arm/v{}", text("goarm").unwrap_or("6")),
+                a => format!("{os}/{a}"),
+            };
+            let loc = Loc::of(&file, entry.get("goarch").unwrap_or(entry));
+            let dockerfile = join_dir(dir, text("dockerfile").unwrap_or("Dockerfile"));
+            self.add(state, job, "goreleaser (dockers)", Platforms::Explicit(vec![platform]), loc, |b| {
+                b.push = push;
+                b.judge_qemu = false;
+                b.file = Some(dockerfile);
+            });
+        }
+        for entry in doc.get("dockers_v2").map(Node::items).unwrap_or_default() {
+            let node = entry.get("platforms");
+            let list: Vec<String> = match node {
+                Some(n) if !n.items().is_empty() => {
+                    n.items().iter().filter_map(|i| i.str().map(String::from)).collect()
+                }
+                Some(n) => n.str().map(platform::split_list).unwrap_or_default(),
+                None => vec!["linux/amd64".into(), "linux/arm64".into()],
+            };
+            let loc = Loc::of(&file, node.unwrap_or(entry));
+            let dockerfile = join_dir(dir, entry.get("dockerfile").and_then(Node::str).unwrap_or("Dockerfile"));
+            self.add(state, job, "goreleaser (dockers_v2)", Platforms::Explicit(list), loc, |b| {
+                b.push = push;
+                b.judge_qemu = false;
+                b.file = Some(dockerfile);
+            });
+        }
+    }
+
     fn add(
         &mut self,
         state: &mut JobState,
@@ -737,6 +818,7 @@ impl Eval<'_> {
             job_pushes: false,
             gha_cache: false,
             containerd_store: state.containerd_store,
+            judge_qemu: true,
             context: None,
             file: None,
             at,

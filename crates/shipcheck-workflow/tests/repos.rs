@@ -450,3 +450,58 @@ fn hostile_inputs_do_not_escape_or_panic() {
     assert_eq!(unreadable.len(), 1, "{unreadable:?}");
     assert!(unreadable[0].1.contains("not UTF-8"));
 }
+
+#[test]
+fn goreleaser_images_count_as_release_builds() {
+    let goreleaser = "version: 2
+builds:
+  - goos: [linux]
+    goarch: [amd64, arm64, arm]
+dockers:
+  - image_templates: ['ghcr.io/o/app:{{ .Version }}-amd64']
+    use: buildx
+    build_flag_templates: ['--platform=linux/amd64']
+  - image_templates: ['ghcr.io/o/app:{{ .Version }}-arm64']
+    use: buildx
+    goarch: arm64
+  - image_templates: ['ghcr.io/o/app:{{ .Version }}-armv7']
+    use: buildx
+    goarch: arm
+    goarm: 7
+";
+    let release = "on:\n  push:\n    tags: ['v*']\njobs:\n  r:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: goreleaser/goreleaser-action@v6\n        with:\n          args: release --clean\n";
+    let dir = repo(&[
+        (".goreleaser.yaml", goreleaser),
+        (".github/workflows/pr.yml", PR_AMD64),
+        (".github/workflows/release.yml", release),
+    ]);
+    let got = findings(dir.path());
+    let mut drift: Vec<(String, u32)> =
+        got.iter().filter(|r| r.0 == "workflow/platform-drift").map(|r| (r.4.clone(), r.2)).collect();
+    drift.sort();
+    assert_eq!(
+        drift,
+        [
+            ("linux/arm/v7 is built after merge but by no pull-request workflow".to_string(), 14),
+            ("linux/arm64 is built after merge but by no pull-request workflow".to_string(), 11),
+        ],
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|r| r.0 == "workflow/missing-qemu"), "GoReleaser images are not judged for QEMU");
+    // A snapshot release in pull requests builds the same images: no drift.
+    let pr = "on: pull_request\njobs:\n  s:\n    runs-on: ubuntu-latest\n    steps:\n      - run: goreleaser release --snapshot --clean\n";
+    let dir = repo(&[
+        (".goreleaser.yaml", goreleaser),
+        (".github/workflows/pr.yml", pr),
+        (".github/workflows/release.yml", release),
+    ]);
+    assert!(!findings(dir.path()).iter().any(|r| r.0 == "workflow/platform-drift"));
+    // `--skip=docker` builds no image.
+    let pr = pr.replace("--clean", "--clean --skip=docker");
+    let dir = repo(&[
+        (".goreleaser.yaml", goreleaser),
+        (".github/workflows/pr.yml", &pr),
+        (".github/workflows/release.yml", release),
+    ]);
+    assert!(findings(dir.path()).iter().any(|r| r.0 == "workflow/platform-drift"));
+}
