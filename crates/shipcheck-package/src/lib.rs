@@ -5,6 +5,7 @@ pub mod evr;
 pub mod existing;
 pub mod packit;
 pub mod rules;
+pub mod schema;
 pub mod spec;
 pub mod spec_check;
 pub mod targets;

@@ -176,17 +176,21 @@ pub fn check_text(text: &str, artifact: &str) -> Vec<Finding> {
         return c.findings;
     };
     keys(&mut c, doc);
+    values(&mut c, doc, false);
     // Per-package configs (monorepos) carry their own keys and files_to_sync.
     let mut scopes: Vec<(&Yaml, String)> = vec![(doc, String::new())];
     if let Yaml::Hash(pkgs) = &doc["packages"] {
         for (name, cfg) in pkgs {
             keys(&mut c, cfg);
+            values(&mut c, cfg, false);
             scopes.push((cfg, name.as_str().unwrap_or_default().to_string()));
         }
     }
     let jobs = doc["jobs"].as_vec().cloned().unwrap_or_default();
-    for j in &jobs {
+    for (i, j) in jobs.iter().enumerate() {
         keys(&mut c, j);
+        values(&mut c, j, true);
+        job_kind(&mut c, j, i);
     }
     let affected = downstream_branches(&mut c, &jobs);
     for (scope, pkg) in scopes {
@@ -210,6 +214,76 @@ fn keys(c: &mut Ctx, map: &Yaml) {
                     .evidence("suggestion", s)
                     .remedy(format!("Rename `{k}` to `{s}`.")),
             );
+        }
+    }
+}
+
+/// Type-checks the known keys of one mapping and reports deprecated ones. `in_job` also checks
+/// the keys of a job's deprecated `metadata` mapping.
+fn values(c: &mut Ctx, map: &Yaml, in_job: bool) {
+    let Yaml::Hash(h) = map else { return };
+    let schema = crate::schema::schema();
+    for (k, v) in h {
+        let Some(key) = k.as_str() else { continue };
+        let line = line_of(c.text, &format!("{key}:"), 1);
+        if let Some(d) = schema.deprecated.get(key).filter(|d| d.scope.as_deref() != Some("job") || in_job) {
+            let subject = c.at(line);
+            c.findings.push(
+                Finding::new(&DEPRECATED_KEY, subject, format!("`{key}` is deprecated: use {}", d.replacement))
+                    .evidence("key", key)
+                    .evidence("source", &d.source)
+                    .remedy(format!("Replace `{key}` with {}.", d.replacement)),
+            );
+            if key == "metadata" {
+                values(c, v, false);
+            }
+            continue;
+        }
+        let Some(ty) = schema.keys.get(key) else { continue };
+        if !crate::schema::fits(ty, v) {
+            let subject = c.at(line);
+            c.findings.push(
+                Finding::new(
+                    &INVALID_VALUE,
+                    subject,
+                    format!("`{key}` must be {}, not {}", crate::schema::expected(ty), crate::schema::describe(v)),
+                )
+                .evidence("key", key)
+                .remedy(format!(
+                    "Write `{key}` as {}; packit rejects the whole configuration otherwise.",
+                    crate::schema::expected(ty)
+                )),
+            );
+        }
+    }
+}
+
+/// A job's `job` and `trigger`: present, and values packit knows.
+fn job_kind(c: &mut Ctx, job: &Yaml, index: usize) {
+    let jobs = &crate::schema::schema().jobs;
+    for (field, valid) in [("job", &jobs.types), ("trigger", &jobs.triggers)] {
+        let value = job[field].as_str();
+        let problem = match value {
+            None => Some((
+                format!("job {} has no `{field}`", index + 1),
+                format!("Add `{field}:` with one of: {}.", valid.join(", ")),
+            )),
+            Some(v) if valid.iter().any(|x| x == v) => None,
+            Some(v) => match (field, jobs.removed.get(v)) {
+                ("job", Some(new)) => Some((
+                    format!("job type `{v}` was removed from packit: use `{new}`"),
+                    format!("Write `job: {new}`."),
+                )),
+                _ => Some((
+                    format!("`{field}: {v}` is not a packit {field}"),
+                    format!("Use one of: {}.", valid.join(", ")),
+                )),
+            },
+        };
+        if let Some((message, remedy)) = problem {
+            let line = value.and_then(|v| line_of(c.text, &format!("{field}: {v}"), 1));
+            let subject = c.at(line);
+            c.findings.push(Finding::new(&INVALID_VALUE, subject, message).evidence("job", index + 1).remedy(remedy));
         }
     }
 }

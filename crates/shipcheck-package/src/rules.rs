@@ -126,7 +126,45 @@ declare_rule! {
     pub SPEC_UNEXPANDED = ("package/spec-unexpanded", Note, "a spec value cannot be expanded");
 }
 
+declare_rule! {
+    /// ## What it catches
+    /// A .packit.yaml value of the wrong type (a string where packit wants a list, a list where
+    /// it wants a string, `"7200"` for a number, `maybe` for a boolean), a job without `job` or
+    /// `trigger`, an unknown job type or trigger, or a job type packit removed (`build`,
+    /// `production_build`). Types come from packit's schema (crates/shipcheck-package/data/packit-schema.toml).
+    ///
+    /// ## Why it breaks releases
+    /// packit refuses the whole configuration (`Invalid package config`), so no job runs: no
+    /// propose-downstream, no builds, no tests.
+    ///
+    /// ## Fix
+    /// Write the value with the type given; for removed job types use the replacement named.
+    ///
+    /// ## Example
+    /// `paths: ./` (a string) instead of `paths: [./]`; `job: build` instead of `job: copr_build`.
+    pub INVALID_VALUE = ("package/invalid-value", Error, "a packit value of the wrong type or an unknown job");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A .packit.yaml key packit renamed or stopped reading: `upstream_project_name`,
+    /// `synced_files`, `dist_git_url`, a job's `metadata` mapping, `dist_git_branch`.
+    ///
+    /// ## Why it breaks releases
+    /// Renamed keys still work with a warning today and stop working when packit drops them;
+    /// a key packit no longer reads (`dist_git_url`) silently does nothing.
+    ///
+    /// ## Fix
+    /// Use the key named in the finding.
+    ///
+    /// ## Example
+    /// `synced_files:` → `files_to_sync:`; `metadata: {targets: …}` → `targets:` under the job.
+    pub DEPRECATED_KEY = ("package/deprecated-key", Warning, "a packit key that was renamed or is no longer read");
+}
+
 pub static ALL: &[&Rule] = &[
+    &DEPRECATED_KEY,
+    &INVALID_VALUE,
     &CHANGELOG,
     &RELEASE_NOT_RESET,
     &EVR_ORDER,

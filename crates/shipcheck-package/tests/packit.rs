@@ -79,3 +79,42 @@ fn typos_unknown_targets_and_bad_yaml() {
     let f = check("- just\n- a list\n");
     assert_eq!(rules(&f), vec!["package/invalid-config"]);
 }
+
+#[test]
+fn wrong_types_deprecated_keys_and_jobs() {
+    let yaml = "specfile_path: [a.spec]
+upstream_project_name: app
+synced_files:
+  - a.txt
+paths: ./
+create_pr: yes
+jobs:
+  - job: build
+    trigger: pull_request
+    metadata:
+      targets: fedora-all
+      timeout: '7200'
+  - job: copr_build
+    trigger: merge
+  - trigger: release
+";
+    let f = check(yaml);
+    let got: Vec<(&str, String)> = f.iter().map(|f| (f.rule.id, f.message.clone())).collect();
+    let has = |rule: &str, text: &str| got.iter().any(|(r, m)| *r == rule && m.contains(text));
+    assert!(has("package/invalid-value", "`specfile_path` must be a string, not a list"), "{got:#?}");
+    assert!(has("package/invalid-value", "`paths` must be a list of strings, not a string"), "{got:#?}");
+    assert!(has("package/invalid-value", "`timeout` must be a whole number, not a string"), "{got:#?}");
+    assert!(has("package/invalid-value", "job type `build` was removed from packit: use `copr_build`"), "{got:#?}");
+    assert!(has("package/invalid-value", "`trigger: merge` is not a packit trigger"), "{got:#?}");
+    assert!(has("package/invalid-value", "job 3 has no `job`"), "{got:#?}");
+    assert!(
+        has("package/deprecated-key", "`upstream_project_name` is deprecated: use upstream_package_name"),
+        "{got:#?}"
+    );
+    assert!(has("package/deprecated-key", "`synced_files` is deprecated: use files_to_sync"), "{got:#?}");
+    assert!(has("package/deprecated-key", "`metadata` is deprecated"), "{got:#?}");
+    // `create_pr: yes` is a boolean to packit (PyYAML reads YAML 1.1).
+    assert!(!got.iter().any(|(_, m)| m.contains("create_pr")), "{got:#?}");
+    let line = f.iter().find(|f| f.message.contains("specfile_path")).unwrap();
+    assert_eq!(line.subject.place().as_deref(), Some("1"));
+}
