@@ -17,6 +17,13 @@ pub struct Table {
     branches: Branches,
 }
 
+impl Table {
+    /// The newest branched Fedora release in the table (rawhide is one above it).
+    pub fn newest_fedora(&self) -> Option<u32> {
+        self.branches.names.iter().filter_map(|b| b.strip_prefix('f').and_then(|n| n.parse().ok())).max()
+    }
+}
+
 pub fn table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| toml::from_str(include_str!("../data/targets.toml")).expect("data/targets.toml is valid"))
