@@ -3,6 +3,7 @@
 
 pub mod evr;
 pub mod existing;
+pub mod history;
 pub mod packit;
 pub mod rules;
 pub mod schema;

@@ -367,6 +367,17 @@ pub fn spec_and_template(text: &str) -> (Option<String>, String) {
     (pick("specfile_path"), pick("upstream_tag_template").unwrap_or_else(|| "{version}".into()))
 }
 
+/// `upstream_tag_include` and `upstream_tag_exclude` (top level or the first package), and the
+/// line where `upstream_tag_template` is written.
+pub fn tag_filters(text: &str) -> (Option<String>, Option<String>, Option<usize>) {
+    let line = line_of(text, "upstream_tag_template:", 1);
+    let Ok(docs) = YamlLoader::load_from_str(text) else { return (None, None, line) };
+    let Some(doc) = docs.first() else { return (None, None, line) };
+    let first_pkg = doc["packages"].as_hash().and_then(|h| h.values().next()).cloned().unwrap_or(Yaml::BadValue);
+    let pick = |key: &str| doc[key].as_str().or_else(|| first_pkg[key].as_str()).map(String::from);
+    (pick("upstream_tag_include"), pick("upstream_tag_exclude"), line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

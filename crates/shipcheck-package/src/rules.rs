@@ -162,7 +162,27 @@ declare_rule! {
     pub DEPRECATED_KEY = ("package/deprecated-key", Warning, "a packit key that was renamed or is no longer read");
 }
 
+declare_rule! {
+    /// ## What it catches
+    /// `upstream_tag_template` against the repository's tags (after `upstream_tag_include` and
+    /// `upstream_tag_exclude`): a template that matches none of them, or a newest tag that it
+    /// does not match.
+    ///
+    /// ## Why it breaks releases
+    /// packit maps the release tag to a version through the template; a tag it cannot map
+    /// fails propose-downstream and pull-from-upstream for that release.
+    ///
+    /// ## Fix
+    /// Make the template produce the tags as they are written, or exclude tags that are not
+    /// releases with `upstream_tag_exclude`.
+    ///
+    /// ## Example
+    /// Tags `1.2.0`, `1.1.0` and `upstream_tag_template: v{version}`.
+    pub TAG_TEMPLATE_MISMATCH = ("package/tag-template-mismatch", Warning, "upstream_tag_template does not fit the repository's tags");
+}
+
 pub static ALL: &[&Rule] = &[
+    &TAG_TEMPLATE_MISMATCH,
     &DEPRECATED_KEY,
     &INVALID_VALUE,
     &CHANGELOG,

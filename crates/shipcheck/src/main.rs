@@ -479,9 +479,63 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
     if let (Some(existing), Some((name, evr))) = (&existing, spec_check::built(&text)) {
         report.findings.extend(nvrs::check(&artifact, &name, &evr, existing));
     }
+    // Against the repository's history, when DIR is the root of a git checkout (a directory
+    // inside another project's checkout, like the bundled examples, has no history of its own).
+    let top = git_lines(dir, &["rev-parse", "--show-toplevel"]).and_then(|l| l.first().map(PathBuf::from));
+    let is_root = top.zip(dir.canonicalize().ok()).is_some_and(|(t, d)| t.canonicalize().ok() == Some(d));
+    if !is_root {
+        let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
+        report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
+        return Ok(());
+    }
+    let tags = git_lines(
+        dir,
+        &["for-each-ref", "--sort=-creatordate", "--count=10000", "--format=%(refname:short)", "refs/tags"],
+    );
+    if let Some(tags) = &tags {
+        let (include, exclude, line) = shipcheck_package::packit::tag_filters(&config);
+        let config_artifact = packit::find(dir).map(|p| p.display().to_string()).unwrap_or_default();
+        let at = match line {
+            Some(l) => shipcheck_report::Subject::position(&config_artifact, l as u32, None),
+            None => shipcheck_report::Subject::whole(&config_artifact),
+        };
+        let rules = shipcheck_package::history::TagRules {
+            template: &template,
+            include: include.as_deref(),
+            exclude: exclude.as_deref(),
+        };
+        report.findings.extend(shipcheck_package::history::check_tags(tags, &rules, at));
+    }
+    if let (Some(parent), Some(file)) = (spec.parent(), spec.file_name().and_then(|f| f.to_str())) {
+        let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+        let commits = git_lines(parent, &["log", "-n", "50", "--format=%H", "--", file]).unwrap_or_default();
+        let version_of = |t: &str| shipcheck_package::spec::parse(t).tag("version").map(String::from);
+        let current = version_of(&text);
+        let mut history = Vec::new();
+        for c in commits {
+            let Some(lines) = git_lines(parent, &["show", &format!("{c}:./{file}")]) else { break };
+            let old = lines.join("\n");
+            // The walk ends at the first commit with another version: nothing older matters.
+            let other = version_of(&old) != current;
+            history.push((c.chars().take(12).collect::<String>(), old));
+            if other {
+                break;
+            }
+        }
+        report.findings.extend(shipcheck_package::history::check_release_reset(&text, &history, &artifact));
+    }
     let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
     report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
     Ok(())
+}
+
+/// The output lines of a git command run in `dir`; `None` when git fails (not a checkout).
+fn git_lines(dir: &Path, args: &[&str]) -> Option<Vec<String>> {
+    let out = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    if !out.status.success() || out.stdout.len() > 16 << 20 {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect())
 }
 
 /// Checks the workflows of the repository at `dir`.

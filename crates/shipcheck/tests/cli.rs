@@ -286,3 +286,55 @@ fn dockerfile_online_checks_base_platforms_in_a_real_registry() {
         "{json:#}"
     );
 }
+
+#[test]
+fn package_reads_the_git_history_for_tags_and_release_resets() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir.path())
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "tag.gpgSign=false",
+                "-c",
+                "commit.gpgSign=false",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    };
+    let spec = |v: &str, r: &str| {
+        format!("Name: app\nVersion: {v}\nRelease: {r}%{{?dist}}\n%description\nx\n%changelog\n* Mon Jan 06 2025 A <a@example.com> - {v}-{r}\n- Release\n")
+    };
+    git(&["init", "-q"]);
+    std::fs::write(dir.path().join(".packit.yaml"), "specfile_path: app.spec\nupstream_tag_template: v{version}\n")
+        .unwrap();
+    std::fs::write(dir.path().join("app.spec"), spec("1.2", "3")).unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "1.2"]);
+    git(&["tag", "1.2"]);
+    std::fs::write(dir.path().join("app.spec"), spec("1.3", "4")).unwrap();
+    git(&["commit", "-qam", "1.3"]);
+    git(&["tag", "1.3"]);
+    let out = shipcheck().arg("package").arg(dir.path()).args(["--tag", "v1.3", "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |rule: &str| json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule).cloned();
+    let tags = find("package/tag-template-mismatch").expect("tag template finding");
+    assert!(tags["message"].as_str().unwrap().contains("matches none of the 2 tags"), "{json:#}");
+    assert_eq!(tags["subject"]["line"], 2);
+    let reset = find("package/release-not-reset").expect("release reset finding");
+    assert!(reset["message"].as_str().unwrap().contains("from 1.2 to 1.3 with Release 4"), "{json:#}");
+    // Fixed: tags written as the template says, Release reset in the bump.
+    std::fs::write(dir.path().join(".packit.yaml"), "specfile_path: app.spec\nupstream_tag_template: '{version}'\n")
+        .unwrap();
+    std::fs::write(dir.path().join("app.spec"), spec("1.4", "1")).unwrap();
+    git(&["commit", "-qam", "1.4"]);
+    git(&["tag", "1.4"]);
+    shipcheck().arg("package").arg(dir.path()).args(["--tag", "1.4"]).assert().code(0);
+}
