@@ -158,7 +158,8 @@ pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, String> {
 /// Checks the text of a packit configuration (also the fuzzing entry point).
 pub fn check_text(text: &str, artifact: &str) -> Vec<Finding> {
     let mut c = Ctx { artifact: artifact.to_string(), text, findings: Vec::new() };
-    let docs = match YamlLoader::load_from_str(text) {
+    let folded = fold_merge_keys(text);
+    let docs = match YamlLoader::load_from_str(&folded) {
         Ok(d) => d,
         Err(e) => {
             let line = Some(e.marker().line());
@@ -175,6 +176,7 @@ pub fn check_text(text: &str, artifact: &str) -> Vec<Finding> {
         c.findings.push(Finding::new(&INVALID_CONFIG, s, "the top level is not a mapping of packit keys"));
         return c.findings;
     };
+    let doc = &merge_keys(doc, 0);
     keys(&mut c, doc);
     values(&mut c, doc, false);
     // Per-package configs (monorepos) carry their own keys and files_to_sync.
@@ -199,6 +201,9 @@ pub fn check_text(text: &str, artifact: &str) -> Vec<Finding> {
     for j in &jobs {
         files_to_sync(&mut c, &j["files_to_sync"], "", &affected);
     }
+    // Keys are located by their first occurrence: the same problem in several jobs is one finding.
+    let mut seen = BTreeSet::new();
+    c.findings.retain(|f| seen.insert((f.rule.id, f.subject.clone(), f.message.clone())));
     c.findings
 }
 
@@ -240,6 +245,8 @@ fn values(c: &mut Ctx, map: &Yaml, in_job: bool) {
             continue;
         }
         let Some(ty) = schema.keys.get(key) else { continue };
+        // A job selects packages by name (a list) or with per-package settings (a mapping).
+        let ty = if in_job && key == "packages" { "job-packages" } else { ty.as_str() };
         if !crate::schema::fits(ty, v) {
             let subject = c.at(line);
             c.findings.push(
@@ -258,12 +265,112 @@ fn values(c: &mut Ctx, map: &Yaml, in_job: bool) {
     }
 }
 
+/// Applies YAML merge keys (`<<: *anchor`), which packit's YAML loader (PyYAML) honours and
+/// real configurations use to share job settings. Keys written in the mapping win.
+fn merge_keys(y: &Yaml, depth: usize) -> Yaml {
+    if depth > 64 {
+        return y.clone();
+    }
+    match y {
+        Yaml::Hash(h) => {
+            let mut out = yaml_rust2::yaml::Hash::new();
+            for (k, v) in h {
+                if k.as_str() != Some("<<") {
+                    out.insert(k.clone(), merge_keys(v, depth + 1));
+                }
+            }
+            if let Some(m) = h.get(&Yaml::String("<<".into())) {
+                let sources: Vec<&Yaml> = match m {
+                    Yaml::Array(a) => a.iter().collect(),
+                    other => vec![other],
+                };
+                for src in sources {
+                    if let Yaml::Hash(sh) = merge_keys(src, depth + 1) {
+                        for (k, v) in sh {
+                            out.entry(k).or_insert(v);
+                        }
+                    }
+                }
+                // Several `<<` keys in one mapping are legal for PyYAML, but a loader keeps only
+                // the last: mark the mapping so that missing keys are not reported.
+                out.insert(Yaml::String(MERGED.into()), Yaml::Boolean(true));
+            }
+            Yaml::Hash(out)
+        }
+        Yaml::Array(a) => Yaml::Array(a.iter().map(|i| merge_keys(i, depth + 1)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// PyYAML accepts several `<<: *anchor` keys in one mapping (tmt's configuration has them);
+/// yaml-rust2 refuses duplicate keys. Folds repeats that follow each other into one
+/// `<<: [*a, *b]` on the first line and blanks the others, so that line numbers stay the same.
+fn fold_merge_keys(text: &str) -> String {
+    fn merge_ref(line: &str) -> Option<(usize, &str)> {
+        let indent = line.len() - line.trim_start().len();
+        let rest = line.trim_start();
+        let (col, rest) = match rest.strip_prefix("- ") {
+            Some(r) => (indent + 2 + (r.len() - r.trim_start().len()), r.trim_start()),
+            None => (indent, rest),
+        };
+        let target = rest.strip_prefix("<<:")?.trim();
+        (target.starts_with('*') && !target.contains(' ')).then_some((col, target))
+    }
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // (first line index, key column, aliases)
+    let mut open: Option<(usize, usize, Vec<String>)> = None;
+    let flush = |lines: &mut Vec<String>, open: &mut Option<(usize, usize, Vec<String>)>| {
+        if let Some((first, _, refs)) = open.take() {
+            if refs.len() > 1 {
+                let l = &lines[first];
+                let at = l.find("<<:").unwrap_or(0);
+                lines[first] = format!("{}<<: [{}]", &l[..at], refs.join(", "));
+            }
+        }
+    };
+    for i in 0..lines.len() {
+        let line = lines[i].clone();
+        let indent = line.len() - line.trim_start().len();
+        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
+        match (merge_ref(&line), &mut open) {
+            (Some((col, target)), Some((_, open_col, refs)))
+                if col == *open_col && !line.trim_start().starts_with("- ") =>
+            {
+                refs.push(target.to_string());
+                lines[i] = String::new();
+            }
+            (Some((col, target)), _) => {
+                flush(&mut lines, &mut open);
+                open = Some((i, col, vec![target.to_string()]));
+            }
+            (None, Some((_, open_col, _)))
+                if !blank
+                    && (indent < *open_col || (line.trim_start().starts_with("- ") && indent + 2 <= *open_col)) =>
+            {
+                flush(&mut lines, &mut open);
+            }
+            _ => {}
+        }
+    }
+    flush(&mut lines, &mut open);
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Marks a mapping that had merge keys (see `merge_keys`).
+const MERGED: &str = "\u{0}merged";
+
 /// A job's `job` and `trigger`: present, and values packit knows.
 fn job_kind(c: &mut Ctx, job: &Yaml, index: usize) {
     let jobs = &crate::schema::schema().jobs;
+    let merged = job[MERGED].as_bool() == Some(true);
     for (field, valid) in [("job", &jobs.types), ("trigger", &jobs.triggers)] {
         let value = job[field].as_str();
         let problem = match value {
+            None if merged => None,
             None => Some((
                 format!("job {} has no `{field}`", index + 1),
                 format!("Add `{field}:` with one of: {}.", valid.join(", ")),
@@ -381,6 +488,15 @@ pub fn tag_filters(text: &str) -> (Option<String>, Option<String>, Option<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folds_repeated_merge_keys_keeping_lines() {
+        let text = "jobs:\n  - <<: *a\n    <<: *b\n    x: 1\n  - <<: *c\n    y: 2\n";
+        assert_eq!(fold_merge_keys(text), "jobs:\n  - <<: [*a, *b]\n\n    x: 1\n  - <<: *c\n    y: 2\n");
+        // Only repeats that follow each other are folded; others are left as written.
+        let apart = "a:\n  <<: *x\n  b:\n    <<: *y\n  <<: *z\n";
+        assert_eq!(fold_merge_keys(apart), apart);
+    }
 
     #[test]
     fn suggests_only_near_misses() {

@@ -65,6 +65,7 @@ pub fn expected(ty: &str) -> &'static str {
         "sources" => "a list of {path, url} mappings",
         "jobs" => "a list of job mappings",
         "packages" => "a mapping of package names to their configuration",
+        "job-packages" => "a list of package names or a mapping of package names to settings",
         _ => "a value of another type",
     }
 }
@@ -113,6 +114,8 @@ pub fn fits(ty: &str, y: &Yaml) -> bool {
         ("sources", Yaml::Array(a)) => a.iter().all(|i| matches!(i, Yaml::Hash(_))),
         ("jobs", Yaml::Array(a)) => a.iter().all(|i| matches!(i, Yaml::Hash(_))),
         ("packages", Yaml::Hash(h)) => h.values().all(|v| matches!(v, Yaml::Hash(_) | Yaml::Null)),
+        ("job-packages", Yaml::Array(a)) => strings(a),
+        ("job-packages", Yaml::Hash(h)) => h.values().all(|v| matches!(v, Yaml::Hash(_) | Yaml::Null)),
         _ => false,
     }
 }

@@ -58,6 +58,10 @@ fn realistic_clean_configurations_have_no_findings() {
     let configs = [
         "specfile_path: pkg.spec\nupstream_package_name: pkg\ndownstream_package_name: python-pkg\nupstream_tag_template: v{version}\nfiles_to_sync:\n  - pkg.spec\n  - .packit.yaml\n  - src: plans/\n    dest: plans/\nactions:\n  create-archive:\n    - python3 -m build --sdist --outdir .\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-all, epel-9]\n  - job: tests\n    trigger: pull_request\n    targets: [fedora-stable]\n  - job: propose_downstream\n    trigger: release\n    dist_git_branches: [fedora-all, epel9]\n  - job: koji_build\n    trigger: commit\n    dist_git_branches: fedora-all\n  - job: bodhi_update\n    trigger: commit\n    dist_git_branches: fedora-branched\n",
         "packages:\n  copr-cli:\n    downstream_package_name: copr-cli\n    paths: [./cli]\n    specfile_path: copr-cli.spec\n    files_to_sync: [copr-cli.spec]\n  python-copr:\n    paths: [./python]\n    specfile_path: python-copr.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-all-x86_64, fedora-all-aarch64]\n",
+        // Shared job settings through anchors and merge keys (several `<<` in one mapping, as
+        // PyYAML allows), targets with per-target settings, string-valued actions, job package
+        // selection by list.
+        "specfile_path: app.spec\nupstream_tag_template: v{version}\nactions:\n  fix-spec-file: \"bash fix.sh\"\n_:\n  - &base\n    job: tests\n    trigger: pull_request\n  - &internal\n    use_internal_tf: true\npackages:\n  app-fedora:\n    specfile_path: app.spec\njobs:\n  - &build\n    job: copr_build\n    trigger: pull_request\n    packages: [app-fedora]\n    targets:\n      fedora-all:\n        without_opts: [docs]\n  - <<: *build\n    trigger: commit\n    branch: main\n  - <<: *base\n    <<: *internal\n    identifier: internal\n  - job: propose_downstream\n    trigger: release\n    update_release: false\n    dist_git_branches: &fedora\n      - fedora-all\n  - job: koji_build\n    trigger: commit\n    dist_git_branches: *fedora\n",
         "upstream_project_url: https://github.com/o/r\nissue_repository: https://github.com/o/r\njobs:\n  - job: pull_from_upstream\n    trigger: release\n    dist_git_branches:\n      rawhide:\n        fast_forward_merge_into: [fedora-branched]\n  - job: koji_build\n    trigger: commit\n    sidetag_group: g\n    dist_git_branches: [rawhide, f43]\n",
     ];
     for c in configs {
@@ -96,7 +100,9 @@ jobs:
       timeout: '7200'
   - job: copr_build
     trigger: merge
+    packages: [app]
   - trigger: release
+    packages: app
 ";
     let f = check(yaml);
     let got: Vec<(&str, String)> = f.iter().map(|f| (f.rule.id, f.message.clone())).collect();
@@ -107,6 +113,8 @@ jobs:
     assert!(has("package/invalid-value", "job type `build` was removed from packit: use `copr_build`"), "{got:#?}");
     assert!(has("package/invalid-value", "`trigger: merge` is not a packit trigger"), "{got:#?}");
     assert!(has("package/invalid-value", "job 3 has no `job`"), "{got:#?}");
+    // A job selects packages with a list (fine) or a mapping; a single string is wrong, once.
+    assert_eq!(got.iter().filter(|(_, m)| m.contains("`packages` must be")).count(), 1, "{got:#?}");
     assert!(
         has("package/deprecated-key", "`upstream_project_name` is deprecated: use upstream_package_name"),
         "{got:#?}"
