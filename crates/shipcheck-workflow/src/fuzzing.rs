@@ -19,6 +19,7 @@ pub fn repository(text: &str) {
         let _ = expr::evaluate(line, &scope);
         let _ = expr::interpolate(line, &scope);
         let _ = crate::shell::read(line, &Default::default());
+        let _ = crate::makefile::parse(line).script("x", &Default::default(), &Default::default());
     }
 }
 

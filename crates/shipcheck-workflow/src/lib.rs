@@ -7,6 +7,7 @@ pub mod dockerfile;
 pub mod dockerfile_check;
 pub mod expr;
 pub mod fuzzing;
+pub mod makefile;
 pub mod platform;
 pub mod repo;
 pub mod rules;

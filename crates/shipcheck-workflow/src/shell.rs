@@ -38,6 +38,8 @@ pub struct Script {
     pub multi_node: bool,
     /// `goreleaser …` invocations: their arguments after `goreleaser`, and their 0-based line.
     pub goreleaser: Vec<(String, usize)>,
+    /// `make …` invocations: their words after `make`, and their 0-based line.
+    pub make: Vec<(Vec<String>, usize)>,
 }
 
 /// Reads a script. `env` holds the variables known from `env:` blocks.
@@ -64,6 +66,13 @@ pub fn read(script: &str, env: &BTreeMap<String, String>) -> Script {
                 out.pushes = true
             }
             ("goreleaser", _, _) => out.goreleaser.push((w[1..].join(" "), line)),
+            ("make" | "gmake", _, _) => out.make.push((w[1..].iter().map(|s| s.to_string()).collect(), line)),
+            ("ko", "build" | "publish" | "resolve" | "apply" | "create", _) => {
+                let mut b = build(&w[2..], "ko build", line);
+                // ko pushes unless told to build locally.
+                b.push = !w.iter().any(|x| matches!(*x, "--push=false" | "--local" | "-L" | "--local=true"));
+                out.builds.push(b)
+            }
             ("docker", "buildx", "create") if w.iter().any(|x| *x == "--append" || x.starts_with("--platform")) => {
                 out.multi_node = true
             }
@@ -165,7 +174,8 @@ fn build(args: &[&str], tool: &str, line: usize) -> ShellBuild {
         match flag {
             "--platform" | "--arch" => {
                 let v = if flag == "--arch" { format!("linux/{value}") } else { value.clone() };
-                if v.contains(UNKNOWN) || v.contains('$') || v.contains('`') {
+                // `all` (ko) means every platform the base image has: unknown here.
+                if v.contains(UNKNOWN) || v.contains('$') || v.contains('`') || value.trim() == "all" {
                     unreadable = Some(value.replace(UNKNOWN, "${{ … }}"));
                 } else {
                     platforms.extend(crate::platform::split_list(&v));

@@ -583,6 +583,15 @@ impl Eval<'_> {
                 }
                 state.multi_node |= read.multi_node;
                 state.pushes |= read.pushes;
+                for (words, line) in &read.make {
+                    let at = Loc { artifact: file.artifact.clone(), line: run.line + *line as u32, column: run.column };
+                    let dir = step
+                        .get("working-directory")
+                        .and_then(Node::str)
+                        .and_then(|w| expr::interpolate(w, &scope))
+                        .or_else(|| workdir.map(String::from));
+                    self.make(state, job, words, dir.as_deref(), &env, at);
+                }
                 for (args, _) in &read.goreleaser {
                     let dir = step
                         .get("working-directory")
@@ -610,8 +619,15 @@ impl Eval<'_> {
                         Some(Ok(list)) => Platforms::Explicit(list.clone()),
                         Some(Err(raw)) => Platforms::Unknown(raw.clone()),
                     };
+                    let platforms = match (&b.tool[..], platforms) {
+                        // ko's platforms default to `.ko.yaml`'s defaultPlatforms, else linux/amd64.
+                        ("ko build", Platforms::Native(_)) => self.ko_defaults(step_dir.as_deref()),
+                        (_, p) => p,
+                    };
                     let dir = step_dir.clone();
+                    let cross_compiles = b.tool == "ko build";
                     self.add(state, job, &b.tool, platforms, at, |x| {
+                        x.judge_qemu = !cross_compiles;
                         x.push = b.push;
                         x.load = b.load;
                         x.gha_cache = b.gha_cache;
@@ -728,6 +744,98 @@ impl Eval<'_> {
                     b.gha_cache = cmd.gha_cache;
                 });
             }
+        }
+    }
+
+    /// `make TARGET [VAR=value…] [-C DIR] [-f FILE]`: the builds in the target's recipes (and
+    /// its prerequisites'), located at the `make` command.
+    fn make(
+        &mut self,
+        state: &mut JobState,
+        job: &str,
+        words: &[String],
+        dir: Option<&str>,
+        env: &BTreeMap<String, String>,
+        at: Loc,
+    ) {
+        let mut overrides = BTreeMap::new();
+        let mut targets = Vec::new();
+        let mut dir = dir.map(String::from);
+        let mut file = None;
+        let mut i = 0;
+        while i < words.len() {
+            let w = &words[i];
+            match w.as_str() {
+                "-C" | "--directory" => {
+                    dir = Some(join_dir(dir.as_deref(), words.get(i + 1).map_or("", String::as_str)));
+                    i += 1;
+                }
+                "-f" | "--file" | "--makefile" => {
+                    file = words.get(i + 1).cloned();
+                    i += 1;
+                }
+                _ if w.starts_with('-') => {}
+                _ => match w.split_once('=') {
+                    Some((k, v)) => {
+                        overrides.insert(k.to_string(), v.to_string());
+                    }
+                    None => targets.push(w.clone()),
+                },
+            }
+            i += 1;
+        }
+        let names: Vec<String> = match file {
+            Some(f) => vec![f],
+            None => ["GNUmakefile", "makefile", "Makefile"].map(String::from).to_vec(),
+        };
+        let Some(text) = names.iter().find_map(|n| self.repo.text(&join_dir(dir.as_deref(), n))) else { return };
+        let makefile = crate::makefile::parse(&text);
+        if targets.is_empty() {
+            targets.extend(makefile.default.clone());
+        }
+        for target in targets {
+            let script = makefile.script(&target, &overrides, env);
+            let read = shell::read(&script, env);
+            state.pushes |= read.pushes;
+            if let Some(q) = read.qemu {
+                state.qemu = Some(q);
+            }
+            for b in read.builds.into_iter().filter(|b| !b.tool.ends_with("bake")) {
+                let platforms = match &b.platforms {
+                    None if b.tool == "ko build" => self.ko_defaults(dir.as_deref()),
+                    None => Platforms::Native(state.native.clone()),
+                    Some(Ok(list)) => Platforms::Explicit(list.clone()),
+                    Some(Err(raw)) => Platforms::Unknown(raw.clone()),
+                };
+                state.pushes |= b.push;
+                let tool = format!("make {target} ({})", b.tool);
+                let d = dir.clone();
+                self.add(state, job, &tool, platforms, at.clone(), |x| {
+                    x.judge_qemu = b.tool != "ko build";
+                    x.push = b.push;
+                    x.load = b.load;
+                    x.gha_cache = b.gha_cache;
+                    x.context = b.context.as_ref().map(|c| join_dir(d.as_deref(), c));
+                    x.file = b.file.as_ref().map(|f| join_dir(d.as_deref(), f));
+                });
+            }
+        }
+    }
+
+    /// ko's default platforms: `defaultPlatforms` of `.ko.yaml`, else linux/amd64.
+    fn ko_defaults(&self, dir: Option<&str>) -> Platforms {
+        let config = [".ko.yaml", ".ko.yml"].iter().find_map(|n| self.repo.yaml(&join_dir(dir, n)));
+        let listed: Vec<String> = config
+            .as_ref()
+            .and_then(|f| f.doc.as_ref().ok().cloned().flatten())
+            .and_then(|d| {
+                d.get("defaultPlatforms").map(|p| p.items().iter().filter_map(|i| i.str().map(String::from)).collect())
+            })
+            .unwrap_or_default();
+        if listed.is_empty() {
+            Platforms::Explicit(vec!["linux/amd64".into()])
+        } else {
+            Platforms::Explicit(listed)
         }
     }
 

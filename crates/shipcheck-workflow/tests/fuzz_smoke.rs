@@ -11,7 +11,12 @@ fn seeds() -> Vec<String> {
     let release = read(".github/workflows/docker-image.yml");
     let action = "runs:\n  using: composite\n  steps:\n    - run: docker buildx build --platform ${{ inputs.p }} .\n";
     let bake = "target \"app\" { platforms = [\"linux/arm64\"] }\ngroup \"default\" { targets = [\"app\"] }\n";
-    vec![format!("{pr}\n#FILE\n{release}\n#FILE\n{action}\n#FILE\n{bake}"), read("Dockerfile")]
+    let make = "P ?= linux/arm64\nimg:\n\tdocker buildx build --platform $(P) .\n";
+    let gor = "dockers:\n  - goarch: arm64\n";
+    vec![
+        format!("{pr}\n#FILE\n{release}\n#FILE\n{action}\n#FILE\n{bake}\n#FILE\n{make}\n#FILE\n{gor}"),
+        read("Dockerfile"),
+    ]
 }
 
 fn mutations(seed: &str) -> Vec<String> {

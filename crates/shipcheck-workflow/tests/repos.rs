@@ -505,3 +505,41 @@ dockers:
     ]);
     assert!(findings(dir.path()).iter().any(|r| r.0 == "workflow/platform-drift"));
 }
+
+#[test]
+fn make_targets_are_followed_into_the_makefile() {
+    // The kubebuilder scaffold: the release workflow runs `make docker-buildx`.
+    let makefile = "IMG ?= controller:latest\nPLATFORMS ?= linux/arm64,linux/amd64,linux/s390x,linux/ppc64le\nCONTAINER_TOOL ?= docker\n\ndocker-build:\n\t$(CONTAINER_TOOL) build -t ${IMG} .\n\ndocker-buildx:\n\t- $(CONTAINER_TOOL) buildx create --name builder\n\t- $(CONTAINER_TOOL) buildx build --push --platform=$(PLATFORMS) --tag ${IMG} -f Dockerfile.cross .\n";
+    let pr = "on: pull_request\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make docker-build\n";
+    let release = "on:\n  push:\n    tags: ['v*']\njobs:\n  r:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/setup-qemu-action@v3\n      - run: make docker-buildx IMG=ghcr.io/o/op:${{ github.ref_name }}\n";
+    let dir =
+        repo(&[("Makefile", makefile), (".github/workflows/pr.yml", pr), (".github/workflows/release.yml", release)]);
+    let got = findings(dir.path());
+    assert_eq!(rules(&got), ["workflow/platform-drift"], "{got:?}");
+    assert_eq!((got[0].1.as_str(), got[0].2), ("release.yml", 9));
+    assert!(got[0].4.starts_with("linux/arm64, linux/ppc64le, linux/s390x are built after merge"), "{}", got[0].4);
+    // A PLATFORMS override on the command line is what is built.
+    let release = release.replace("make docker-buildx", "make docker-buildx PLATFORMS=linux/amd64");
+    let dir =
+        repo(&[("Makefile", makefile), (".github/workflows/pr.yml", pr), (".github/workflows/release.yml", &release)]);
+    assert_eq!(findings(dir.path()), []);
+}
+
+#[test]
+fn ko_builds_use_their_platforms_or_ko_yaml_defaults() {
+    let release =
+        "on: release\njobs:\n  r:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ko build ./cmd/app --bare\n";
+    let pr = "on: pull_request\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ko build ./cmd/app --local --platform=linux/amd64\n";
+    let dir = repo(&[
+        (".ko.yaml", "defaultPlatforms:\n  - linux/arm64\n  - linux/amd64\n"),
+        (".github/workflows/pr.yml", pr),
+        (".github/workflows/release.yml", release),
+    ]);
+    let got = findings(dir.path());
+    // ko cross-compiles: no QEMU finding; the default arm64 is never built in PRs.
+    assert_eq!(rules(&got), ["workflow/platform-drift"], "{got:?}");
+    assert!(got[0].4.starts_with("linux/arm64 is built after merge"));
+    let all = release.replace("--bare", "--bare --platform=all");
+    let dir = repo(&[(".github/workflows/pr.yml", pr), (".github/workflows/release.yml", &all)]);
+    assert_eq!(rules(&findings(dir.path())), ["workflow/unresolved-platforms"]);
+}
