@@ -7,6 +7,7 @@
 
 pub mod digest;
 pub mod elf;
+pub mod engine;
 pub mod fuzzing;
 pub mod limits;
 pub mod model;

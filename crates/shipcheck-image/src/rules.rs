@@ -432,8 +432,68 @@ declare_rule! {
     pub MISSING_OCI_LAYOUT = ("image/missing-oci-layout", Error, "an OCI layout lacks a valid oci-layout file");
 }
 
+declare_rule! {
+    /// ## What it catches
+    /// An engine (from `--engine`, or the default set: the engines on GitHub-hosted Ubuntu
+    /// runners, current Fedora and Debian) that will refuse to load the archive, with the error
+    /// it gives: Docker before 25 on an archive without manifest.json, Docker before 23 on zstd
+    /// layers, `ctr images import` on a compressed archive, an engine that finds a damaged blob.
+    ///
+    /// ## Why it breaks releases
+    /// The archive is published and users' `docker load` / `podman load` fails.
+    ///
+    /// ## Fix
+    /// `shipcheck convert` writes the form every engine loads; or ship the format the engine
+    /// reads (a docker save archive with manifest.json, gzip layers).
+    ///
+    /// ## Example
+    /// An OCI-only archive on Docker 20.10: `open /var/lib/docker/tmp/docker-import-…/blobs/json: no such file or directory`.
+    pub ENGINE_LOAD_FAILS = ("engine/load-fails", Error, "an engine will fail to load the archive");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// An engine that loads the archive under names other than the ones it carries (RepoTags,
+    /// `io.containerd.image.name`, a full `org.opencontainers.image.ref.name`), or under none.
+    ///
+    /// ## Why it breaks releases
+    /// Scripts and applications that look the image up by name do not find it; each engine
+    /// also shows a different image ID (the config digest in Docker's graphdriver store and
+    /// Podman, the manifest or index digest in containerd), which the finding lists.
+    ///
+    /// ## Fix
+    /// Give the archive full names in every place engines read them: RepoTags in manifest.json
+    /// and `io.containerd.image.name` plus a full `ref.name` in index.json (`shipcheck convert`
+    /// does), or look the image up by the IDs listed.
+    ///
+    /// ## Example
+    /// RepoTags `app:1.0` load in Podman as `localhost/app:1.0`, in Docker as `docker.io/library/app:1.0`.
+    pub ENGINE_OTHER_NAME = ("engine/other-name", Warning, "an engine will load the image under another name");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A BuildKit-style archive whose index.json `ref.name` is a bare tag: Podman 3 (containers/
+    /// common before it read `io.containerd.image.name`) loads it as `localhost/<tag>:latest`.
+    ///
+    /// ## Why it breaks releases
+    /// Dangerzone's Debian packages loaded their container image as `localhost/latest:latest` on
+    /// Podman 3 and then failed to find it (freedomofpress/dangerzone#988).
+    ///
+    /// ## Fix
+    /// Ship a docker save archive with RepoTags (`shipcheck convert --for podman@3.4`), or write
+    /// the full reference into `org.opencontainers.image.ref.name`.
+    ///
+    /// ## Example
+    /// `ref.name: latest`, `io.containerd.image.name: dangerzone.rocks/dangerzone:latest`.
+    pub PODMAN3_LOCALHOST_NAME = ("engine/podman3-localhost-name", Warning, "Podman 3 loads the image as localhost/<tag>:latest");
+}
+
 /// Every rule of this crate, for `shipcheck explain` and docs/rules.md.
 pub static ALL: &[&Rule] = &[
+    &ENGINE_LOAD_FAILS,
+    &ENGINE_OTHER_NAME,
+    &PODMAN3_LOCALHOST_NAME,
     &ARCH_MISMATCH,
     &ARCHIVE_UNSAFE_ENTRY,
     &ATTESTATION_MANIFEST,

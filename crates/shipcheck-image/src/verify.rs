@@ -48,6 +48,12 @@ pub struct ImageInfo {
     pub platform: Option<Platform>,
     pub layers: Vec<LayerInfo>,
     pub attestation: bool,
+    /// RepoTags of its manifest.json entry.
+    pub repo_tags: Vec<String>,
+    /// `io.containerd.image.name` and `org.opencontainers.image.ref.name` of the index.json
+    /// descriptor it was reached from.
+    pub containerd_name: Option<String>,
+    pub ref_name: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -58,11 +64,22 @@ pub struct LayerInfo {
     pub size: u64,
 }
 
+/// How the source is laid out, for predicting what engines make of it.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub container: Container,
+    pub index_json: bool,
+    pub manifest_json: bool,
+    /// The first top-level directory of the archive in name order (`blobs` in an OCI layout).
+    pub first_dir: Option<String>,
+}
+
 /// The result of verifying one source.
 #[derive(Debug)]
 pub struct Verified {
     /// What the source is, e.g. `docker-archive`, `oci-archive+docker (hybrid)`.
     pub kind: String,
+    pub shape: Shape,
     pub images: Vec<ImageInfo>,
     pub facts: Vec<(String, String)>,
     pub findings: Vec<Finding>,
@@ -135,6 +152,7 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
         referenced: HashSet::new(),
         reported_blobs: HashSet::new(),
         visited: HashSet::new(),
+        top_names: (None, None),
         images: Vec::new(),
         dir_layout: false,
     };
@@ -180,7 +198,9 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
     if opts.fast {
         facts.push(("mode".into(), "fast (layer content not read)".into()));
     }
-    Ok(Verified { kind, images: c.images, facts, findings: c.findings })
+    let first_dir = tree.entries.keys().filter_map(|k| k.split_once('/').map(|(d, _)| d.to_string())).min();
+    let shape = Shape { container, index_json: has_index, manifest_json: has_manifest, first_dir };
+    Ok(Verified { kind, shape, images: c.images, facts, findings: c.findings })
 }
 
 fn kind_name(container: Container, index: bool, manifest: bool, both_present: bool) -> String {
@@ -214,6 +234,8 @@ struct Checker<'a> {
     reported_blobs: HashSet<String>,
     /// Index and manifest digests already walked (guards against loops in nested indexes).
     visited: HashSet<Digest>,
+    /// The containerd and ref names of the index.json descriptor being walked.
+    top_names: (Option<String>, Option<String>),
     images: Vec<ImageInfo>,
     /// containers/image `dir:` layout: blobs are stored as `<hex>` at the top level.
     dir_layout: bool,
@@ -445,6 +467,10 @@ impl<'a> Checker<'a> {
         }
         for d in &manifests {
             let names = descriptor_names(d);
+            self.top_names = (
+                d.annotation(model::ANN_CONTAINERD_NAME).map(String::from),
+                d.annotation(model::ANN_REF_NAME).map(String::from),
+            );
             self.descriptor(d, names, None, 0);
         }
         Ok(())
@@ -642,6 +668,9 @@ impl<'a> Checker<'a> {
             platform: desc_platform.or(config_platform),
             layers: infos,
             attestation,
+            repo_tags: Vec::new(),
+            containerd_name: self.top_names.0.clone(),
+            ref_name: self.top_names.1.clone(),
         });
     }
 
@@ -897,6 +926,7 @@ impl<'a> Checker<'a> {
             .and_then(|c| Some(Platform::new(c.os.as_deref()?, c.architecture.as_deref()?, c.variant.as_deref())));
         self.images.push(ImageInfo {
             origin: Origin::ManifestJson,
+            repo_tags: names.clone(),
             names,
             manifest_digest: None,
             manifest_media_type: None,
@@ -905,6 +935,8 @@ impl<'a> Checker<'a> {
             platform,
             layers: infos,
             attestation: false,
+            containerd_name: None,
+            ref_name: None,
         });
     }
 

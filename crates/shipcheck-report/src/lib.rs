@@ -10,5 +10,5 @@ mod report;
 mod rule;
 
 pub use finding::{Finding, Locator, Subject};
-pub use report::{Checked, InputError, Report, SCHEMA_VERSION};
+pub use report::{Checked, InputError, Report, Table, SCHEMA_VERSION};
 pub use rule::{doc_text, Rule, Severity};

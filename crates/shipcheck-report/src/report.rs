@@ -20,6 +20,23 @@ pub struct Checked {
     pub kind: String,
     /// Counts and facts, e.g. `images = 2`, `blobs_verified = 7`.
     pub facts: Vec<(String, String)>,
+    /// Structured results that are rows of a table, e.g. one row per engine.
+    pub tables: Vec<Table>,
+}
+
+impl Checked {
+    pub fn new(input: impl Into<String>, kind: impl Into<String>, facts: Vec<(String, String)>) -> Checked {
+        Checked { input: input.into(), kind: kind.into(), facts, tables: Vec::new() }
+    }
+}
+
+/// A table of results about one input: JSON gives its rows as objects keyed by the columns.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Table {
+    /// A stable name, e.g. `engines`.
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// Everything one run found.

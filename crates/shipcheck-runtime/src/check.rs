@@ -27,7 +27,7 @@ pub fn check(o: &Observation, callers: &[CallerSpec]) -> (Checked, Vec<Finding>)
         c.add(Finding::new(&PROBE_FAILED, c.subject(), format!("`{} --version`: {e}", o.name)).remedy(
             "Check the binary (architecture, permissions, libraries) and the path the engine is configured with.",
         ));
-        return (Checked { input: artifact, kind: "runtime".into(), facts }, c.findings);
+        return (Checked::new(artifact, "runtime", facts), c.findings);
     }
     let Some(id) = identify(&o.version.stdout) else {
         let first = o.version.first_line();
@@ -44,7 +44,7 @@ pub fn check(o: &Observation, callers: &[CallerSpec]) -> (Checked, Vec<Finding>)
             .evidence("exit", o.version.exit.map_or("none".into(), |e| e.to_string()))
             .remedy("Point the engine's configuration at the real runtime binary."),
         );
-        return (Checked { input: artifact, kind: "not a runtime".into(), facts }, c.findings);
+        return (Checked::new(artifact, "not a runtime", facts), c.findings);
     };
     let label = label(&id, &o.name);
     facts.push(("implementation".into(), id.implementation.clone()));
@@ -227,7 +227,7 @@ pub fn check(o: &Observation, callers: &[CallerSpec]) -> (Checked, Vec<Finding>)
             }
         }
     }
-    (Checked { input: artifact, kind: format!("{} runtime", id.implementation), facts }, c.findings)
+    (Checked::new(artifact, format!("{} runtime", id.implementation), facts), c.findings)
 }
 
 struct Ctx {

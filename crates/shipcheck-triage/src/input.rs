@@ -72,7 +72,7 @@ pub fn diagnose_reader<R: Read>(kb: &Kb, artifact: &str, reader: R) -> io::Resul
     if scanned.dropped_hits > 0 {
         facts.push(("hits_not_kept".into(), scanned.dropped_hits.to_string()));
     }
-    Ok((Checked { input: artifact.to_string(), kind: "ci log".into(), facts }, findings))
+    Ok((Checked::new(artifact.to_string(), "ci log", facts), findings))
 }
 
 /// Diagnoses a file path or `-` (stdin).

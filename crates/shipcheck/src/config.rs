@@ -102,6 +102,8 @@ pub struct ImageEntry {
     pub platforms: Option<Vec<String>>,
     #[serde(default)]
     pub fast: bool,
+    /// Engines to predict loading for (`podman@3.4`, …); `[]` is the default set.
+    pub engines: Option<Vec<String>>,
 }
 
 impl Config {

@@ -96,6 +96,9 @@ enum Command {
     /// Print the runtime capability matrix in Markdown (docs/runtimes.md is generated from it).
     #[command(hide = true)]
     RuntimesDoc,
+    /// Print the engine profiles in Markdown (docs/engines.md is generated from it).
+    #[command(hide = true)]
+    EnginesDoc,
 }
 
 #[derive(Args)]
@@ -110,6 +113,12 @@ struct ImageArgs {
     /// Defaults to `platforms` in ./shipcheck.toml, if there is one.
     #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
     platform: Vec<String>,
+    /// Predict how engines load it: verdict, names and image ID per engine, e.g.
+    /// podman@3.4,docker@20.10,containerd. `--engine` alone checks the default set (the engines
+    /// on GitHub-hosted Ubuntu runners, current Fedora and Debian); `shipcheck engines-doc`
+    /// lists every profile.
+    #[arg(long, value_delimiter = ',', num_args = 0.., value_name = "ENGINES")]
+    engine: Option<Vec<String>>,
     /// Read defaults (platforms, rule severities) from this shipcheck.toml.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -289,6 +298,10 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::EnginesDoc => {
+            print!("{}", shipcheck_image::engine::matrix_markdown());
+            Ok(0)
+        }
         Command::RuntimesDoc => {
             print!("{}", shipcheck_runtime::data::matrix_markdown());
             Ok(0)
@@ -304,8 +317,14 @@ fn parse_platforms(list: &[String]) -> Result<Vec<Platform>> {
     list.iter().filter(|p| !p.trim().is_empty()).map(|p| Platform::parse(p).map_err(anyhow::Error::msg)).collect()
 }
 
-/// Verifies one source and adds what it found to the report.
-fn verify_into(report: &mut Report, source: &str, opts: &VerifyOptions) {
+/// Verifies one source and adds what it found to the report; with `engines`, also what each
+/// engine makes of it.
+fn verify_into(
+    report: &mut Report,
+    source: &str,
+    opts: &VerifyOptions,
+    engines: &[&'static shipcheck_image::engine::Profile],
+) {
     let spec = match SourceSpec::parse(source) {
         Ok(s) => s,
         Err(message) => {
@@ -321,7 +340,13 @@ fn verify_into(report: &mut Report, source: &str, opts: &VerifyOptions) {
     let opts = VerifyOptions { progress: Some(counter), ..opts.clone() };
     match shipcheck_image::verify(&spec, &opts) {
         Ok(v) => {
-            report.checked.push(Checked { input: spec.display.clone(), kind: v.kind, facts: v.facts });
+            let mut checked = Checked::new(spec.display.clone(), v.kind.clone(), v.facts.clone());
+            if !engines.is_empty() {
+                let (table, findings) = shipcheck_image::engine::report(&v, &spec.display, engines);
+                checked.tables.push(table);
+                report.findings.extend(findings);
+            }
+            report.checked.push(checked);
             report.findings.extend(v.findings);
         }
         Err(message) => report.errors.push(InputError { input: spec.display.clone(), message }),
@@ -338,9 +363,13 @@ fn image(args: ImageArgs) -> Result<u8> {
     let platforms =
         if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
     let opts = VerifyOptions { fast: args.fast, platforms, progress: None };
+    let engines = match &args.engine {
+        Some(list) => shipcheck_image::engine::select(list).map_err(anyhow::Error::msg)?,
+        None => Vec::new(),
+    };
     let mut report = Report::new();
     for source in &args.sources {
-        verify_into(&mut report, source, &opts);
+        verify_into(&mut report, source, &opts, &engines);
     }
     finish(report, &config, &args.output)
 }
@@ -365,7 +394,13 @@ fn check(args: CheckArgs) -> Result<u8> {
                 None => defaults.clone(),
             };
             let opts = VerifyOptions { fast: entry.fast, platforms, progress: None };
-            verify_into(&mut report, &config::rebase_source(&entry.source, dir), &opts);
+            let engines = match &entry.engines {
+                Some(list) => shipcheck_image::engine::select(list)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("in {}", path.display()))?,
+                None => Vec::new(),
+            };
+            verify_into(&mut report, &config::rebase_source(&entry.source, dir), &opts, &engines);
         }
         if let Some(rt) = &config.runtime {
             let recording = rt.from_recording.as_ref().map(|r| dir.join(r));
@@ -432,7 +467,7 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
     let config = match packit::read(&path) {
         Ok(text) => {
             report.findings.extend(packit::check_text(&text, &artifact));
-            report.checked.push(Checked { input: artifact, kind: "packit config".into(), facts: Vec::new() });
+            report.checked.push(Checked::new(artifact, "packit config", Vec::new()));
             text
         }
         Err(message) => {
@@ -485,7 +520,7 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
     let is_root = top.zip(dir.canonicalize().ok()).is_some_and(|(t, d)| t.canonicalize().ok() == Some(d));
     if !is_root {
         let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
-        report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
+        report.checked.push(Checked::new(artifact, "rpm spec", facts));
         return Ok(());
     }
     let tags = git_lines(
@@ -525,7 +560,7 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
         report.findings.extend(shipcheck_package::history::check_release_reset(&text, &history, &artifact));
     }
     let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
-    report.checked.push(Checked { input: artifact, kind: "rpm spec".into(), facts });
+    report.checked.push(Checked::new(artifact, "rpm spec", facts));
     Ok(())
 }
 
@@ -551,7 +586,7 @@ fn workflows_into(report: &mut Report, dir: &Path) -> Result<shipcheck_workflow:
         let builds = analysis.builds.iter().filter(|b| b.workflow == w.artifact).count();
         let facts =
             vec![("triggers".to_string(), w.events.join(", ")), ("image_builds".to_string(), builds.to_string())];
-        report.checked.push(Checked { input: w.artifact.clone(), kind: "workflow".into(), facts });
+        report.checked.push(Checked::new(w.artifact.clone(), "workflow", facts));
     }
     report.findings.extend(findings);
     Ok(analysis)
@@ -605,7 +640,7 @@ fn dockerfiles_into(
                 if !unchecked.is_empty() {
                     facts.push(("base_images_unchecked".to_string(), unchecked.join("; ")));
                 }
-                report.checked.push(Checked { input: artifact, kind: "dockerfile".into(), facts });
+                report.checked.push(Checked::new(artifact, "dockerfile", facts));
                 report.findings.extend(findings);
             }
             Err(message) => report.errors.push(InputError { input: artifact, message }),

@@ -115,6 +115,25 @@ fn every_rule_is_documented_and_rules_md_is_current() {
 }
 
 #[test]
+fn engines_md_is_current_and_engine_flags_work() {
+    let generated = String::from_utf8(shipcheck().arg("engines-doc").output().unwrap().stdout).unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/engines.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == generated, "docs/engines.md is stale: run `cargo run -q -- engines-doc > docs/engines.md`");
+    assert!(generated.contains("`podman@3.4`") && generated.contains("dangerzone/issues/988"));
+    let dir = tempfile::tempdir().unwrap();
+    let img = clean_image(dir.path());
+    // `--engine` alone: the default set, as a table in JSON.
+    let out = shipcheck().arg("image").arg(&img).args(["--engine", "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["checked"][0]["engines"].as_array().unwrap();
+    assert!(rows.len() >= 3 && rows.iter().all(|r| r["verdict"].is_string() && r["image_id"].is_string()), "{json:#}");
+    let out = shipcheck().arg("image").arg(&img).args(["--engine", "nerdctl@1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no engine profile for \"nerdctl@1\""));
+}
+
+#[test]
 fn runtimes_md_is_current() {
     let generated = String::from_utf8(shipcheck().arg("runtimes-doc").output().unwrap().stdout).unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/runtimes.md");

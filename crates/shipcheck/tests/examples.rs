@@ -68,7 +68,19 @@ fn generated() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     d.attestations = true;
     let missing = d.build().unwrap().to_tar();
 
-    vec![("corrupt-layer", "app.tar", corrupt), ("missing-platform", "app-multiarch.tar", missing)]
+    // Dangerzone's shape: a BuildKit `type=docker` export (hybrid) whose index.json ref.name
+    // is the bare tag `latest`, with the full name only in io.containerd.image.name.
+    let mut image = app("linux/amd64", 62);
+    image.names = vec!["dangerzone.rocks/dangerzone:latest".into()];
+    let mut d = ArchiveDraft::new(Shape::Hybrid, vec![image]);
+    d.ref_name_tag_only = true;
+    let dangerzone = d.build().unwrap().to_tar();
+
+    vec![
+        ("corrupt-layer", "app.tar", corrupt),
+        ("missing-platform", "app-multiarch.tar", missing),
+        ("dangerzone-podman3", "container.tar", dangerzone),
+    ]
 }
 
 #[test]
@@ -205,4 +217,28 @@ fn check_reports_the_kubo_riscv64_drift_before_merge() {
     let r = rules(&json);
     assert!(r.contains(&"workflow/commented-trigger".to_string()), "{r:?}");
     assert!(r.contains(&"workflow/gha-cache-long-build".to_string()), "{r:?}");
+}
+
+#[test]
+fn check_predicts_the_podman3_localhost_name_and_both_image_ids() {
+    let (code, json) = check(&root().join("examples/incidents/dangerzone-podman3"));
+    assert_eq!(code, 0, "warnings only: {json:#}");
+    let f: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "engine/podman3-localhost-name").collect();
+    assert_eq!(f.len(), 1, "{json:#}");
+    assert!(f[0]["message"].as_str().unwrap().ends_with("loads it as localhost/latest:latest"), "{json:#}");
+    assert_eq!(f[0]["evidence"]["expected_names"], "dangerzone.rocks/dangerzone:latest");
+    // Both IDs an application may register: the config digest (Docker graphdriver, Podman)
+    // and the manifest digest (containerd), from the engine table.
+    let rows = json["checked"][0]["engines"].as_array().unwrap();
+    let id =
+        |engine: &str| rows.iter().find(|r| r["engine"] == engine).unwrap()["image_id"].as_str().unwrap().to_string();
+    let (config_id, manifest_id) = (id("podman@3.4"), id("containerd@1.6"));
+    assert!(
+        config_id.starts_with("sha256:") && manifest_id.starts_with("sha256:") && config_id != manifest_id,
+        "{rows:#?}"
+    );
+    assert_eq!(id("docker@20.10"), config_id);
+    assert_eq!(id("podman@4.3"), config_id);
+    assert!(rows.iter().any(|r| r["engine"] == "podman@4.3" && r["verdict"] == "loads"), "{rows:#?}");
 }

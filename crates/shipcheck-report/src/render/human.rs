@@ -37,6 +37,27 @@ impl Paint {
     }
 }
 
+/// Tables as aligned columns, indented under their input.
+fn tables(tables: &[crate::Table], out: &mut dyn Write) -> io::Result<()> {
+    for t in tables {
+        let widths: Vec<usize> = (0..t.columns.len())
+            .map(|i| {
+                t.rows
+                    .iter()
+                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .chain([t.columns[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in std::iter::once(&t.columns).chain(t.rows.iter()) {
+            let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            writeln!(out, "  {}", cells.join("  ").trim_end())?;
+        }
+    }
+    Ok(())
+}
+
 /// Compact output grouped by artifact: one header per artifact, one block per finding.
 pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint { on: opts.color };
@@ -46,6 +67,7 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
         if !artifacts.contains(&checked.input.as_str()) {
             let facts = join_facts(&checked.facts);
             writeln!(out, "{} {}", p.bold(&checked.input), p.dim(&format!("({}{facts}): no findings", checked.kind)))?;
+            tables(&checked.tables, out)?;
         }
     }
     for artifact in artifacts {
@@ -54,6 +76,9 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
             None => p.bold(artifact),
         };
         writeln!(out, "{header}")?;
+        if let Some(c) = report.checked.iter().find(|c| c.input == artifact) {
+            tables(&c.tables, out)?;
+        }
         for f in report.findings.iter().filter(|f| f.subject.artifact == artifact) {
             let place = f.subject.place().map(|pl| format!(" {}", p.dim(&format!("[{pl}]")))).unwrap_or_default();
             writeln!(out, "  {} {}{}: {}", p.severity(f.severity), p.bold(f.rule.id), place, f.message)?;

@@ -21,8 +21,27 @@ pub fn to_value(report: &Report) -> Value {
             })
         })
         .collect();
-    let checked: Vec<Value> =
-        report.checked.iter().map(|c| json!({"input": c.input, "kind": c.kind, "facts": pairs(&c.facts)})).collect();
+    let checked: Vec<Value> = report
+        .checked
+        .iter()
+        .map(|c| {
+            let mut v = json!({"input": c.input, "kind": c.kind, "facts": pairs(&c.facts)});
+            // Tables are added only where there are some, so reports without them keep their shape.
+            for t in &c.tables {
+                let rows: Vec<Value> = t
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        Value::Object(
+                            t.columns.iter().cloned().zip(r.iter().map(|x| Value::String(x.clone()))).collect(),
+                        )
+                    })
+                    .collect();
+                v[t.name.as_str()] = Value::Array(rows);
+            }
+            v
+        })
+        .collect();
     json!({
         "schema": SCHEMA_VERSION,
         "tool": {"name": "shipcheck", "version": env!("CARGO_PKG_VERSION")},

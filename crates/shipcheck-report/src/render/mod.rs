@@ -71,11 +71,11 @@ pub(crate) mod fixture {
     /// A fixed report that exercises every locator kind and severity.
     pub(crate) fn report() -> Report {
         let mut r = Report::new();
-        r.checked.push(Checked {
-            input: "corrupt.tar".into(),
-            kind: "docker-archive".into(),
-            facts: vec![("images".into(), "1".into()), ("blobs_verified".into(), "3".into())],
-        });
+        r.checked.push(Checked::new(
+            "corrupt.tar",
+            "docker-archive",
+            vec![("images".into(), "1".into()), ("blobs_verified".into(), "3".into())],
+        ));
         r.findings.push(
             Finding::new(
                 &DIGEST,
