@@ -129,6 +129,19 @@ pub struct Prediction {
     pub expected: Vec<String>,
 }
 
+impl Prediction {
+    /// Sets the verdict from the names: loads as expected, or under other names.
+    fn settled(mut self) -> Prediction {
+        if self.verdict != Verdict::Fails {
+            let mut got: Vec<String> = self.names.iter().map(|n| docker_normalize(n)).collect();
+            got.sort();
+            got.dedup();
+            self.verdict = if got == self.expected { Verdict::Loads } else { Verdict::Renamed };
+        }
+        self
+    }
+}
+
 /// A reference as Docker resolves it: `busybox` → `docker.io/library/busybox:latest`.
 pub fn docker_normalize(name: &str) -> String {
     let (repo, rest) = split_tag(name);
@@ -192,11 +205,39 @@ const FATAL: &[&str] = &[
     "image/layer-unreadable",
     "image/truncated-archive",
     "image/invalid-json",
-    "image/null-manifest",
 ];
 
+/// A config file of a docker save whose name is not its digest: engines load it anyway and
+/// take the digest of its content as the image ID.
+fn misnamed_config(f: &shipcheck_report::Finding) -> bool {
+    f.rule.id == "image/blob-digest-mismatch"
+        && f.message.starts_with("config ")
+        && f.evidence.iter().any(|(k, v)| k == "path" && !v.starts_with("blobs/"))
+}
+
 fn fatal(v: &Verified) -> Option<&shipcheck_report::Finding> {
-    v.findings.iter().find(|f| f.severity == Severity::Error && FATAL.contains(&f.rule.id))
+    v.findings.iter().find(|f| f.severity == Severity::Error && FATAL.contains(&f.rule.id) && !misnamed_config(f))
+}
+
+/// The image ID engines give a docker save entry: the digest of its config's content.
+fn config_id(v: &Verified, i: &crate::verify::ImageInfo) -> Option<String> {
+    let declared = digest_text(&i.config_digest)?;
+    let actual = v.findings.iter().filter(|f| misnamed_config(f)).find_map(|f| {
+        let expected = f.evidence.iter().find(|(k, _)| k == "expected").map(|(_, v)| v.as_str());
+        (expected == Some(declared.as_str()))
+            .then(|| f.evidence.iter().find(|(k, _)| k == "actual").map(|(_, v)| v.clone()))?
+    });
+    Some(actual.unwrap_or(declared))
+}
+
+/// A name an engine can parse: lower-case repository path (the registry may have capitals).
+fn valid_reference(name: &str) -> bool {
+    let (repo, _) = split_tag(name);
+    let path = match repo.split_once('/') {
+        Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => rest,
+        _ => repo,
+    };
+    !path.is_empty() && path.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
 }
 
 fn digest_text(d: &Option<crate::digest::Digest>) -> Option<String> {
@@ -239,18 +280,19 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                 let text = p.no_manifest_error.clone().unwrap_or_default().replace("{dir}", &dir);
                 return fails(p, text, want);
             }
-            if manifest_images.is_empty() {
-                return fails(p, "manifest.json lists no image".into(), want);
-            }
             if let Some(b) = broken {
                 return fails(p, b, want);
             }
             if zstd && !p.zstd {
                 return fails(p, "zstd-compressed layers are not supported before Docker 23".into(), want);
             }
+            if let Some(t) = manifest_images.iter().flat_map(|i| i.repo_tags.iter()).find(|t| !has_tag(t)) {
+                return fails(p, format!("invalid tag \"{t}\""), want);
+            }
+            // A manifest.json that lists nothing (`null`, `[]`) loads nothing, successfully.
             (
                 manifest_images.iter().flat_map(|i| i.repo_tags.iter().map(|t| familiar(t))).collect(),
-                manifest_images.iter().map(|i| digest_text(&i.config_digest)).collect(),
+                manifest_images.iter().map(|i| config_id(v, i)).collect(),
             )
         }
         "podman" => {
@@ -263,14 +305,13 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
             tops.sort();
             tops.dedup();
             let host = host_platform();
-            let chosen = if tops.len() == 1 {
-                if index_images.len() == 1 {
-                    Some(index_images[0])
-                } else {
+            let nested = index_images.iter().any(|i| i.top_digest.is_some() && i.top_digest != i.manifest_digest);
+            let chosen = match (tops.len(), nested) {
+                (1, false) if index_images.len() == 1 => Some(index_images[0]),
+                (1, true) => {
                     index_images.iter().copied().find(|i| i.platform.as_ref().is_some_and(|pl| pl.to_string() == host))
                 }
-            } else {
-                None
+                _ => None,
             };
             if let (true, Some(i)) = (v.shape.index_json, chosen) {
                 let name = match (&i.containerd_name, &i.ref_name) {
@@ -280,8 +321,11 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                     (_, Some(r)) if !r.is_empty() => Some(format!("localhost/{r}:latest")),
                     _ => None,
                 };
+                if let Some(n) = name.as_ref().filter(|n| !valid_reference(n)) {
+                    return fails(p, format!("invalid reference format: {n}: repository name must be lowercase"), want);
+                }
                 (name.into_iter().collect(), vec![digest_text(&i.config_digest)])
-            } else if v.shape.manifest_json && !manifest_images.is_empty() {
+            } else if v.shape.manifest_json {
                 if let Some(t) = manifest_images.iter().flat_map(|i| i.repo_tags.iter()).find(|t| !has_tag(t)) {
                     let full = docker_normalize(t);
                     return fails(
@@ -292,7 +336,7 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                 }
                 (
                     manifest_images.iter().flat_map(|i| i.repo_tags.iter().map(|t| podman_normalize(t))).collect(),
-                    manifest_images.iter().map(|i| digest_text(&i.config_digest)).collect(),
+                    manifest_images.iter().map(|i| config_id(v, i)).collect(),
                 )
             } else if v.shape.index_json && tops.len() == 1 {
                 return fails(p, format!("choosing an image from manifest list: no image found for {host}"), want);
@@ -315,6 +359,9 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                 _ => {}
             }
             if v.shape.index_json {
+                if index_images.is_empty() {
+                    return fails(p, "ctr: image might be filtered out".into(), want);
+                }
                 if v.findings.iter().any(|f| f.rule.id == "image/blob-missing") {
                     return fails(p, "ctr: content digest …: not found".into(), want);
                 }
@@ -339,15 +386,26 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                         }
                     }
                 }
-                if names.is_empty() {
-                    return fails(p, "ctr: image might be filtered out".into(), want);
-                }
                 let host = host_platform();
                 if !index_images.iter().any(|i| i.platform.as_ref().is_some_and(|pl| pl.to_string() == host)) {
                     return fails(p, format!("no match for platform in manifest: the image has no {host}"), want);
                 }
                 (names, ids)
             } else if v.shape.manifest_json && !manifest_images.is_empty() {
+                let names: Vec<String> =
+                    manifest_images.iter().flat_map(|i| i.repo_tags.iter().map(|t| docker_normalize(t))).collect();
+                // Without names ctr imports nothing it lists, and reads nothing it could refuse.
+                if names.is_empty() {
+                    return Prediction {
+                        profile: p,
+                        verdict: Verdict::Renamed,
+                        names,
+                        ids: Vec::new(),
+                        error: None,
+                        expected: want,
+                    }
+                    .settled();
+                }
                 if let Some(f) = fatal(v) {
                     let text = match f.rule.id {
                         "image/layer-count-mismatch" => "ctr: mismatched image rootfs and manifest layers".to_string(),
@@ -355,11 +413,6 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                         _ => broken.unwrap_or_default(),
                     };
                     return fails(p, text, want);
-                }
-                let names: Vec<String> =
-                    manifest_images.iter().flat_map(|i| i.repo_tags.iter().map(|t| docker_normalize(t))).collect();
-                if names.is_empty() {
-                    return fails(p, "ctr: image might be filtered out".into(), want);
                 }
                 // containerd converts the docker save entry into a manifest of its own: its
                 // digest is computed at import.
@@ -416,14 +469,7 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
         }
         other => return fails(p, format!("unknown engine family {other:?} in data/engines.toml"), want),
     };
-    let got: Vec<String> = {
-        let mut g: Vec<String> = names.iter().map(|n| docker_normalize(n)).collect();
-        g.sort();
-        g.dedup();
-        g
-    };
-    let verdict = if got == want { Verdict::Loads } else { Verdict::Renamed };
-    Prediction { profile: p, verdict, names, ids, error: None, expected: want }
+    Prediction { profile: p, verdict: Verdict::Loads, names, ids, error: None, expected: want }.settled()
 }
 
 /// The index.json descriptor an image was reached from: its nested index, or itself.
