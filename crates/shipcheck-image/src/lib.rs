@@ -5,6 +5,7 @@
 //! [`verify`] reads a source once, in parallel where the source allows it, and turns every
 //! defect into a [`shipcheck_report::Finding`].
 
+pub mod convert;
 pub mod digest;
 pub mod elf;
 pub mod engine;

@@ -50,6 +50,8 @@ pub struct ImageInfo {
     pub attestation: bool,
     /// RepoTags of its manifest.json entry.
     pub repo_tags: Vec<String>,
+    /// The member holding its config (links resolved).
+    pub config_path: Option<String>,
     /// `io.containerd.image.name` and `org.opencontainers.image.ref.name` of the index.json
     /// descriptor it was reached from.
     pub containerd_name: Option<String>,
@@ -62,6 +64,10 @@ pub struct LayerInfo {
     pub media_type: Option<String>,
     pub compression: Option<Compression>,
     pub size: u64,
+    /// The member holding it (links resolved), when present.
+    pub path: Option<String>,
+    /// The digest of its uncompressed content, when it was read.
+    pub diff_id: Option<Digest>,
 }
 
 /// How the source is laid out, for predicting what engines make of it.
@@ -594,10 +600,12 @@ impl<'a> Checker<'a> {
         let config_mt = config_desc.media_type.clone().unwrap_or_default();
         let mut config: Option<Config> = None;
         let mut config_digest = None;
+        let mut config_path = None;
         if m.config.is_none() {
             self.add(Finding::new(&INVALID_JSON, subject.clone(), "manifest has no config descriptor"));
         } else if let Some((cd, entry)) = self.blob(&config_desc, "config") {
             config_digest = Some(cd.clone());
+            config_path = Some(entry.path.clone());
             if config_mt.is_empty() || model::is_image_config_type(&config_mt) {
                 config = self.json::<Config>(entry, "config", self.digest_subject(&cd));
             }
@@ -615,7 +623,14 @@ impl<'a> Checker<'a> {
         let mut computed: Vec<Option<Digest>> = Vec::new();
         for l in &layers {
             if self.foreign_absent(l) {
-                infos.push(LayerInfo { digest: None, media_type: l.media_type.clone(), compression: None, size: 0 });
+                infos.push(LayerInfo {
+                    digest: None,
+                    media_type: l.media_type.clone(),
+                    compression: None,
+                    size: 0,
+                    path: None,
+                    diff_id: None,
+                });
                 computed.push(None);
                 continue;
             }
@@ -630,6 +645,8 @@ impl<'a> Checker<'a> {
                 media_type: l.media_type.clone(),
                 compression: facts.map(|f| f.compression.unwrap_or(Compression::None)),
                 size: found.as_ref().map_or(0, |(_, e)| e.size),
+                path: found.as_ref().map(|(_, e)| e.path.clone()),
+                diff_id: facts.and_then(diff_id_of),
             });
         }
         // diff_ids describe file-system layers. Artifacts that borrow the image config type
@@ -669,6 +686,7 @@ impl<'a> Checker<'a> {
             layers: infos,
             attestation,
             repo_tags: Vec::new(),
+            config_path,
             containerd_name: self.top_names.0.clone(),
             ref_name: self.top_names.1.clone(),
         });
@@ -856,6 +874,7 @@ impl<'a> Checker<'a> {
         let names = e.repo_tags.clone().unwrap_or_default();
         let mut config = None;
         let mut config_digest = None;
+        let mut config_path = None;
         match &e.config {
             None => {
                 self.add(Finding::new(&INVALID_JSON, here.clone(), format!("manifest.json[{i}] has no Config")));
@@ -864,6 +883,7 @@ impl<'a> Checker<'a> {
                 let subject = self.entry_subject(path);
                 if let Some(entry) = self.member(path, "config", subject.clone()) {
                     config_digest = entry.facts.as_ref().and_then(|f| f.digest.clone());
+                    config_path = Some(entry.path.clone());
                     if let Some(named) = digest_in_name(path) {
                         self.check_size_and_digest(&named, None, entry, "config");
                     }
@@ -892,7 +912,14 @@ impl<'a> Checker<'a> {
                 let d = d.clone();
                 self.foreign_absent(&d);
                 computed.push(None);
-                infos.push(LayerInfo { digest: None, media_type: d.media_type.clone(), compression: None, size: 0 });
+                infos.push(LayerInfo {
+                    digest: None,
+                    media_type: d.media_type.clone(),
+                    compression: None,
+                    size: 0,
+                    path: None,
+                    diff_id: None,
+                });
                 continue;
             }
             let subject = self.entry_subject(path);
@@ -915,6 +942,8 @@ impl<'a> Checker<'a> {
                 media_type: None,
                 compression: facts.map(|f| f.compression.unwrap_or(Compression::None)),
                 size: entry.map_or(0, |e| e.size),
+                path: entry.map(|e| e.path.clone()),
+                diff_id: facts.and_then(diff_id_of),
             });
         }
         if let Some(cfg) = &config {
@@ -927,6 +956,7 @@ impl<'a> Checker<'a> {
         self.images.push(ImageInfo {
             origin: Origin::ManifestJson,
             repo_tags: names.clone(),
+            config_path,
             names,
             manifest_digest: None,
             manifest_media_type: None,

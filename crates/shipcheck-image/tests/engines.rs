@@ -410,3 +410,50 @@ fn corpus_archives_load_as_predicted() {
         );
     }
 }
+
+/// `shipcheck convert` output of every shape loads on every live engine, under the names the
+/// source gives, as predicted.
+#[test]
+fn converted_shapes_load_on_every_engine() {
+    if !available() {
+        return;
+    }
+    use shipcheck_image::convert::{convert, Format, Options};
+    let work = tempfile::tempdir().unwrap();
+    let daemons = Daemons::start();
+    let all: Vec<&'static engine::Profile> = engine::profiles().iter().collect();
+    let mut lines = Vec::new();
+    for (n, (label, path)) in shapes(work.path()).into_iter().enumerate() {
+        // A multi-image archive: convert writes one image, selected as skopeo selects it.
+        let source = if label == "legacy-two-images" {
+            format!("docker-archive:{}:@1", path.display())
+        } else {
+            path.display().to_string()
+        };
+        let spec = SourceSpec::parse(&source).unwrap();
+        let verified = shipcheck_image::verify(&spec, &VerifyOptions::default()).unwrap();
+        let out = work.path().join(format!("{label}.converted.tar"));
+        let opts = Options { format: Format::DockerArchive, platform: None, engines: &all };
+        let written = convert(&spec, &verified, &out, &opts).unwrap_or_else(|e| panic!("{label}: {e}"));
+        // The names the source gives, fully qualified (a source with none gets none).
+        let first = engine::profiles().iter().find(|p| p.family == "docker-graphdriver").unwrap();
+        assert_eq!(written.names, engine::predict(&verified, first).expected, "{label}");
+        // Every profile, live or documented, is predicted to load the output under its names.
+        let out_verified =
+            shipcheck_image::verify(&SourceSpec::parse(out.to_str().unwrap()).unwrap(), &VerifyOptions::default())
+                .unwrap();
+        for p in &all {
+            let pr = engine::predict(&out_verified, p);
+            assert_eq!(pr.verdict, Verdict::Loads, "{label} converted × {}: {pr:?}", p.id);
+        }
+        lines.extend(compare(&format!("{label} (converted)"), &out, &daemons, work.path(), 100 + n));
+    }
+    drop(daemons);
+    let report: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(
+        lines.iter().all(|(ok, _)| *ok),
+        "converted output the engines did not load as predicted:\n{}",
+        report.join("\n")
+    );
+    assert!(lines.iter().all(|(_, l)| l.contains("observed loaded=true")), "{}", report.join("\n"));
+}

@@ -36,6 +36,14 @@ enum Command {
     Image(ImageArgs),
     /// Run every check that shipcheck.toml in each DIR configures (default: the current directory).
     Check(CheckArgs),
+    /// Write an image in the form every chosen engine loads, then verify what was written.
+    ///
+    /// The default output is a hybrid archive: docker save v1.2 (manifest.json with
+    /// fully-qualified RepoTags) over an OCI layout whose index.json carries the full name.
+    /// Layers are copied byte for byte; zstd layers are recompressed to gzip only when a chosen
+    /// engine cannot read zstd. One platform is written; attestations are dropped. The output
+    /// is written atomically and is reproducible: the same input gives the same bytes.
+    Convert(ConvertArgs),
     /// Probe OCI runtimes (identity, features, accepted flags) and check them against their callers.
     ///
     /// RUNTIME is a name looked up on PATH or a path. Without one, probes runc, crun, youki, runsc
@@ -124,6 +132,37 @@ struct ImageArgs {
     config: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// The image to convert, named as for `shipcheck image`.
+    #[arg(value_name = "SOURCE")]
+    source: String,
+    /// Where to write it: a file for docker-archive and oci-archive, a new directory for oci.
+    #[arg(value_name = "DEST")]
+    dest: PathBuf,
+    /// Engines the output must load on, as for `image --engine` [default: every profile].
+    #[arg(long = "for", value_delimiter = ',', value_name = "ENGINES")]
+    engines: Vec<String>,
+    /// What to write. (Named `--to` because `--format` sets the report's format, as everywhere.)
+    #[arg(long = "to", value_enum, default_value_t = ConvertFormat::DockerArchive, value_name = "FORMAT")]
+    to: ConvertFormat,
+    /// The platform to write when the source has several [default: this machine's].
+    #[arg(long, value_name = "PLATFORM")]
+    platform: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ConvertFormat {
+    /// docker save v1.2 over an OCI layout (hybrid): every engine reads it.
+    DockerArchive,
+    /// An OCI layout in a tar file (Docker before 25 cannot load it).
+    OciArchive,
+    /// An OCI layout directory.
+    Oci,
 }
 
 #[derive(Args)]
@@ -266,6 +305,7 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Image(args) => image(args),
         Command::Check(args) => check(args),
+        Command::Convert(args) => convert(args),
         Command::Runtime(args) => runtime(args),
         Command::Package { dir, tag, existing, output } => {
             let mut report = Report::new();
@@ -372,6 +412,38 @@ fn image(args: ImageArgs) -> Result<u8> {
         verify_into(&mut report, source, &opts, &engines);
     }
     finish(report, &config, &args.output)
+}
+
+fn convert(args: ConvertArgs) -> Result<u8> {
+    use shipcheck_image::convert::{convert as write_converted, Format, Options};
+    let engines: Vec<&'static shipcheck_image::engine::Profile> = if args.engines.is_empty() {
+        shipcheck_image::engine::profiles().iter().collect()
+    } else {
+        shipcheck_image::engine::select(&args.engines).map_err(anyhow::Error::msg)?
+    };
+    let platform = args.platform.as_deref().map(Platform::parse).transpose().map_err(anyhow::Error::msg)?;
+    let spec = SourceSpec::parse(&args.source).map_err(anyhow::Error::msg)?;
+    let verified = shipcheck_image::verify(&spec, &VerifyOptions::default()).map_err(anyhow::Error::msg)?;
+    let format = match args.to {
+        ConvertFormat::DockerArchive => Format::DockerArchive,
+        ConvertFormat::OciArchive => Format::OciArchive,
+        ConvertFormat::Oci => Format::Oci,
+    };
+    let written = write_converted(&spec, &verified, &args.dest, &Options { format, platform, engines: &engines })
+        .map_err(anyhow::Error::msg)?;
+    // Verify what was written, and what each engine will make of it.
+    // A bare path: read by content, index.json and manifest.json both, as engines read it.
+    let out = written.path.display().to_string();
+    let mut report = Report::new();
+    verify_into(&mut report, &out, &VerifyOptions::default(), &engines);
+    if let Some(c) = report.checked.last_mut() {
+        c.facts.push(("converted_from".into(), spec.display.clone()));
+        c.facts.push(("names".into(), if written.names.is_empty() { "-".into() } else { written.names.join(", ") }));
+        c.facts.push(("platform".into(), written.platform.clone()));
+        c.facts.push(("layers_recompressed".into(), written.recompressed.to_string()));
+        c.facts.push(("attestations_dropped".into(), written.dropped_attestations.to_string()));
+    }
+    finish(report, &Config::default(), &args.output)
 }
 
 fn check(args: CheckArgs) -> Result<u8> {

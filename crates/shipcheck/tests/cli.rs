@@ -357,3 +357,58 @@ fn package_reads_the_git_history_for_tags_and_release_resets() {
     git(&["tag", "1.4"]);
     shipcheck().arg("package").arg(dir.path()).args(["--tag", "1.4"]).assert().code(0);
 }
+
+#[test]
+fn convert_is_atomic_reproducible_and_refuses_damage() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents");
+    let dir = tempfile::tempdir().unwrap();
+    let src = root.join("dangerzone-podman3/container.tar");
+    let (a, b) = (dir.path().join("a.tar"), dir.path().join("b.tar"));
+    shipcheck().arg("convert").arg(&src).arg(&a).assert().code(0);
+    shipcheck().arg("convert").arg(&src).arg(&b).assert().code(0);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "same input, same bytes");
+    // Nothing but the outputs is left in the directory (temp files renamed or removed).
+    let mut left: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["a.tar", "b.tar"]);
+    // A damaged source is refused, and nothing is written.
+    let bad = dir.path().join("bad.tar");
+    let out = shipcheck().arg("convert").arg(root.join("corrupt-layer/app.tar")).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is damaged"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!bad.exists());
+    // Several platforms: one must be chosen; an OCI layout directory is written on request.
+    let multi = root.join("missing-platform/app-multiarch.tar");
+    let out = shipcheck()
+        .arg("convert")
+        .arg(&multi)
+        .arg(dir.path().join("x.tar"))
+        .args(["--platform", "linux/s390x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no linux/s390x"));
+    let layout = dir.path().join("layout");
+    let out = shipcheck()
+        .arg("convert")
+        .arg(&multi)
+        .arg(&layout)
+        .args(["--platform", "linux/arm/v7", "--to", "oci", "--for", "podman@4.3,containerd@1.6", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(layout.join("index.json").is_file() && !layout.join("manifest.json").exists());
+    assert_eq!(json["checked"][0]["facts"]["platform"], "linux/arm/v7", "{json:#}");
+    // An OCI archive is not for Docker before 25: convert says so in its engine table.
+    let oci = dir.path().join("o.tar");
+    let out = shipcheck()
+        .arg("convert")
+        .arg(&src)
+        .arg(&oci)
+        .args(["--to", "oci-archive", "--for", "docker@20.10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("engine/load-fails"));
+}

@@ -242,3 +242,34 @@ fn check_predicts_the_podman3_localhost_name_and_both_image_ids() {
     assert_eq!(id("podman@4.3"), config_id);
     assert!(rows.iter().any(|r| r["engine"] == "podman@4.3" && r["verdict"] == "loads"), "{rows:#?}");
 }
+
+#[test]
+fn convert_fixes_the_dangerzone_archive_for_podman3() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fixed.tar");
+    let src = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let run = Command::cargo_bin("shipcheck")
+        .unwrap()
+        .arg("convert")
+        .arg(&src)
+        .arg(&out)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stdout));
+    let check = Command::cargo_bin("shipcheck")
+        .unwrap()
+        .arg("image")
+        .arg(&out)
+        .args(["--engine", "podman@3.4,podman@4.3,docker@20.10,containerd@1.6", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(check.status.code(), Some(0), "{json:#}");
+    let rows = json["checked"][0]["engines"].as_array().unwrap();
+    for r in rows {
+        assert_eq!(r["verdict"], "loads", "{r}");
+        assert_eq!(r["names"], "dangerzone.rocks/dangerzone:latest", "{r}");
+    }
+    assert!(!json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "engine/podman3-localhost-name"));
+}
