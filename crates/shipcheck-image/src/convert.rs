@@ -339,6 +339,11 @@ fn write_tar(members: &[(String, Source)], dest: &Path, parent: &Path) -> Result
         builder.into_inner().map_err(err)?.flush().map_err(err)?;
     }
     tmp.as_file().sync_all().map_err(err)?;
+    // A temp file is private (0600); the archive is an ordinary file.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(err)?;
+    }
     tmp.persist(dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
     Ok(())
 }
