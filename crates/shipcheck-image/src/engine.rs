@@ -388,7 +388,16 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                 }
                 let host = host_platform();
                 if !index_images.iter().any(|i| i.platform.as_ref().is_some_and(|pl| pl.to_string() == host)) {
-                    return fails(p, format!("no match for platform in manifest: the image has no {host}"), want);
+                    // ctr imports the host's platform only: a single foreign image is filtered
+                    // out; a nested index without the host's platform fails to unpack.
+                    let nested =
+                        index_images.iter().any(|i| i.top_digest.is_some() && i.top_digest != i.manifest_digest);
+                    let text = if nested {
+                        format!("no match for platform in manifest: the image has no {host}")
+                    } else {
+                        format!("ctr: image might be filtered out (the image is not for {host}, this host's platform)")
+                    };
+                    return fails(p, text, want);
                 }
                 (names, ids)
             } else if v.shape.manifest_json && !manifest_images.is_empty() {

@@ -457,3 +457,59 @@ fn converted_shapes_load_on_every_engine() {
     );
     assert!(lines.iter().all(|(_, l)| l.contains("observed loaded=true")), "{}", report.join("\n"));
 }
+
+/// Every corpus archive that convert accepts (undamaged; one image, or the host's platform)
+/// converts into an archive that every live engine loads under the source's names.
+#[test]
+fn converted_corpus_archives_load_on_every_engine() {
+    if !available() {
+        return;
+    }
+    let Some(corpus) = corpus() else { return };
+    use shipcheck_image::convert::{convert, Format, Options};
+    let all: Vec<&'static engine::Profile> = engine::profiles().iter().collect();
+    let mut archives: Vec<PathBuf> = Vec::new();
+    for top in std::fs::read_dir(corpus.join("images")).unwrap().flatten() {
+        for f in std::fs::read_dir(top.path()).into_iter().flatten().flatten() {
+            if f.path().is_file() && f.file_name().to_string_lossy().contains(".tar") {
+                archives.push(f.path());
+            }
+        }
+    }
+    archives.sort();
+    let work = tempfile::tempdir().unwrap();
+    let daemons = Daemons::start();
+    let (mut converted, mut refused) = (0, 0);
+    let mut lines = Vec::new();
+    for (n, path) in archives.iter().enumerate() {
+        let label = path.strip_prefix(corpus.join("images")).unwrap().display().to_string();
+        let Ok(spec) = SourceSpec::parse(path.to_str().unwrap()) else { continue };
+        let Ok(verified) = shipcheck_image::verify(&spec, &VerifyOptions::default()) else {
+            refused += 1;
+            continue;
+        };
+        let out = work.path().join(format!("c{n}.tar"));
+        match convert(&spec, &verified, &out, &Options { format: Format::DockerArchive, platform: None, engines: &all })
+        {
+            Ok(_) => converted += 1,
+            Err(_) => {
+                refused += 1;
+                continue;
+            }
+        }
+        lines.extend(compare(&format!("{label} (converted)"), &out, &daemons, work.path(), 1000 + n));
+        let _ = std::fs::remove_file(&out);
+    }
+    drop(daemons);
+    eprintln!("{converted} corpus archives converted, {refused} refused (damaged, several images, or not images)");
+    // Every prediction must hold; and every engine must load the output, except that ctr
+    // imports only the host's platform (an arm64-only image is filtered out on amd64, as predicted).
+    let foreign = |l: &str| l.contains("is not for linux/") || l.contains("no match for platform");
+    let bad: Vec<&str> = lines
+        .iter()
+        .filter(|(ok, l)| !ok || (!l.contains("observed loaded=true") && !foreign(l)))
+        .map(|(_, l)| l.as_str())
+        .collect();
+    assert!(converted > 30, "{converted}");
+    assert!(bad.is_empty(), "converted corpus archives the engines did not load as predicted:\n{}", bad.join("\n"));
+}
