@@ -458,6 +458,9 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
             if !v.shape.manifest_json {
                 return fails(p, "loading tar component manifest.json: file does not exist".into(), want);
             }
+            if manifest_images.is_empty() {
+                return fails(p, "determining manifest MIME type: manifest.json lists no image".into(), want);
+            }
             if manifest_images.len() > 1 {
                 return fails(
                     p,

@@ -1,8 +1,9 @@
-//! Ground truth for the engine predictions: every generated fixture shape is loaded into the
-//! real engines from Debian — dockerd 20.10 (vfs, no iptables, no bridge), containerd 1.6
-//! (`ctr images import`, native snapshotter) and podman 4.3 (vfs) — each started here with
-//! private state on unix sockets in a temp dir, and what each reports (loaded or not, names,
-//! image IDs) must equal shipcheck's prediction for its profile.
+//! Ground truth for the engine predictions: every generated fixture shape and every corpus
+//! archive is loaded into the real engines from Debian — dockerd 20.10 (vfs, no iptables, no
+//! bridge), containerd 1.6 (`ctr images import`, native snapshotter), podman 4.3 (vfs) and
+//! skopeo 1.9 (`copy docker-archive:`) — each started here with private state on unix sockets
+//! in a temp dir, and what each reports (loaded or not, names, image IDs) must equal
+//! shipcheck's prediction for its profile. The output of `shipcheck convert` is loaded too.
 //!
 //! Profiles without a live engine here (Podman 3.4, Docker 23/25, the containerd image store,
 //! containerd 1.7) rest on their documented sources in data/engines.toml; this test does not
@@ -23,7 +24,7 @@ use shipcheck_image::{SourceSpec, VerifyOptions};
 
 fn available() -> bool {
     let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    let tools = ["dockerd", "docker", "containerd", "ctr", "podman"].iter().all(|t| {
+    let tools = ["dockerd", "docker", "containerd", "ctr", "podman", "skopeo"].iter().all(|t| {
         Command::new("sh")
             .arg("-c")
             .arg(format!("command -v {t}"))
@@ -189,6 +190,17 @@ fn load_podman(archive: &Path, state: &Path) -> Observed {
     Observed { loaded: out.status.success(), names, ids, error: last_line(&out.stderr) }
 }
 
+/// `skopeo copy docker-archive:FILE oci:DIR`: reads every blob of the archive's image.
+fn copy_skopeo(archive: &Path, dir: &Path) -> Observed {
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .arg(format!("docker-archive:{}", archive.display()))
+        .arg(format!("oci:{}", dir.display()))
+        .output()
+        .unwrap();
+    Observed { loaded: out.status.success(), names: Vec::new(), ids: Vec::new(), error: last_line(&out.stderr) }
+}
+
 fn last_line(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
 }
@@ -273,8 +285,7 @@ fn shapes(dir: &Path) -> Vec<(String, PathBuf)> {
 /// Loads one archive into every live engine and compares with the predictions: one line per
 /// engine, and whether all agreed.
 fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -> Vec<(bool, String)> {
-    let live: Vec<&'static engine::Profile> =
-        engine::profiles().iter().filter(|p| p.live.is_some() && p.engine != "skopeo").collect();
+    let live: Vec<&'static engine::Profile> = engine::profiles().iter().filter(|p| p.live.is_some()).collect();
     let verified = SourceSpec::parse(path.to_str().unwrap())
         .and_then(|spec| shipcheck_image::verify(&spec, &VerifyOptions::default()));
     let mut out = Vec::new();
@@ -285,6 +296,7 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
             "docker" => daemons.load_docker(path),
             "containerd" => daemons.load_ctr(path, &format!("ns{n}")),
             "podman" => load_podman(path, &work.join(format!("podman{n}"))),
+            "skopeo" => copy_skopeo(path, &work.join(format!("skopeo{n}"))),
             other => panic!("no live harness for {other}"),
         };
         let (loaded, names, ids, comparable, verdict, error) = match &predicted {
@@ -306,10 +318,12 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
             }
             None => (false, Vec::new(), Vec::new(), true, "fails", verified.as_ref().err().cloned()),
         };
-        // IDs shipcheck does not compute (containerd's conversion of docker saves) are not compared.
+        // IDs shipcheck does not compute (containerd's conversion of docker saves) are not
+        // compared; skopeo copies and keeps no names, so only whether it reads the archive is.
+        let copy_only = p.engine == "skopeo";
         let agree = loaded == observed.loaded
-            && (!loaded || names == observed.names)
-            && (!loaded || !comparable || ids == observed.ids);
+            && (!loaded || copy_only || names == observed.names)
+            && (!loaded || copy_only || !comparable || ids == observed.ids);
         out.push((
             agree,
             format!(
