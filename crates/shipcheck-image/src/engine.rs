@@ -479,6 +479,36 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
                 manifest_images.iter().map(|i| digest_text(&i.config_digest)).collect(),
             )
         }
+        "oci-archive-transport" => {
+            if !v.shape.index_json {
+                return fails(p, "open index.json: no such file or directory".into(), want);
+            }
+            if let Some(b) = broken {
+                return fails(p, b, want);
+            }
+            let mut tops: Vec<String> = index_images.iter().filter_map(|i| digest_text(&top_of(i))).collect();
+            tops.sort();
+            tops.dedup();
+            if tops.len() != 1 {
+                return fails(
+                    p,
+                    format!("index.json holds {} images: choose one with oci-archive:FILE:NAME", tops.len()),
+                    want,
+                );
+            }
+            let nested = index_images.iter().any(|i| i.top_digest.is_some() && i.top_digest != i.manifest_digest);
+            let host = host_platform();
+            let chosen = if nested {
+                index_images.iter().copied().find(|i| i.platform.as_ref().is_some_and(|pl| pl.to_string() == host))
+            } else {
+                index_images.first().copied()
+            };
+            let Some(i) = chosen else {
+                return fails(p, format!("choosing an image from manifest list: no image found for {host}"), want);
+            };
+            // A copy keeps no names: the names are the archive's own.
+            (i.containerd_name.iter().cloned().collect(), vec![digest_text(&i.config_digest)])
+        }
         other => return fails(p, format!("unknown engine family {other:?} in data/engines.toml"), want),
     };
     Prediction { profile: p, verdict: Verdict::Loads, names, ids, error: None, expected: want }.settled()

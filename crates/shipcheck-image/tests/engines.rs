@@ -1,12 +1,13 @@
 //! Ground truth for the engine predictions: every generated fixture shape and every corpus
 //! archive is loaded into the real engines from Debian — dockerd 20.10 (vfs, no iptables, no
-//! bridge), containerd 1.6 (`ctr images import`, native snapshotter), podman 4.3 (vfs) and
-//! skopeo 1.9 (`copy docker-archive:`) — each started here with private state on unix sockets
+//! bridge), containerd 1.6 (`ctr images import`, native snapshotter), podman 4.3 (vfs),
+//! buildah 1.28 (`pull docker-archive:`) and skopeo 1.9 (`copy docker-archive:`/`oci-archive:`)
+//! — each started here with private state on unix sockets
 //! in a temp dir, and what each reports (loaded or not, names, image IDs) must equal
 //! shipcheck's prediction for its profile. The output of `shipcheck convert` is loaded too.
 //!
 //! Profiles without a live engine here (Podman 3.4, Docker 23/25, the containerd image store,
-//! containerd 1.7) rest on their documented sources in data/engines.toml; this test does not
+//! containerd 1.7+) rest on their documented sources in data/engines.toml; this test does not
 //! cover them, and the report marks them "documentation only".
 //!
 //! The engines need root. Without root or the binaries the test skips, except under CI=true,
@@ -24,7 +25,7 @@ use shipcheck_image::{SourceSpec, VerifyOptions};
 
 fn available() -> bool {
     let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    let tools = ["dockerd", "docker", "containerd", "ctr", "podman", "skopeo"].iter().all(|t| {
+    let tools = ["dockerd", "docker", "containerd", "ctr", "podman", "skopeo", "buildah"].iter().all(|t| {
         Command::new("sh")
             .arg("-c")
             .arg(format!("command -v {t}"))
@@ -190,11 +191,25 @@ fn load_podman(archive: &Path, state: &Path) -> Observed {
     Observed { loaded: out.status.success(), names, ids, error: last_line(&out.stderr) }
 }
 
-/// `skopeo copy docker-archive:FILE oci:DIR`: reads every blob of the archive's image.
-fn copy_skopeo(archive: &Path, dir: &Path) -> Observed {
+/// `buildah pull docker-archive:FILE` into a private store.
+fn pull_buildah(archive: &Path, state: &Path) -> Observed {
+    let out = Command::new("buildah")
+        .arg("--root")
+        .arg(state.join("root"))
+        .arg("--runroot")
+        .arg(state.join("run"))
+        .args(["--storage-driver", "vfs", "pull", "--quiet"])
+        .arg(format!("docker-archive:{}", archive.display()))
+        .output()
+        .unwrap();
+    Observed { loaded: out.status.success(), names: Vec::new(), ids: Vec::new(), error: last_line(&out.stderr) }
+}
+
+/// `skopeo copy TRANSPORT:FILE oci:DIR`: reads every blob of the archive's image.
+fn copy_skopeo(transport: &str, archive: &Path, dir: &Path) -> Observed {
     let out = Command::new("skopeo")
         .args(["copy", "--quiet"])
-        .arg(format!("docker-archive:{}", archive.display()))
+        .arg(format!("{transport}:{}", archive.display()))
         .arg(format!("oci:{}", dir.display()))
         .output()
         .unwrap();
@@ -296,7 +311,9 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
             "docker" => daemons.load_docker(path),
             "containerd" => daemons.load_ctr(path, &format!("ns{n}")),
             "podman" => load_podman(path, &work.join(format!("podman{n}"))),
-            "skopeo" => copy_skopeo(path, &work.join(format!("skopeo{n}"))),
+            "skopeo" => copy_skopeo("docker-archive", path, &work.join(format!("skopeo{n}"))),
+            "skopeo-oci" => copy_skopeo("oci-archive", path, &work.join(format!("skopeo-oci{n}"))),
+            "buildah" => pull_buildah(path, &work.join(format!("buildah{n}"))),
             other => panic!("no live harness for {other}"),
         };
         let (loaded, names, ids, comparable, verdict, error) = match &predicted {
@@ -320,7 +337,7 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
         };
         // IDs shipcheck does not compute (containerd's conversion of docker saves) are not
         // compared; skopeo copies and keeps no names, so only whether it reads the archive is.
-        let copy_only = p.engine == "skopeo";
+        let copy_only = matches!(p.engine.as_str(), "skopeo" | "skopeo-oci" | "buildah");
         let agree = loaded == observed.loaded
             && (!loaded || copy_only || names == observed.names)
             && (!loaded || copy_only || !comparable || ids == observed.ids);
