@@ -3,7 +3,8 @@
 //! fully-qualified RepoTags) over an OCI layout (index.json whose descriptor carries the full
 //! name in both `io.containerd.image.name` and `org.opencontainers.image.ref.name`) — with
 //! gzip or uncompressed layers kept byte for byte; zstd layers are recompressed to gzip only
-//! when a chosen engine cannot read zstd. Attestations are dropped.
+//! when a chosen engine cannot read zstd. Attestations are dropped, or with
+//! `keep_attestations` kept byte for byte beside the image in a nested index.
 //!
 //! Blobs are streamed from the source (archives are first unpacked to a temporary directory
 //! beside the destination, so memory stays flat), the output is written to a temporary file and
@@ -37,6 +38,8 @@ pub struct Options<'a> {
     pub format: Format,
     pub platform: Option<Platform>,
     pub engines: &'a [&'static Profile],
+    /// Keep the image's attestation manifests (provenance, SBOM) in a nested index.
+    pub keep_attestations: bool,
 }
 
 /// What was written.
@@ -47,6 +50,7 @@ pub struct Written {
     pub platform: String,
     pub recompressed: usize,
     pub dropped_attestations: usize,
+    pub kept_attestations: usize,
 }
 
 /// Rules whose error findings mean the source cannot be converted faithfully.
@@ -219,8 +223,57 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
     if let Some(first) = names.first() {
         descriptor["annotations"] = json!({model::ANN_CONTAINERD_NAME: first, model::ANN_REF_NAME: first});
     }
-    let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": [descriptor]});
     let blob = |d: &Digest| d.blob_path();
+    // Attestations of the chosen image, copied byte for byte, in a nested index whose
+    // descriptors point them at the (possibly new) manifest digest.
+    let attestations: Vec<&ImageInfo> = if opts.keep_attestations {
+        let old = image.manifest_digest.as_ref().map(|d| d.to_string());
+        v.images.iter().filter(|i| i.attestation && old.is_some() && i.attests == old).collect()
+    } else {
+        Vec::new()
+    };
+    let mut extra: Vec<(String, Source)> = Vec::new();
+    let top = if attestations.is_empty() {
+        descriptor
+    } else {
+        let annotations = descriptor.get("annotations").cloned();
+        let mut image_desc = descriptor.clone();
+        if let Some(obj) = image_desc.as_object_mut() {
+            obj.remove("annotations");
+        }
+        let mut children = vec![image_desc];
+        for a in &attestations {
+            let Some(md) = &a.manifest_digest else { continue };
+            let bytes = read_small(&root.join(md.blob_path()), 4 << 20)?;
+            extra.push((md.blob_path(), Source::Bytes(bytes.clone())));
+            if let Some(c) = &a.config_path {
+                let cb = read_small(&root.join(c), 8 << 20)?;
+                extra.push((sha256(&cb).blob_path(), Source::Bytes(cb)));
+            }
+            for l in a.layers.iter().filter_map(|l| l.path.as_ref()) {
+                let (d, _) = hash_file(&root.join(l))?;
+                extra.push((d.blob_path(), Source::File(root.join(l))));
+            }
+            children.push(json!({
+                "mediaType": model::OCI_MANIFEST,
+                "digest": md.to_string(),
+                "size": bytes.len(),
+                "platform": {"os": "unknown", "architecture": "unknown"},
+                "annotations": {model::ANN_REFERENCE_TYPE: "attestation-manifest", model::ANN_REFERENCE_DIGEST: manifest_digest.to_string()},
+            }));
+        }
+        let nested = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": children});
+        let nested_bytes = serde_json::to_vec(&nested).map_err(err)?;
+        let nested_digest = sha256(&nested_bytes);
+        extra.push((nested_digest.blob_path(), Source::Bytes(nested_bytes.clone())));
+        let mut d =
+            json!({"mediaType": model::OCI_INDEX, "digest": nested_digest.to_string(), "size": nested_bytes.len()});
+        if let Some(a) = annotations {
+            d["annotations"] = a;
+        }
+        d
+    };
+    let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": [top]});
 
     // Members in a fixed order: oci-layout, index.json, manifest.json, then blobs by digest.
     let mut members: Vec<(String, Source)> = vec![
@@ -242,6 +295,7 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
     for (file, d, _, _) in &layers {
         blob_members.push((blob(d), Source::File(file.clone())));
     }
+    blob_members.extend(extra);
     blob_members.sort_by(|a, b| a.0.cmp(&b.0));
     blob_members.dedup_by(|a, b| a.0 == b.0);
     members.extend(blob_members);
@@ -250,8 +304,15 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
         Format::Oci => write_dir(&members, dest, work.path())?,
         _ => write_tar(&members, dest, parent)?,
     }
-    let dropped = v.images.iter().filter(|i| i.attestation).count();
-    Ok(Written { path: dest.to_path_buf(), names, platform, recompressed, dropped_attestations: dropped })
+    let dropped = v.images.iter().filter(|i| i.attestation).count() - attestations.len();
+    Ok(Written {
+        path: dest.to_path_buf(),
+        names,
+        platform,
+        recompressed,
+        dropped_attestations: dropped,
+        kept_attestations: attestations.len(),
+    })
 }
 
 enum Source {

@@ -52,6 +52,8 @@ pub struct ImageInfo {
     pub repo_tags: Vec<String>,
     /// The member holding its config (links resolved).
     pub config_path: Option<String>,
+    /// For an attestation manifest: the manifest it attests (`vnd.docker.reference.digest`).
+    pub attests: Option<String>,
     /// `io.containerd.image.name` and `org.opencontainers.image.ref.name` of the index.json
     /// descriptor it was reached from.
     pub containerd_name: Option<String>,
@@ -687,6 +689,7 @@ impl<'a> Checker<'a> {
             attestation,
             repo_tags: Vec::new(),
             config_path,
+            attests: d.annotation(model::ANN_REFERENCE_DIGEST).map(String::from),
             containerd_name: self.top_names.0.clone(),
             ref_name: self.top_names.1.clone(),
         });
@@ -957,6 +960,7 @@ impl<'a> Checker<'a> {
             origin: Origin::ManifestJson,
             repo_tags: names.clone(),
             config_path,
+            attests: None,
             names,
             manifest_digest: None,
             manifest_media_type: None,

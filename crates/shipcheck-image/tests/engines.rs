@@ -464,8 +464,9 @@ fn converted_shapes_load_on_every_engine() {
         let spec = SourceSpec::parse(&source).unwrap();
         let verified = shipcheck_image::verify(&spec, &VerifyOptions::default()).unwrap();
         let out = work.path().join(format!("{label}.converted.tar"));
-        let opts = Options { format: Format::DockerArchive, platform: None, engines: &all };
+        let opts = Options { format: Format::DockerArchive, platform: None, engines: &all, keep_attestations: false };
         let written = convert(&spec, &verified, &out, &opts).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(written.kept_attestations, usize::from(keep), "{label}");
         // The names the source gives, fully qualified (a source with none gets none).
         let first = engine::profiles().iter().find(|p| p.family == "docker-graphdriver").unwrap();
         assert_eq!(written.names, engine::predict(&verified, first).expected, "{label}");
@@ -520,8 +521,12 @@ fn converted_corpus_archives_load_on_every_engine() {
             continue;
         };
         let out = work.path().join(format!("c{n}.tar"));
-        match convert(&spec, &verified, &out, &Options { format: Format::DockerArchive, platform: None, engines: &all })
-        {
+        match convert(
+            &spec,
+            &verified,
+            &out,
+            &Options { format: Format::DockerArchive, platform: None, engines: &all, keep_attestations: false },
+        ) {
             Ok(_) => converted += 1,
             Err(_) => {
                 refused += 1;

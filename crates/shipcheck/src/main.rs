@@ -151,6 +151,9 @@ struct ConvertArgs {
     /// The platform to write when the source has several [default: this machine's].
     #[arg(long, value_name = "PLATFORM")]
     platform: Option<String>,
+    /// Keep the image's attestation manifests (provenance, SBOM), in a nested index beside it.
+    #[arg(long)]
+    keep_attestations: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -429,8 +432,8 @@ fn convert(args: ConvertArgs) -> Result<u8> {
         ConvertFormat::OciArchive => Format::OciArchive,
         ConvertFormat::Oci => Format::Oci,
     };
-    let written = write_converted(&spec, &verified, &args.dest, &Options { format, platform, engines: &engines })
-        .map_err(anyhow::Error::msg)?;
+    let opts = Options { format, platform, engines: &engines, keep_attestations: args.keep_attestations };
+    let written = write_converted(&spec, &verified, &args.dest, &opts).map_err(anyhow::Error::msg)?;
     // Verify what was written, and what each engine will make of it.
     // A bare path: read by content, index.json and manifest.json both, as engines read it.
     let out = written.path.display().to_string();
@@ -442,6 +445,7 @@ fn convert(args: ConvertArgs) -> Result<u8> {
         c.facts.push(("platform".into(), written.platform.clone()));
         c.facts.push(("layers_recompressed".into(), written.recompressed.to_string()));
         c.facts.push(("attestations_dropped".into(), written.dropped_attestations.to_string()));
+        c.facts.push(("attestations_kept".into(), written.kept_attestations.to_string()));
     }
     finish(report, &Config::default(), &args.output)
 }

@@ -412,3 +412,24 @@ fn convert_is_atomic_reproducible_and_refuses_damage() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("engine/load-fails"));
 }
+
+#[test]
+fn convert_keeps_attestations_on_request() {
+    let multi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents/missing-platform/app-multiarch.tar");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |keep: bool, out: &Path| {
+        let mut c = shipcheck();
+        c.arg("convert").arg(&multi).arg(out).args(["--platform", "linux/amd64", "--format", "json"]);
+        if keep {
+            c.arg("--keep-attestations");
+        }
+        let o = c.output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let kept = run(true, &dir.path().join("kept.tar"));
+    assert_eq!(kept["checked"][0]["facts"]["attestations_kept"], "1", "{kept:#}");
+    assert!(kept["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "image/attestation-manifest"));
+    let dropped = run(false, &dir.path().join("dropped.tar"));
+    assert_eq!(dropped["checked"][0]["facts"]["attestations_kept"], "0");
+    assert!(!dropped["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "image/attestation-manifest"));
+}
