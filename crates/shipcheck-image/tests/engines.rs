@@ -464,7 +464,9 @@ fn converted_shapes_load_on_every_engine() {
         let spec = SourceSpec::parse(&source).unwrap();
         let verified = shipcheck_image::verify(&spec, &VerifyOptions::default()).unwrap();
         let out = work.path().join(format!("{label}.converted.tar"));
-        let opts = Options { format: Format::DockerArchive, platform: None, engines: &all, keep_attestations: false };
+        // The attested shape keeps its attestations: a nested index every engine must still load.
+        let keep = label.contains("attestations");
+        let opts = Options { format: Format::DockerArchive, platform: None, engines: &all, keep_attestations: keep };
         let written = convert(&spec, &verified, &out, &opts).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_eq!(written.kept_attestations, usize::from(keep), "{label}");
         // The names the source gives, fully qualified (a source with none gets none).

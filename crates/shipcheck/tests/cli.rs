@@ -415,7 +415,8 @@ fn convert_is_atomic_reproducible_and_refuses_damage() {
 
 #[test]
 fn convert_keeps_attestations_on_request() {
-    let multi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents/missing-platform/app-multiarch.tar");
+    let multi =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents/missing-platform/app-multiarch.tar");
     let dir = tempfile::tempdir().unwrap();
     let run = |keep: bool, out: &Path| {
         let mut c = shipcheck();
