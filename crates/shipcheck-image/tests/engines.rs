@@ -287,6 +287,10 @@ fn shapes(dir: &Path) -> Vec<(String, PathBuf)> {
         ArchiveDraft::new(Shape::Hybrid, vec![image("linux/amd64", "example.com/app:1.0", Compression::Zstd)]),
         &|_| {},
     );
+    // Docker 25.0.0–25.0.3 saved some images with no layers.
+    let mut empty = amd("example.com/empty:1.0");
+    empty.layers.clear();
+    write("hybrid-no-layers", ArchiveDraft::new(Shape::Hybrid, vec![empty]), &|_| {});
     let mut multi = ArchiveDraft::new(
         Shape::Hybrid,
         vec![amd("example.com/app:1.0"), image("linux/arm64", "example.com/app:1.0", Compression::Gzip)],
