@@ -53,31 +53,11 @@ pub struct Written {
     pub kept_attestations: usize,
 }
 
-/// Rules whose error findings mean the source cannot be converted faithfully.
-const REFUSE: &[&str] = &[
-    "image/blob-missing",
-    "image/blob-digest-mismatch",
-    "image/blob-size-mismatch",
-    "image/diff-id-mismatch",
-    "image/layer-count-mismatch",
-    "image/layer-unreadable",
-    "image/truncated-archive",
-    "image/archive-unsafe-entry",
-    "image/layer-path-escape",
-];
+/// Beyond damaged bytes (`engine::DAMAGE`), what convert refuses to copy: unsafe members.
+const UNSAFE: &[&str] = &["image/archive-unsafe-entry", "image/layer-path-escape"];
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
-}
-
-/// The host's platform, the default choice among several.
-fn host() -> String {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    format!("linux/{arch}")
 }
 
 fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo, String> {
@@ -96,7 +76,7 @@ fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo,
     let picked = match want {
         Some(p) => matching(&p.to_string()),
         None if unique.len() == 1 => unique.clone(),
-        None => matching(&host()),
+        None => matching(&crate::engine::host_platform()),
     };
     match picked.as_slice() {
         [one] => Ok(one),
@@ -111,9 +91,10 @@ fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo,
 
 /// Converts the verified source `spec` into `dest`.
 pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> Result<Written, String> {
-    if let Some(f) =
-        v.findings.iter().find(|f| f.severity == shipcheck_report::Severity::Error && REFUSE.contains(&f.rule.id))
-    {
+    if let Some(f) = v.findings.iter().find(|f| {
+        f.severity == shipcheck_report::Severity::Error
+            && (crate::engine::DAMAGE.contains(&f.rule.id) || UNSAFE.contains(&f.rule.id))
+    }) {
         return Err(format!(
             "{} is damaged ({}: {}); convert copies images faithfully and will not write it",
             spec.display, f.rule.id, f.message
@@ -207,7 +188,7 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
     });
     let manifest_bytes = serde_json::to_vec(&manifest).map_err(err)?;
     let manifest_digest = sha256(&manifest_bytes);
-    let platform = image.platform.as_ref().map(|p| p.to_string()).unwrap_or_else(host);
+    let platform = image.platform.as_ref().map(|p| p.to_string()).unwrap_or_else(crate::engine::host_platform);
     let mut descriptor = json!({
         "mediaType": model::OCI_MANIFEST,
         "digest": manifest_digest.to_string(),

@@ -195,8 +195,9 @@ fn is_reference(r: &str) -> bool {
     r.contains('/') || (r.contains(':') && !r.starts_with(':'))
 }
 
-/// Rules whose error findings make every engine's load fail.
-const FATAL: &[&str] = &[
+/// Rules whose error findings mean the image's bytes are damaged: every engine's load fails,
+/// and convert will not copy them.
+pub(crate) const DAMAGE: &[&str] = &[
     "image/blob-missing",
     "image/blob-digest-mismatch",
     "image/blob-size-mismatch",
@@ -204,7 +205,6 @@ const FATAL: &[&str] = &[
     "image/layer-count-mismatch",
     "image/layer-unreadable",
     "image/truncated-archive",
-    "image/invalid-json",
 ];
 
 /// A config file of a docker save whose name is not its digest: engines load it anyway and
@@ -216,7 +216,11 @@ fn misnamed_config(f: &shipcheck_report::Finding) -> bool {
 }
 
 fn fatal(v: &Verified) -> Option<&shipcheck_report::Finding> {
-    v.findings.iter().find(|f| f.severity == Severity::Error && FATAL.contains(&f.rule.id) && !misnamed_config(f))
+    v.findings.iter().find(|f| {
+        f.severity == Severity::Error
+            && (DAMAGE.contains(&f.rule.id) || f.rule.id == "image/invalid-json")
+            && !misnamed_config(f)
+    })
 }
 
 /// The image ID engines give a docker save entry: the digest of its config's content.
@@ -603,7 +607,7 @@ pub fn report(
 }
 
 /// The platform images are unpacked for here (containerd picks the host's).
-fn host_platform() -> String {
+pub(crate) fn host_platform() -> String {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",

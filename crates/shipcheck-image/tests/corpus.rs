@@ -3,28 +3,11 @@
 //! (an independent inspection). Where the two disagree, the test names the case and says who is
 //! right and why; any other disagreement fails.
 
-use std::path::PathBuf;
+mod common;
+use common::corpus;
 
 use shipcheck_image::{verify, SourceSpec, VerifyOptions};
 use shipcheck_report::Severity;
-
-/// The corpus, from SHIPCHECK_CORPUS or ../shared/corpus beside the repository. Missing: skip,
-/// except under CI=true, where it must be there.
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("SHIPCHECK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    if dir.join("images/PROVENANCE.tsv").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "corpus not found at {} (set SHIPCHECK_CORPUS)",
-        dir.display()
-    );
-    eprintln!("skipping: corpus not found at {}", dir.display());
-    None
-}
 
 /// Does the independent inspection say the image is defective? `None` where it made no claim.
 fn provenance_defect(check: &str) -> Option<bool> {

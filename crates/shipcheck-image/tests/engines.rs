@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::corpus;
 use shipcheck_image::engine::{self, Verdict};
 use shipcheck_image::platform::Platform;
 use shipcheck_image::scan::Compression;
@@ -377,24 +379,6 @@ fn generated_shapes_load_as_predicted() {
     let report: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(diffs, 0, "predictions that differ from the live engines:\n{}", report.join("\n"));
     eprintln!("{}", report.join("\n"));
-}
-
-/// The corpus, from SHIPCHECK_CORPUS or ../shared/corpus beside the repository. Missing: skip,
-/// except under CI=true, where it must be there.
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("SHIPCHECK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    if dir.join("images/PROVENANCE.tsv").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "corpus not found at {} (set SHIPCHECK_CORPUS)",
-        dir.display()
-    );
-    eprintln!("skipping: corpus not found at {}", dir.display());
-    None
 }
 
 /// Corpus archives whose engine behaviour shipcheck does not predict yet, with the reason.
