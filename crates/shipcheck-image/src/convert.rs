@@ -110,6 +110,9 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
     // Blobs are read from a directory: the source itself, or its archive unpacked.
     let root = match v.shape.container {
         Container::Directory => spec.path.clone(),
+        Container::Registry => {
+            return Err(format!("{} is in a registry: copy it with `shipcheck copy`, which converts too", spec.display))
+        }
         Container::Tar(c) => {
             let dir = work.path().join("src");
             unpack(&spec.path, c, &dir).map_err(|e| format!("cannot unpack {}: {e}", spec.path.display()))?;
@@ -327,7 +330,7 @@ fn hash_file(path: &Path) -> Result<(Digest, u64), String> {
 
 /// Unpacks an archive (possibly wrapped in a compressor) into `dir`, refusing entries that
 /// would land outside it.
-fn unpack(archive: &Path, c: Compression, dir: &Path) -> io::Result<()> {
+pub(crate) fn unpack(archive: &Path, c: Compression, dir: &Path) -> io::Result<()> {
     let file = BufReader::new(File::open(archive)?);
     let reader: Box<dyn Read> = match c {
         Compression::None => Box::new(file),

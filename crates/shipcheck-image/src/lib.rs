@@ -16,9 +16,10 @@ pub mod platform;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod store;
 pub mod tree;
 pub mod verify;
 pub mod write;
 
 pub use source::SourceSpec;
-pub use verify::{verify, ImageInfo, Verified, VerifyOptions};
+pub use verify::{verify, verify_tree, ImageInfo, Verified, VerifyOptions};

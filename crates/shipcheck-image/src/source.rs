@@ -112,6 +112,8 @@ pub enum Container {
     Directory,
     /// A tar file, possibly wrapped whole in a compressor.
     Tar(Compression),
+    /// Documents and blobs fetched from a registry (`docker://`).
+    Registry,
 }
 
 /// Looks at the first bytes of `path` to tell a directory, a tar, and a compressed tar apart.

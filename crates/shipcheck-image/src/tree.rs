@@ -53,6 +53,14 @@ pub struct Tree {
     /// Paths that occur more than once in the archive (the last one is kept, as tar extraction would).
     pub duplicates: Vec<String>,
     pub problems: Vec<TreeProblem>,
+    /// Where each member's data starts in an uncompressed tar (members are read in place).
+    pub offsets: std::collections::HashMap<String, u64>,
+}
+
+impl std::fmt::Debug for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tree {{ root: {:?}, container: {:?}, entries: {} }}", self.root, self.container, self.entries.len())
+    }
 }
 
 /// Why a path could not be resolved to a regular file.
@@ -101,6 +109,24 @@ fn join_target(from_dir: &str, target: &str) -> Result<String, String> {
 }
 
 impl Tree {
+    /// An empty tree, to be filled with [`Tree::add_file`] (a registry's documents and blobs).
+    pub fn new(root: PathBuf, container: Container) -> Tree {
+        Tree {
+            root,
+            container,
+            entries: BTreeMap::new(),
+            duplicates: Vec::new(),
+            problems: Vec::new(),
+            offsets: Default::default(),
+        }
+    }
+
+    /// Adds a regular file whose content was scanned elsewhere.
+    pub fn add_file(&mut self, path: &str, facts: BlobFacts) {
+        let size = facts.size;
+        self.insert(Entry { path: path.to_string(), kind: EntryKind::File, size, facts: Some(facts) });
+    }
+
     /// Follows symlinks and hard links inside the tree to a regular file.
     pub fn resolve(&self, path: &str) -> Result<&Entry, Unresolved> {
         let mut current = clean(path).map_err(Unresolved::Escapes)?;
@@ -122,13 +148,7 @@ impl Tree {
     /// Reads `root` (a directory or a tar file, possibly compressed) and scans every regular file.
     /// `progress`, if given, counts the source bytes read so far (for a progress bar).
     pub fn read(root: &Path, container: Container, fast: bool, progress: Option<Arc<AtomicU64>>) -> io::Result<Tree> {
-        let mut tree = Tree {
-            root: root.to_path_buf(),
-            container,
-            entries: BTreeMap::new(),
-            duplicates: Vec::new(),
-            problems: Vec::new(),
-        };
+        let mut tree = Tree::new(root.to_path_buf(), container);
         match container {
             Container::Directory => {
                 let mut files = Vec::new();
@@ -144,6 +164,9 @@ impl Tree {
                 run_parallel(&tasks, root, fast, &progress, &mut tree);
             }
             Container::Tar(c) => stream_tar(root, c, fast, &progress, &mut tree)?,
+            Container::Registry => {
+                return Err(io::Error::other("a registry is read by shipcheck-registry, not as a file tree"))
+            }
         }
         Ok(tree)
     }
@@ -296,6 +319,7 @@ fn index_tar(path: &Path, tree: &mut Tree) -> io::Result<Vec<Task>> {
                 });
             }
             if is_file {
+                tree.offsets.insert(name.clone(), offset);
                 tasks.push(Task { name, size, at: TaskSource::Range(offset) });
             }
         }
@@ -522,13 +546,7 @@ mod tests {
     }
 
     fn tree_with(entries: Vec<(&str, EntryKind)>) -> Tree {
-        let mut t = Tree {
-            root: PathBuf::new(),
-            container: Container::Directory,
-            entries: BTreeMap::new(),
-            duplicates: vec![],
-            problems: vec![],
-        };
+        let mut t = Tree::new(PathBuf::new(), Container::Directory);
         for (p, k) in entries {
             t.insert(Entry { path: p.into(), kind: k, size: 0, facts: None });
         }

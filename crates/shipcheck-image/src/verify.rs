@@ -91,6 +91,8 @@ pub struct Verified {
     pub images: Vec<ImageInfo>,
     pub facts: Vec<(String, String)>,
     pub findings: Vec<Finding>,
+    /// What was read: every member, with what its scan learned (for pushing it on).
+    pub tree: Tree,
 }
 
 /// Verifies one source. `Err` is an input that cannot be checked at all (exit status 2), with a
@@ -112,6 +114,15 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
     }
     let tree = Tree::read(&spec.path, container, opts.fast, opts.progress.clone())
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    verify_tree(tree, spec, opts)
+}
+
+/// Verifies a tree that was read already: from a local source by [`verify`], or assembled from
+/// a registry's responses. `spec` gives the name shown in findings, the transport and the
+/// selector.
+pub fn verify_tree(tree: Tree, spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, String> {
+    let container = tree.container;
+    let shown = if spec.path.as_os_str().is_empty() { spec.display.clone() } else { spec.path.display().to_string() };
     if tree.problems.contains(&TreeProblem::TooManyEntries) {
         return Err(format!(
             "{shown} has more than {} members: expected an image archive (refusing to index it)",
@@ -208,11 +219,13 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
     }
     let first_dir = tree.entries.keys().filter_map(|k| k.split_once('/').map(|(d, _)| d.to_string())).min();
     let shape = Shape { container, index_json: has_index, manifest_json: has_manifest, first_dir };
-    Ok(Verified { kind, shape, images: c.images, facts, findings: c.findings })
+    let (images, findings) = (c.images, c.findings);
+    Ok(Verified { kind, shape, images, facts, findings, tree })
 }
 
 fn kind_name(container: Container, index: bool, manifest: bool, both_present: bool) -> String {
     let base = match (container, index, manifest) {
+        (Container::Registry, _, _) => "registry",
         (Container::Directory, true, false) => "oci-layout",
         (Container::Directory, _, _) => "docker-save-directory",
         (_, true, false) => "oci-archive",

@@ -1,9 +1,21 @@
-//! A distribution-spec client for reading: manifests, indexes and small blobs, with the bearer
-//! token flow (tokens cached per scope until shortly before they expire), one re-authentication
-//! on a 401, `Retry-After` on 429, and bounded exponential backoff with jitter on 5xx and
-//! connection errors. Every response body is read with a cap, and every digest is checked.
+//! The transport under every registry operation: one [`Client::send`] that authenticates as the
+//! registry asks and retries what is safe to retry.
+//!
+//! - **Auth.** Anonymous, basic, and the bearer-token flow. A token is cached per registry and
+//!   scope and dropped shortly before it expires (see [`Token`]), so a long push asks for a new
+//!   one between requests instead of sending one that has aged out. A 401 on a request that
+//!   carried a token (revoked, or expired early) re-runs the challenge, fetches a new token and
+//!   retries that one request; the operation around it goes on.
+//! - **Retries.** A 429 waits for `Retry-After`; 5xx responses and connection failures back off
+//!   exponentially with jitter, a bounded number of times. Only requests the caller marks
+//!   idempotent are retried; uploads make themselves idempotent (see `upload.rs`).
+//! - **Bodies** are streamed from a reopenable source, so a retried request sends them again
+//!   from the start; large ones go with `Expect: 100-continue`, so a refused request costs no
+//!   upload.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -17,28 +29,135 @@ use crate::reference::Reference;
 pub const MAX_MANIFEST: u64 = 4 << 20;
 /// Config blobs read for their platform, at most.
 pub const MAX_CONFIG: u64 = 8 << 20;
-const RETRIES: u32 = 3;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Bodies at least this large are sent with `Expect: 100-continue`.
+const EXPECT_CONTINUE: u64 = 1 << 20;
 
 pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
+pub type Response = ureq::http::Response<ureq::Body>;
+
+/// A bearer token and when to stop using it.
 struct Token {
     value: String,
-    /// When to stop using it: a margin before the registry's expiry.
+    /// A margin before the registry's expiry: a tenth of the token's life, at most 30 s, counted
+    /// from before the token was requested. A request is authorized when it starts, so a token
+    /// still this fresh when a request starts is valid for it.
     refresh_at: Instant,
+}
+
+/// What the client did, for reports and for tests that check refreshes and retries.
+#[derive(Default, Debug)]
+pub struct Stats {
+    /// Bearer tokens fetched from token endpoints.
+    pub tokens_fetched: AtomicUsize,
+    /// 401s on requests that carried credentials, answered by authenticating again.
+    pub reauthentications: AtomicUsize,
+    /// Requests sent again after a 429, a 5xx or a connection failure.
+    pub retries: AtomicUsize,
+    /// Expired redirect URLs (403 from blob storage) requested anew from the registry.
+    pub redirects_renewed: AtomicUsize,
+    /// Body bytes sent and received (blobs, chunks and manifests).
+    pub bytes_sent: AtomicU64,
+    pub bytes_received: AtomicU64,
+}
+
+/// Retry limits. The defaults suit real registries; tests shorten the waits.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub attempts: u32,
+    /// The first backoff; it doubles each time, plus up to 50% jitter.
+    pub base: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 4, base: Duration::from_millis(200) }
+    }
 }
 
 pub struct Client {
     agent: ureq::Agent,
+    /// For transfers that may take long: no overall deadline, but one on every read and write.
+    transfer_agent: ureq::Agent,
     credentials: Mutex<HashMap<String, Option<Credential>>>,
     tokens: Mutex<HashMap<String, Token>>,
-    /// How many tokens were fetched (tests check refreshes with it).
-    pub tokens_fetched: std::sync::atomic::AtomicUsize,
+    /// Registries that answered with a Basic challenge: credentials go with every request.
+    basic: Mutex<HashSet<String>>,
+    /// The token endpoint (realm, service) each bearer registry named, so a token that is due
+    /// for renewal is renewed before the next request rather than after a 401.
+    realms: Mutex<HashMap<String, (String, Option<String>)>>,
+    pub retry: RetryPolicy,
+    pub stats: Stats,
 }
 
 impl Default for Client {
     fn default() -> Self {
         Client::new(Duration::from_secs(30))
+    }
+}
+
+/// HTTP methods the distribution spec uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+/// Opens a request body from its start. Called again for every attempt.
+pub type Open<'a> = &'a (dyn Fn() -> std::io::Result<Box<dyn Read + Send + 'a>> + Sync);
+
+pub enum Body<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    Stream { open: Open<'a>, len: u64 },
+}
+
+/// One request: where, with which scope, and whether it may be sent again as it is.
+pub struct Req<'a> {
+    pub method: Method,
+    pub url: String,
+    /// The token scope (`repository:NAME:pull,push`), also used to find cached tokens.
+    pub scope: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Body<'a>,
+    /// Let ureq follow redirects. Blob downloads handle them themselves, so that an expired
+    /// redirect URL can be requested anew and the registry's token is never sent to storage.
+    pub follow_redirects: bool,
+    /// Safe to send again after a 5xx, a 429 or a connection failure.
+    pub idempotent: bool,
+    /// No overall deadline (uploads and downloads of blobs), only one per read and write.
+    pub transfer: bool,
+}
+
+impl<'a> Req<'a> {
+    pub fn new(method: Method, url: impl Into<String>, scope: impl Into<String>) -> Req<'a> {
+        let idempotent = matches!(method, Method::Get | Method::Head | Method::Put | Method::Delete);
+        Req {
+            method,
+            url: url.into(),
+            scope: scope.into(),
+            headers: Vec::new(),
+            body: Body::Empty,
+            follow_redirects: true,
+            idempotent,
+            transfer: false,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn body(mut self, body: Body<'a>) -> Self {
+        self.body = body;
+        self
     }
 }
 
@@ -50,20 +169,48 @@ pub struct Manifest {
     pub bytes: Vec<u8>,
 }
 
+/// The pull scope of a reference's repository.
+pub fn pull_scope(r: &Reference) -> String {
+    format!("repository:{}:pull", r.repository)
+}
+
+/// The push scope (pull too: a push starts by asking what the registry has).
+pub fn push_scope(r: &Reference) -> String {
+    format!("repository:{}:pull,push", r.repository)
+}
+
 impl Client {
+    /// A client whose small requests (manifests, configs, tokens) each finish within `timeout`.
     pub fn new(timeout: Duration) -> Client {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .max_redirects(5)
-            .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
-            .build();
+        let base = || {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(5)
+                .timeout_connect(Some(Duration::from_secs(10)))
+                .timeout_await_100(Some(Duration::from_secs(1)))
+                .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
+        };
+        let agent = ureq::Agent::new_with_config(base().timeout_global(Some(timeout)).build());
+        let transfer_agent = ureq::Agent::new_with_config(
+            base()
+                .timeout_per_read(Some(Duration::from_secs(120)))
+                .timeout_per_write(Some(Duration::from_secs(120)))
+                .build(),
+        );
         Client {
-            agent: ureq::Agent::new_with_config(config),
+            agent,
+            transfer_agent,
             credentials: Mutex::default(),
             tokens: Mutex::default(),
-            tokens_fetched: Default::default(),
+            basic: Mutex::default(),
+            realms: Mutex::default(),
+            retry: RetryPolicy::default(),
+            stats: Stats::default(),
         }
+    }
+
+    pub(crate) fn transfer_agent(&self) -> &ureq::Agent {
+        &self.transfer_agent
     }
 
     fn credential(&self, registry: &str) -> Option<Credential> {
@@ -76,107 +223,253 @@ impl Client {
         self.credentials.lock().unwrap_or_else(|e| e.into_inner()).insert(registry.to_string(), credential);
     }
 
-    /// GETs `url` for `reference`'s repository, authenticating as the registry asks. Returns the
-    /// response's content type and body, read up to `limit` bytes.
-    pub fn get(&self, r: &Reference, url: &str, accept: &str, limit: u64) -> Result<(String, Vec<u8>), Error> {
-        let scope = format!("repository:{}:pull", r.repository);
-        let mut authorization = self.cached_token(&scope).map(|t| format!("Bearer {t}"));
-        let mut reauthenticated = false;
+    /// Sends `req` to `registry`, authenticating as it asks and retrying per the policy.
+    /// Returns every response the registry gave in the end, success or not: the caller
+    /// decides which statuses it expects (see [`expect`]).
+    pub fn send(&self, registry: &str, req: &Req<'_>) -> Result<Response, Error> {
+        let key = format!("{registry} {}", req.scope);
+        let mut challenged = false;
         let mut attempt = 0;
         loop {
-            let mut req = self.agent.get(url).header("Accept", accept);
-            if let Some(a) = &authorization {
-                req = req.header("Authorization", a);
-            }
-            let mut resp = match req.call() {
+            let authorization = self.authorization(registry, &key, &req.scope)?;
+            let carried = authorization.is_some();
+            let result = self.execute(req, authorization.as_deref());
+            let mut resp = match result {
                 Ok(resp) => resp,
-                Err(e) if attempt < RETRIES && retryable(&e) => {
-                    backoff(attempt);
+                Err(e) if req.idempotent && attempt < self.retry.attempts && retryable(&e) => {
+                    self.backoff(attempt);
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(Error::transport(url, &e)),
+                Err(e) => return Err(Error::transport(&req.url, &e)),
             };
             let status = resp.status().as_u16();
             match status {
-                200..=299 => {
-                    let ctype = header(&resp, "content-type").unwrap_or_default();
-                    let body = resp.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
-                        ureq::Error::BodyExceedsLimit(_) => Error::too_large(url, limit),
-                        e => Error::transport(url, &e),
-                    })?;
-                    return Ok((ctype, body));
-                }
-                401 if !reauthenticated => {
-                    reauthenticated = true;
+                401 if !challenged => {
+                    challenged = true;
+                    if carried {
+                        self.stats.reauthentications.fetch_add(1, Ordering::Relaxed);
+                    }
+                    self.tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
                     let challenge = header(&resp, "www-authenticate").and_then(|h| auth::parse_challenge(&h));
-                    authorization = match challenge {
-                        Some(Challenge::Bearer { realm, service, scope: asked }) => {
-                            let scope = asked.unwrap_or(scope.clone());
-                            Some(format!("Bearer {}", self.fetch_token(r, &realm, service.as_deref(), &scope)?))
+                    match challenge {
+                        Some(Challenge::Bearer { realm, service, scope }) => {
+                            self.realms
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(registry.to_string(), (realm.clone(), service.clone()));
+                            let token = self.fetch_token(registry, &realm, service.as_deref(), &req.scope, scope)?;
+                            self.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), token);
                         }
-                        Some(Challenge::Basic) => match self.credential(&r.registry) {
-                            Some(c) => Some(c.basic_header()),
-                            None => return Err(Error::from_response(url, status, &read_error_body(&mut resp))),
-                        },
-                        None => return Err(Error::from_response(url, status, &read_error_body(&mut resp))),
-                    };
+                        Some(Challenge::Basic) if self.credential(registry).is_some() => {
+                            self.basic.lock().unwrap_or_else(|e| e.into_inner()).insert(registry.to_string());
+                        }
+                        _ => return Ok(resp),
+                    }
+                    // Drain what is left of the refusal so the connection can be reused.
+                    let _ = read_error_body(&mut resp);
                 }
-                429 if attempt < RETRIES => {
+                429 if req.idempotent && attempt < self.retry.attempts => {
                     let wait = header(&resp, "retry-after")
                         .and_then(|s| s.trim().parse::<u64>().ok())
-                        .map_or(Duration::from_secs(1), Duration::from_secs);
+                        .map_or(self.retry.base * 4, Duration::from_secs);
+                    let _ = read_error_body(&mut resp);
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     std::thread::sleep(wait.min(MAX_RETRY_AFTER));
                     attempt += 1;
                 }
-                500..=599 if attempt < RETRIES => {
-                    backoff(attempt);
+                500..=599 if req.idempotent && attempt < self.retry.attempts => {
+                    let _ = read_error_body(&mut resp);
+                    self.backoff(attempt);
                     attempt += 1;
                 }
-                _ => return Err(Error::from_response(url, status, &read_error_body(&mut resp))),
+                _ => return Ok(resp),
             }
         }
     }
 
-    fn cached_token(&self, scope: &str) -> Option<String> {
-        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        tokens.get(scope).filter(|t| Instant::now() < t.refresh_at).map(|t| t.value.clone())
+    /// The Authorization header for `key` (registry and scope): a cached token that is not due
+    /// for renewal, or a new one from the token endpoint this registry named before.
+    fn authorization(&self, registry: &str, key: &str, scope: &str) -> Result<Option<String>, Error> {
+        {
+            let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(t) = tokens.get(key).filter(|t| Instant::now() < t.refresh_at) {
+                return Ok(Some(format!("Bearer {}", t.value)));
+            }
+        }
+        let realm = self.realms.lock().unwrap_or_else(|e| e.into_inner()).get(registry).cloned();
+        if let Some((realm, service)) = realm {
+            let token = self.fetch_token(registry, &realm, service.as_deref(), scope, None)?;
+            let value = format!("Bearer {}", token.value);
+            self.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_string(), token);
+            return Ok(Some(value));
+        }
+        if self.basic.lock().unwrap_or_else(|e| e.into_inner()).contains(registry) {
+            return Ok(self.credential(registry).map(|c| c.basic_header()));
+        }
+        Ok(None)
     }
 
-    /// The token endpoint: GET realm?service=…&scope=…, with the credential as basic auth.
-    fn fetch_token(&self, r: &Reference, realm: &str, service: Option<&str>, scope: &str) -> Result<String, Error> {
-        let mut req = self.agent.get(realm).query("scope", scope);
-        if let Some(s) = service {
-            req = req.query("service", s);
+    fn execute(&self, req: &Req<'_>, authorization: Option<&str>) -> Result<Response, ureq::Error> {
+        let agent = if req.transfer { &self.transfer_agent } else { &self.agent };
+        let url = req.url.as_str();
+        let mut headers: Vec<(&str, String)> = req.headers.iter().map(|(k, v)| (*k, v.clone())).collect();
+        if let Some(a) = authorization {
+            headers.push(("Authorization", a.to_string()));
         }
-        if let Some(c) = self.credential(&r.registry) {
-            req = req.header("Authorization", &c.basic_header());
+        macro_rules! finish {
+            ($builder:expr) => {{
+                let mut b = $builder;
+                for (k, v) in &headers {
+                    b = b.header(*k, v);
+                }
+                if !req.follow_redirects {
+                    b = b.config().max_redirects(0).build();
+                }
+                b
+            }};
         }
-        let mut resp = req.call().map_err(|e| Error::transport(realm, &e))?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(Error::from_response(realm, status, &read_error_body(&mut resp)));
+        match req.method {
+            Method::Get => finish!(agent.get(url)).call(),
+            Method::Head => finish!(agent.head(url)).call(),
+            Method::Delete => finish!(agent.delete(url)).call(),
+            Method::Post | Method::Put | Method::Patch => {
+                let b = match req.method {
+                    Method::Post => agent.post(url),
+                    Method::Put => agent.put(url),
+                    _ => agent.patch(url),
+                };
+                let mut b = finish!(b);
+                match &req.body {
+                    Body::Empty => b.header("Content-Length", "0").send_empty(),
+                    Body::Bytes(bytes) => {
+                        self.stats.bytes_sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                        b.send(*bytes)
+                    }
+                    Body::Stream { open, len } => {
+                        if *len >= EXPECT_CONTINUE {
+                            b = b.header("Expect", "100-continue");
+                        }
+                        let reader = open().map_err(ureq::Error::Io)?;
+                        let mut counted = Counted { inner: reader, count: &self.stats.bytes_sent };
+                        b.header("Content-Length", len.to_string()).send(ureq::SendBody::from_reader(&mut counted))
+                    }
+                }
+            }
         }
-        let body =
-            resp.body_mut().with_config().limit(1 << 20).read_to_vec().map_err(|e| Error::transport(realm, &e))?;
-        let v: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|_| Error::protocol(realm, "the token response is not JSON"))?;
-        let token = v
-            .get("token")
-            .or_else(|| v.get("access_token"))
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| Error::protocol(realm, "the token response has no token"))?
-            .to_string();
-        // The distribution token spec: expires_in defaults to 60 s. Stop using a token when a
-        // tenth of its life (at most 30 s) is left, so no request carries one that expires in flight.
-        let life = Duration::from_secs(v.get("expires_in").and_then(|e| e.as_u64()).unwrap_or(60));
-        let margin = (life / 10).min(Duration::from_secs(30));
-        self.tokens_fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(scope.to_string(), Token { value: token.clone(), refresh_at: Instant::now() + life - margin });
-        Ok(token)
+    }
+
+    /// The token endpoint: GET realm?service=…&scope=…, with the credential as basic auth. Asks
+    /// for the scope the operation needs and every scope the challenge named.
+    fn fetch_token(
+        &self,
+        registry: &str,
+        realm: &str,
+        service: Option<&str>,
+        wanted: &str,
+        asked: Option<String>,
+    ) -> Result<Token, Error> {
+        let mut scopes: Vec<String> = Vec::new();
+        for s in wanted.split(' ').chain(asked.iter().flat_map(|a| a.split(' '))).filter(|s| !s.is_empty()) {
+            if !scopes.iter().any(|x| x == s) {
+                scopes.push(s.to_string());
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            let asked_at = Instant::now();
+            let mut req = self.agent.get(realm);
+            for s in &scopes {
+                req = req.query("scope", s);
+            }
+            if let Some(s) = service {
+                req = req.query("service", s);
+            }
+            if let Some(c) = self.credential(registry) {
+                req = req.header("Authorization", &c.basic_header());
+            }
+            let mut resp = match req.call() {
+                Ok(r) => r,
+                Err(e) if attempt < self.retry.attempts && retryable(&e) => {
+                    self.backoff(attempt);
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(Error::transport(realm, &e)),
+            };
+            let status = resp.status().as_u16();
+            if status >= 500 && attempt < self.retry.attempts {
+                let _ = read_error_body(&mut resp);
+                self.backoff(attempt);
+                attempt += 1;
+                continue;
+            }
+            if status != 200 {
+                return Err(Error::from_response(realm, status, &read_error_body(&mut resp)));
+            }
+            let body =
+                resp.body_mut().with_config().limit(1 << 20).read_to_vec().map_err(|e| Error::transport(realm, &e))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|_| Error::protocol(realm, "the token response is not JSON"))?;
+            let value = v
+                .get("token")
+                .or_else(|| v.get("access_token"))
+                .and_then(|t| t.as_str())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::protocol(realm, "the token response has no token"))?
+                .to_string();
+            // The distribution token spec: expires_in defaults to 60 s.
+            let life = Duration::from_secs(v.get("expires_in").and_then(|e| e.as_u64()).unwrap_or(60));
+            let margin = (life / 10).min(Duration::from_secs(30));
+            self.stats.tokens_fetched.fetch_add(1, Ordering::Relaxed);
+            return Ok(Token { value, refresh_at: asked_at + life - margin });
+        }
+    }
+
+    /// 200 ms, 400 ms, 800 ms, … (from the policy's base) with up to 50% jitter.
+    fn backoff(&self, attempt: u32) {
+        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+        let base = self.retry.base.as_millis() as u64 * (1u64 << attempt.min(6));
+        let jitter = u64::from(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos(),
+        ) % (base / 2 + 1);
+        std::thread::sleep(Duration::from_millis(base + jitter));
+    }
+
+    /// GETs `url` in `r`'s repository and reads the body up to `limit` bytes; any status but
+    /// 2xx is an error. Returns the content type and the body.
+    pub fn get(&self, r: &Reference, url: &str, accept: &str, limit: u64) -> Result<(String, Vec<u8>), Error> {
+        let (ctype, _, body) = self.get_document(r, url, accept, limit)?;
+        Ok((ctype, body))
+    }
+
+    /// Like [`Client::get`], with the `Docker-Content-Digest` the registry sent. A body that
+    /// breaks off is fetched again (documents are small; blobs resume instead).
+    fn get_document(
+        &self,
+        r: &Reference,
+        url: &str,
+        accept: &str,
+        limit: u64,
+    ) -> Result<(String, Option<String>, Vec<u8>), Error> {
+        let req = Req::new(Method::Get, url, pull_scope(r)).header("Accept", accept);
+        let mut attempt = 0;
+        loop {
+            let mut resp = expect(self.send(&r.registry, &req)?, url, &[200])?;
+            let ctype = header(&resp, "content-type").unwrap_or_default();
+            let digest = header(&resp, "docker-content-digest");
+            match read_limited(&mut resp, url, limit) {
+                Ok(body) => {
+                    self.stats.bytes_received.fetch_add(body.len() as u64, Ordering::Relaxed);
+                    return Ok((ctype, digest, body));
+                }
+                Err(e) if e.status.is_none() && e.code.is_none() && attempt < self.retry.attempts => {
+                    self.backoff(attempt);
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Fetches a manifest or index and checks its digest when the reference names one.
@@ -186,10 +479,16 @@ impl Client {
 
     pub fn manifest_at(&self, r: &Reference, reference: &str) -> Result<Manifest, Error> {
         let url = format!("{}/v2/{}/manifests/{reference}", r.base_url(), r.repository);
-        let (ctype, bytes) = self.get(r, &url, MANIFEST_TYPES, MAX_MANIFEST)?;
-        let digest = format!("sha256:{}", hex(&Sha256::digest(&bytes)));
-        if reference.starts_with("sha256:") && reference != digest {
+        let (ctype, said, bytes) = self.get_document(r, &url, MANIFEST_TYPES, MAX_MANIFEST)?;
+        let digest = sha256_digest(&bytes);
+        if reference.contains(':') && reference != digest {
             return Err(Error::digest_mismatch(&url, reference, &digest));
+        }
+        // By tag, the registry's own Docker-Content-Digest is what the body must hash to.
+        if let Some(said) = said.filter(|s| s.starts_with("sha256:")) {
+            if said != digest {
+                return Err(Error::digest_mismatch(&url, &said, &digest));
+            }
         }
         let declared = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
@@ -200,9 +499,14 @@ impl Client {
 
     /// Fetches a blob of at most `limit` bytes and checks its digest.
     pub fn blob(&self, r: &Reference, digest: &str, limit: u64) -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::new();
+        let mut reader = self.blob_reader(r, digest, 0)?;
         let url = format!("{}/v2/{}/blobs/{digest}", r.base_url(), r.repository);
-        let (_, bytes) = self.get(r, &url, "*/*", limit)?;
-        let got = format!("sha256:{}", hex(&Sha256::digest(&bytes)));
+        (&mut reader).take(limit + 1).read_to_end(&mut bytes).map_err(|e| Error::io(&url, &e))?;
+        if bytes.len() as u64 > limit {
+            return Err(Error::too_large(&url, limit));
+        }
+        let got = sha256_digest(&bytes);
         if digest.starts_with("sha256:") && got != digest {
             return Err(Error::digest_mismatch(&url, digest, &got));
         }
@@ -242,6 +546,41 @@ impl Client {
     }
 }
 
+/// Counts body bytes as they are sent.
+struct Counted<'s, R> {
+    inner: R,
+    count: &'s AtomicU64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The response if its status is one of `ok`, else the registry's error.
+pub fn expect(mut resp: Response, url: &str, ok: &[u16]) -> Result<Response, Error> {
+    let status = resp.status().as_u16();
+    if ok.contains(&status) {
+        Ok(resp)
+    } else {
+        Err(Error::from_response(url, status, &read_error_body(&mut resp)))
+    }
+}
+
+pub fn read_limited(resp: &mut Response, url: &str, limit: u64) -> Result<Vec<u8>, Error> {
+    resp.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
+        ureq::Error::BodyExceedsLimit(_) => Error::too_large(url, limit),
+        e => Error::transport(url, &e),
+    })
+}
+
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
 fn platform(os: &str, arch: &str, variant: Option<&str>) -> String {
     match variant.filter(|v| !v.is_empty()) {
         Some(v) => format!("{os}/{arch}/{v}"),
@@ -249,27 +588,18 @@ fn platform(os: &str, arch: &str, variant: Option<&str>) -> String {
     }
 }
 
-fn header(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+pub fn header(resp: &Response, name: &str) -> Option<String> {
     resp.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from)
 }
 
-fn read_error_body(resp: &mut ureq::http::Response<ureq::Body>) -> Vec<u8> {
+pub fn read_error_body(resp: &mut Response) -> Vec<u8> {
     resp.body_mut().with_config().limit(64 << 10).read_to_vec().unwrap_or_default()
 }
 
 fn retryable(e: &ureq::Error) -> bool {
-    matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_))
+    matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_) | ureq::Error::Protocol(_))
 }
 
-/// 200 ms, 400 ms, 800 ms, … with up to 50% jitter (from the clock: no RNG dependency).
-fn backoff(attempt: u32) {
-    let base = 200u64 << attempt.min(6);
-    let jitter = u64::from(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos(),
-    ) % (base / 2 + 1);
-    std::thread::sleep(Duration::from_millis(base + jitter));
-}
-
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

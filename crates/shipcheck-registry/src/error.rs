@@ -66,6 +66,10 @@ impl Error {
         Error { url: strip_query(url), status: None, code: None, message: format!("cannot reach the registry: {e}") }
     }
 
+    pub fn io(url: &str, e: &std::io::Error) -> Error {
+        Error { url: strip_query(url), status: None, code: None, message: format!("the transfer broke off: {e}") }
+    }
+
     pub fn too_large(url: &str, limit: u64) -> Error {
         Error {
             url: strip_query(url),

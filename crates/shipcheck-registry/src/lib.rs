@@ -1,10 +1,17 @@
-//! A distribution-spec registry client (reading, for now): references, credentials, the token
-//! flow with cached and refreshed tokens, retries, manifests and platforms.
+//! A distribution-spec registry client: references, credentials, the token flow with cached and
+//! refreshed tokens, retries, streamed blob downloads that survive expiring redirect URLs,
+//! resumable uploads, and the push, pull and copy of whole images.
 
 pub mod auth;
 pub mod client;
+pub mod download;
 pub mod error;
+mod pool;
 pub mod reference;
+pub mod remote;
+pub mod rules;
+pub mod transfer;
+pub mod upload;
 
 pub use client::Client;
 pub use error::Error;

@@ -1,17 +1,35 @@
-//! A real registry for tests (feature `testing`): Debian's docker-registry (distribution 2.8)
-//! started on a free loopback port with private storage, and images pushed to it with skopeo.
-//! Used by this crate's tests and the binary's; not part of the product.
+//! Real registries for tests (feature `testing`; not part of the product):
+//!
+//! - [`Registry`]: Debian's docker-registry (distribution 2.8) on a free loopback port with
+//!   private storage — anonymous, htpasswd basic auth, or token auth against a [`TokenServer`].
+//!   It can be killed and restarted on the same port and storage (a fixed `http.secret` keeps
+//!   upload URLs valid across the restart), and can redirect blob downloads to storage URLs.
+//! - [`TokenServer`]: a distribution token endpoint issuing short-lived ES256 JWTs signed by a
+//!   self-signed certificate the registry trusts (`rootcertbundle`). Every token it issues is
+//!   recorded.
+//! - [`Proxy`]: an HTTP proxy in front of the registry that throttles upload bodies, injects
+//!   faults (a status with `Retry-After`, a truncated or corrupted response, a connection reset
+//!   mid-upload), serves redirected blob URLs from the registry's storage, and logs every
+//!   request with the token it carried.
+//!
+//! Images are pushed with skopeo where a test needs one in place before it starts.
 
-use std::net::TcpListener;
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
 use shipcheck_image::platform::Platform;
 use shipcheck_image::scan::Compression;
 use shipcheck_image::write::{ArchiveDraft, ImageDraft, LayerDraft, LayerFile, Shape};
 
 pub const REGISTRY: &str = "/usr/bin/docker-registry";
+const SERVICE: &str = "shipcheck-test-registry";
+const ISSUER: &str = "shipcheck-test-token-server";
 
 /// Whether docker-registry and skopeo are here. Under CI=true their absence is a failure.
 pub fn available() -> bool {
@@ -23,57 +41,106 @@ pub fn available() -> bool {
     ok
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_listening(host: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(host).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {host}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How the registry authenticates.
+pub enum Auth<'a> {
+    None,
+    /// htpasswd lines (see [`htpasswd`]).
+    Basic(&'a str),
+    Token(&'a TokenServer),
+}
+
 /// A docker-registry process with private storage; killed when dropped.
 pub struct Registry {
-    child: Child,
+    child: Option<Child>,
     pub host: String,
+    config: PathBuf,
+    pub storage: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
 impl Registry {
     /// Starts a registry on a free loopback port; `htpasswd` turns on basic auth.
     pub fn start(htpasswd: Option<&str>) -> Registry {
+        match htpasswd {
+            Some(h) => Registry::with(Auth::Basic(h), None),
+            None => Registry::with(Auth::None, None),
+        }
+    }
+
+    /// Starts a registry with `auth`; `redirect_to` (`http://host:port`) turns on distribution's
+    /// redirect storage middleware, so blob GETs answer 307 to `redirect_to/docker/registry/v2/…`.
+    pub fn with(auth: Auth<'_>, redirect_to: Option<&str>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let auth = match htpasswd {
-            Some(h) => {
+        let port = free_port();
+        let storage = dir.path().join("data");
+        let auth = match auth {
+            Auth::None => String::new(),
+            Auth::Basic(h) => {
                 std::fs::write(dir.path().join("htpasswd"), h).unwrap();
-                format!(
-                    "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
-                    dir.path().join("htpasswd").display()
-                )
+                format!("auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n", dir.path().join("htpasswd").display())
             }
-            None => String::new(),
+            Auth::Token(t) => format!(
+                "auth:\n  token:\n    realm: {}/token\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
+                t.url,
+                t.cert.display()
+            ),
         };
+        let middleware = redirect_to.map_or(String::new(), |base| {
+            format!("middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: {base}\n")
+        });
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
-            dir.path().join("data").display()
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{middleware}http:\n  addr: 127.0.0.1:{port}\n  secret: shipcheck-test-secret\n{auth}",
+            storage.display()
         );
-        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let mut reg =
+            Registry { child: None, host: format!("127.0.0.1:{port}"), config: config_path, storage, _dir: dir };
+        reg.restart();
+        reg
+    }
+
+    /// Kills the registry process (SIGKILL: nothing is flushed or finished).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the registry again (killing it first if it runs), same port, same storage.
+    pub fn restart(&mut self) {
+        self.kill();
         let child = Command::new(REGISTRY)
             .arg("serve")
-            .arg(dir.path().join("config.yml"))
+            .arg(&self.config)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let host = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(&host).is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not start on {host}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry { child, host, _dir: dir }
+        self.child = Some(child);
+        wait_listening(&self.host);
     }
 
-    /// Pushes a generated image (one platform: an image manifest; several: an index).
+    /// Pushes a generated image with skopeo (one platform: an image manifest; several: an index).
     pub fn push(&self, repo_tag: &str, platforms: &[&str], creds: Option<&str>) {
         let images: Vec<ImageDraft> = platforms
             .iter()
@@ -107,4 +174,588 @@ impl Registry {
 /// An htpasswd line for distribution's basic auth (bcrypt, as it requires).
 pub fn htpasswd(user: &str, password: &str) -> String {
     format!("{user}:{}\n", bcrypt::hash(password, 4).expect("bcrypt"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP plumbing shared by the token server and the proxy.
+
+/// A request or response head: the first line, headers, and body bytes read past the head.
+struct Head {
+    first: String,
+    headers: Vec<(String, String)>,
+    raw: Vec<u8>,
+    rest: Vec<u8>,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_head(stream: &mut impl Read) -> Option<Head> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let raw = buf[..end + 4].to_vec();
+            let rest = buf[end + 4..].to_vec();
+            let text = String::from_utf8_lossy(&raw[..end]).into_owned();
+            let mut lines = text.split("\r\n");
+            let first = lines.next()?.to_string();
+            let headers = lines
+                .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+                .collect();
+            return Some(Head { first, headers, raw, rest });
+        }
+        if buf.len() > 1 << 20 {
+            return None;
+        }
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: u16, extra: &[(&str, String)], body: &[u8]) {
+    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+fn query_params(target: &str) -> Vec<(String, String)> {
+    let Some((_, q)) = target.split_once('?') else { return Vec::new() };
+    q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// One token the token server issued.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub token: String,
+    pub scopes: Vec<String>,
+    pub issued: Instant,
+    /// Until when the registry accepts it.
+    pub valid_until: Instant,
+    pub user: Option<String>,
+}
+
+/// A distribution token server for one registry.
+pub struct TokenServer {
+    /// `http://127.0.0.1:PORT`; the endpoint is `/token`.
+    pub url: String,
+    cert: PathBuf,
+    pub issued: Arc<Mutex<Vec<Issued>>>,
+    stop: Arc<AtomicBool>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+    }
+}
+
+impl TokenServer {
+    /// Issues tokens the registry accepts for `life`, and tells clients `expires_in` =
+    /// `claimed` seconds (a server that says more than the truth forces 401s mid-operation).
+    /// With `user`, requests must carry those basic credentials.
+    pub fn start(life: Duration, claimed: u64, user: Option<(&str, &str)>) -> TokenServer {
+        let key = rcgen::KeyPair::generate().expect("ECDSA P-256 key");
+        let cert = rcgen::CertificateParams::new(vec!["shipcheck-token-server".to_string()])
+            .expect("certificate params")
+            .self_signed(&key)
+            .expect("self-signed certificate");
+        let dir = tempfile::tempdir().unwrap();
+        let cert_path = dir.path().join("token.pem");
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        let rng = ring::rand::SystemRandom::new();
+        let signer = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &key.serialize_der(),
+            &rng,
+        )
+        .expect("the generated key loads");
+        let x5c = base64::engine::general_purpose::STANDARD.encode(cert.der());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let issued: Arc<Mutex<Vec<Issued>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let expected = user
+            .map(|(u, p)| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))));
+        let user_name = user.map(|(u, _)| u.to_string());
+        {
+            let (issued, stop) = (issued.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut serial = 0u64;
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Ok(mut conn) = conn else { continue };
+                    let Some(head) = read_head(&mut conn) else { continue };
+                    let target = head.first.split(' ').nth(1).unwrap_or("").to_string();
+                    if let Some(want) = &expected {
+                        if head.header("authorization") != Some(want.as_str()) {
+                            respond(&mut conn, 401, &[], br#"{"details":"bad credentials"}"#);
+                            continue;
+                        }
+                    }
+                    let params = query_params(&target);
+                    let scopes: Vec<String> = params
+                        .iter()
+                        .filter(|(k, _)| k == "scope")
+                        .flat_map(|(_, v)| v.split(' ').map(String::from))
+                        .collect();
+                    let access: Vec<serde_json::Value> = scopes
+                        .iter()
+                        .filter_map(|s| {
+                            let mut parts = s.splitn(3, ':');
+                            let (t, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+                            Some(serde_json::json!({"type": t, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+                        })
+                        .collect();
+                    serial += 1;
+                    let now = now_unix();
+                    // distribution accepts a token until `exp` plus a 60 s leeway for clock skew
+                    // (registry/auth/token/token.go). The claim is set back by that leeway so the
+                    // registry's real acceptance window is `life`, rounded up to whole seconds
+                    // (at most 1 s more); `valid_until` below is the lower bound.
+                    let exp =
+                        (SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + life).as_secs_f64().ceil() as i64;
+                    let claims = serde_json::json!({
+                        "iss": ISSUER, "sub": user_name.clone().unwrap_or_default(), "aud": SERVICE,
+                        "exp": exp - 60, "nbf": now - 1, "iat": now,
+                        "jti": format!("token-{serial}"), "access": access,
+                    });
+                    let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "x5c": [x5c]});
+                    let signing_input =
+                        format!("{}.{}", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+                    let sig = signer.sign(&rng, signing_input.as_bytes()).expect("ES256 signature");
+                    let token = format!("{signing_input}.{}", b64url(sig.as_ref()));
+                    let issued_at = Instant::now();
+                    issued.lock().unwrap().push(Issued {
+                        token: token.clone(),
+                        scopes: scopes.clone(),
+                        issued: issued_at,
+                        valid_until: issued_at + life,
+                        user: user_name.clone(),
+                    });
+                    let body = serde_json::json!({"token": token, "access_token": token, "expires_in": claimed});
+                    respond(
+                        &mut conn,
+                        200,
+                        &[("Content-Type", "application/json".into())],
+                        body.to_string().as_bytes(),
+                    );
+                }
+            });
+        }
+        TokenServer { url, cert: cert_path, issued, stop, _dir: dir }
+    }
+
+    pub fn issued(&self) -> Vec<Issued> {
+        self.issued.lock().unwrap().clone()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// What the proxy does to a matching request instead of passing it on as it is.
+#[derive(Clone, Debug)]
+pub enum FaultKind {
+    /// Answer with this status (and `Retry-After`), without asking the registry.
+    Status { code: u16, retry_after: Option<u64> },
+    /// Pass the response's head and this many body bytes, then close the connection.
+    Truncate { after: usize },
+    /// Flip one byte of the response body (a proxy that corrupts content).
+    Corrupt,
+    /// Reset the connection after this many request body bytes (an upload cut off).
+    ResetUpload { after: u64 },
+    /// Kill the registry after this many request body bytes, then reset the connection.
+    KillRegistry { after: u64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// `GET`, `PATCH`, …, or `*`.
+    pub method: &'static str,
+    /// A substring of the request path (query excluded).
+    pub path: String,
+    /// Matching requests passed on untouched before it applies.
+    pub skip: usize,
+    /// How many matching requests it applies to.
+    pub times: usize,
+    pub kind: FaultKind,
+}
+
+/// One request as the proxy saw it.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub method: String,
+    /// The path without its query string, and the query.
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    /// Request body bytes passed on.
+    pub sent: u64,
+    /// The bearer token the request carried.
+    pub token: Option<String>,
+    /// When the request arrived, and when its response was passed on.
+    pub started: Instant,
+    pub at: Instant,
+    pub fault: Option<String>,
+}
+
+#[derive(Default)]
+struct ProxyState {
+    upstream: Mutex<String>,
+    /// Upload (request body) rate in bytes per second.
+    rate: Mutex<Option<u64>>,
+    faults: Mutex<Vec<Fault>>,
+    log: Mutex<Vec<Logged>>,
+    /// The registry's storage root, for serving redirected blob URLs.
+    storage: Mutex<Option<PathBuf>>,
+    /// A registry the KillRegistry fault may kill, by pid.
+    kill_pid: Mutex<Option<u32>>,
+}
+
+/// An HTTP proxy in front of a registry.
+pub struct Proxy {
+    pub host: String,
+    state: Arc<ProxyState>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(&self.host);
+    }
+}
+
+impl Proxy {
+    /// Starts a proxy; point it at a registry with [`Proxy::forward_to`].
+    pub fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let state: Arc<ProxyState> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let (state, stop) = (state.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let state = state.clone();
+                    std::thread::spawn(move || handle(conn, &state));
+                }
+            });
+        }
+        Proxy { host, state, stop }
+    }
+
+    pub fn forward_to(&self, registry: &Registry) {
+        *self.state.upstream.lock().unwrap() = registry.host.clone();
+        *self.state.storage.lock().unwrap() = Some(registry.storage.clone());
+        *self.state.kill_pid.lock().unwrap() = registry.child.as_ref().map(|c| c.id());
+    }
+
+    /// Throttles request bodies to `bytes_per_second` (None: full speed).
+    pub fn throttle(&self, bytes_per_second: Option<u64>) {
+        *self.state.rate.lock().unwrap() = bytes_per_second;
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.state.faults.lock().unwrap().push(fault);
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.state.log.lock().unwrap().clear();
+    }
+}
+
+fn take_fault(state: &ProxyState, method: &str, path: &str) -> Option<FaultKind> {
+    let mut faults = state.faults.lock().unwrap();
+    let f =
+        faults.iter_mut().find(|f| f.times > 0 && (f.method == "*" || f.method == method) && path.contains(&f.path))?;
+    if f.skip > 0 {
+        f.skip -= 1;
+        return None;
+    }
+    f.times -= 1;
+    Some(f.kind.clone())
+}
+
+fn handle(mut client: TcpStream, state: &ProxyState) {
+    let Some(head) = read_head(&mut client) else { return };
+    let mut parts = head.first.split(' ');
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("").to_string();
+    let started = Instant::now();
+    let path = target.split('?').next().unwrap_or("").to_string();
+    let query = target.split_once('?').map_or(String::new(), |(_, q)| q.to_string());
+    let token = head.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(String::from);
+    let fault = take_fault(state, &method, &path);
+    let log = |status: u16, sent: u64| {
+        state.log.lock().unwrap().push(Logged {
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+            status,
+            sent,
+            token: token.clone(),
+            started,
+            at: Instant::now(),
+            fault: fault.as_ref().map(|f| format!("{f:?}")),
+        });
+    };
+    if let Some(FaultKind::Status { code, retry_after }) = &fault {
+        // Without `Expect: 100-continue` the client sends its body regardless: read it first.
+        if head.header("expect").is_none() {
+            let len: u64 = head.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+            let left = len.saturating_sub(head.rest.len() as u64);
+            let _ = std::io::copy(&mut (&mut client).take(left), &mut std::io::sink());
+        }
+        let mut extra = vec![("Content-Type", "application/json".to_string())];
+        if let Some(s) = retry_after {
+            extra.push(("Retry-After", s.to_string()));
+        }
+        let code_name = match code {
+            429 => "TOOMANYREQUESTS",
+            401 => "UNAUTHORIZED",
+            403 => "DENIED",
+            _ => "UNKNOWN",
+        };
+        let body = format!(r#"{{"errors":[{{"code":"{code_name}","message":"injected by the test proxy"}}]}}"#);
+        respond(&mut client, *code, &extra, body.as_bytes());
+        log(*code, 0);
+        return;
+    }
+    // Redirected blob URLs: served from the registry's storage, as object storage would.
+    if method == "GET" && path.starts_with("/docker/registry/v2/") {
+        let storage = state.storage.lock().unwrap().clone();
+        let file = storage.map(|s| s.join(path.trim_start_matches('/')));
+        match file.and_then(|f| std::fs::read(f).ok()) {
+            Some(bytes) => {
+                respond(&mut client, 200, &[("Content-Type", "application/octet-stream".into())], &bytes);
+                log(200, 0);
+            }
+            None => {
+                respond(&mut client, 404, &[], b"");
+                log(404, 0);
+            }
+        }
+        return;
+    }
+    let upstream = state.upstream.lock().unwrap().clone();
+    let Ok(mut up) = TcpStream::connect(&upstream) else {
+        let _ = client.shutdown(Shutdown::Both);
+        log(0, 0);
+        return;
+    };
+    // One request per connection: both sides are told to close after it.
+    let mut rewritten = head.first.clone() + "\r\n";
+    for (k, v) in &head.headers {
+        if !k.eq_ignore_ascii_case("connection") {
+            rewritten.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    rewritten.push_str("Connection: close\r\n\r\n");
+    if up.write_all(rewritten.as_bytes()).is_err() {
+        return;
+    }
+    let rate = *state.rate.lock().unwrap();
+    let cut = match &fault {
+        Some(FaultKind::ResetUpload { after }) => Some((*after, false)),
+        Some(FaultKind::KillRegistry { after }) => Some((*after, true)),
+        _ => None,
+    };
+    let kill_pid = *state.kill_pid.lock().unwrap();
+    let (mut client_read, mut up_write) = (client.try_clone().unwrap(), up.try_clone().unwrap());
+    let first = head.rest.clone();
+    let body = std::thread::spawn(move || {
+        let started = Instant::now();
+        let mut sent = 0u64;
+        let mut pending = first;
+        let mut buf = vec![0u8; 16 << 10];
+        loop {
+            let chunk: Vec<u8> = if pending.is_empty() {
+                match client_read.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf[..n].to_vec(),
+                }
+            } else {
+                std::mem::take(&mut pending)
+            };
+            let mut chunk = chunk.as_slice();
+            if let Some((after, kill)) = cut {
+                if sent + chunk.len() as u64 >= after {
+                    chunk = &chunk[..(after - sent) as usize];
+                    let _ = up_write.write_all(chunk);
+                    sent += chunk.len() as u64;
+                    if kill {
+                        if let Some(pid) = kill_pid {
+                            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                        }
+                    }
+                    let _ = up_write.shutdown(Shutdown::Both);
+                    let _ = client_read.shutdown(Shutdown::Both);
+                    return sent;
+                }
+            }
+            if up_write.write_all(chunk).is_err() {
+                break;
+            }
+            sent += chunk.len() as u64;
+            if let Some(rate) = rate {
+                let due = Duration::from_secs_f64(sent as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+        sent
+    });
+    // The response: interim 100s, then the final head, then the body.
+    let mut reader = BufReader::new(up);
+    let mut status = 0u16;
+    while let Some(resp) = read_head_buffered(&mut reader) {
+        status = resp.first.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        if client.write_all(&resp.raw).is_err() {
+            break;
+        }
+        if status == 100 {
+            continue;
+        }
+        let mut rest: Vec<u8> = Vec::new();
+        let _ = reader.read_to_end(&mut rest);
+        match &fault {
+            Some(FaultKind::Truncate { after }) => rest.truncate(*after),
+            Some(FaultKind::Corrupt) if !rest.is_empty() => {
+                let i = rest.len() / 2;
+                rest[i] ^= 0x55;
+            }
+            _ => {}
+        }
+        let _ = client.write_all(&rest);
+        break;
+    }
+    let _ = client.flush();
+    let _ = client.shutdown(Shutdown::Both);
+    let sent = body.join().unwrap_or(0);
+    log(status, sent);
+}
+
+/// Like [`read_head`], over a buffered reader, leaving the body in the buffer.
+fn read_head_buffered(reader: &mut BufReader<TcpStream>) -> Option<Head> {
+    let mut raw = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        let n = reader.read_until(b'\n', &mut line).ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&line);
+        if line == b"\r\n" {
+            break;
+        }
+        if raw.len() > 1 << 20 {
+            return None;
+        }
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let mut lines = text.split("\r\n");
+    let first = lines.next()?.to_string();
+    let headers =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    Some(Head { first, headers, raw, rest: Vec::new() })
+}
+
+/// A generated multi-layer image as an OCI layout in `dir`: `layers` gzip layers of
+/// `layer_bytes` pseudo-random bytes each (incompressible, so sizes are what they say), one
+/// platform, named `name`. Returns the layout's path.
+pub fn layout(dir: &Path, name: &str, layers: usize, layer_bytes: usize, seed: u64) -> PathBuf {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 33) as u8
+            })
+            .collect()
+    };
+    let image = ImageDraft {
+        platform: Platform::parse("linux/amd64").unwrap(),
+        layers: (0..layers)
+            .map(|i| LayerDraft {
+                files: vec![LayerFile::new(&format!("data/layer{i}.bin"), noise(layer_bytes), 0o644)],
+                compression: Compression::Gzip,
+            })
+            .collect(),
+        names: vec![name.to_string()],
+    };
+    let path = dir.join("layout");
+    ArchiveDraft::new(Shape::Oci, vec![image]).build().unwrap().write_dir(&path).unwrap();
+    path
+}
+
+/// Tokens a list of logged requests carried, in order of first use.
+pub fn tokens_used(log: &[Logged]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for l in log {
+        if let Some(t) = &l.token {
+            if !seen.contains(t) {
+                seen.push(t.clone());
+            }
+        }
+    }
+    seen
 }

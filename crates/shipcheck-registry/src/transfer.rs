@@ -1,0 +1,403 @@
+//! Whole images between a source and a registry, or a registry and a local layout.
+//!
+//! An image is a graph: a top-level manifest or index, the manifests an index names (nested
+//! indexes too), and the config and layer blobs of each manifest. A push uploads the blobs first
+//! — in parallel, largest first, each skipped when the repository has it and mounted when
+//! another repository of the same registry does — then the manifests, children before the
+//! indexes that name them, then the top one under its tag; then it reads the tag back and
+//! compares digests. A re-run after a failure finds the finished blobs present and uploads
+//! only the rest.
+
+use std::collections::HashSet;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use crate::client::{hex, sha256_digest, Client, MAX_MANIFEST};
+use crate::error::Error;
+use crate::reference::Reference;
+use crate::upload::Outcome;
+
+/// Nested indexes deeper than this are refused (a loop, or not an image).
+const MAX_DEPTH: usize = 8;
+
+/// A manifest or index, byte for byte.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    pub digest: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Doc {
+    pub fn new(media_type: &str, bytes: Vec<u8>) -> Doc {
+        Doc { digest: sha256_digest(&bytes), media_type: media_type.to_string(), bytes }
+    }
+}
+
+/// A config or layer blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blob {
+    pub digest: String,
+    pub size: u64,
+    pub media_type: String,
+    /// A non-distributable layer with URLs: engines fetch it from there.
+    pub foreign: bool,
+}
+
+/// Everything one image reference consists of.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    /// Manifests and indexes, each after every document it names; the last is the top one.
+    pub docs: Vec<Doc>,
+    /// Unique blobs, in the order first named.
+    pub blobs: Vec<Blob>,
+}
+
+impl Graph {
+    pub fn top(&self) -> &Doc {
+        self.docs.last().expect("a graph has its top document")
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.blobs.iter().map(|b| b.size).sum::<u64>() + self.docs.iter().map(|d| d.bytes.len() as u64).sum::<u64>()
+    }
+}
+
+/// Builds the graph under `top`; `fetch(digest)` gives a child document's bytes.
+pub fn graph(top: Doc, fetch: &dyn Fn(&str) -> Result<Vec<u8>, String>) -> Result<Graph, String> {
+    let mut g = Graph { docs: Vec::new(), blobs: Vec::new() };
+    let mut seen_docs = HashSet::new();
+    let mut seen_blobs = HashSet::new();
+    walk(top, fetch, 0, &mut g, &mut seen_docs, &mut seen_blobs)?;
+    Ok(g)
+}
+
+fn walk(
+    doc: Doc,
+    fetch: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    depth: usize,
+    g: &mut Graph,
+    seen_docs: &mut HashSet<String>,
+    seen_blobs: &mut HashSet<String>,
+) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("indexes nest deeper than {MAX_DEPTH} levels at {}", doc.digest));
+    }
+    if !seen_docs.insert(doc.digest.clone()) {
+        return Ok(());
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&doc.bytes).map_err(|e| format!("{} is not JSON: {e}", doc.digest))?;
+    let descriptor = |d: &serde_json::Value| -> Result<(String, u64, String), String> {
+        let digest = d
+            .get("digest")
+            .and_then(|x| x.as_str())
+            .ok_or_else(|| format!("a descriptor in {} has no digest", doc.digest))?;
+        let size = d.get("size").and_then(|x| x.as_u64()).ok_or_else(|| format!("descriptor {digest} has no size"))?;
+        let mt = d.get("mediaType").and_then(|x| x.as_str()).unwrap_or("").to_string();
+        Ok((digest.to_string(), size, mt))
+    };
+    if let Some(children) = v.get("manifests").and_then(|m| m.as_array()) {
+        for c in children {
+            let (digest, size, mt) = descriptor(c)?;
+            if seen_docs.contains(&digest) {
+                continue;
+            }
+            if size > MAX_MANIFEST {
+                return Err(format!(
+                    "manifest {digest} declares {size} bytes, over the {} MiB cap",
+                    MAX_MANIFEST >> 20
+                ));
+            }
+            let bytes = fetch(&digest)?;
+            let got = sha256_digest(&bytes);
+            if digest.starts_with("sha256:") && got != digest {
+                return Err(format!("manifest {digest} has digest {got}"));
+            }
+            if bytes.len() as u64 != size {
+                return Err(format!("manifest {digest} has {} bytes, its descriptor says {size}", bytes.len()));
+            }
+            let mt = if mt.is_empty() { media_type(&bytes) } else { mt };
+            walk(Doc { digest, media_type: mt, bytes }, fetch, depth + 1, g, seen_docs, seen_blobs)?;
+        }
+    }
+    let mut blobs: Vec<&serde_json::Value> = Vec::new();
+    blobs.extend(v.get("config"));
+    if let Some(layers) = v.get("layers").and_then(|l| l.as_array()) {
+        blobs.extend(layers);
+    }
+    for b in blobs {
+        let (digest, size, media_type) = descriptor(b)?;
+        let foreign = b.get("urls").and_then(|u| u.as_array()).is_some_and(|u| !u.is_empty());
+        if seen_blobs.insert(digest.clone()) {
+            g.blobs.push(Blob { digest, size, media_type, foreign });
+        }
+    }
+    g.docs.push(doc);
+    Ok(())
+}
+
+/// The media type a document declares, or the one its shape implies.
+pub fn media_type(bytes: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    match v.get("mediaType").and_then(|m| m.as_str()) {
+        Some(m) => m.to_string(),
+        None if v.get("manifests").is_some() => "application/vnd.oci.image.index.v1+json".into(),
+        None => "application/vnd.oci.image.manifest.v1+json".into(),
+    }
+}
+
+/// Where a push reads blobs from.
+pub trait Source: Sync {
+    /// Opens a blob at a byte offset (an interrupted upload resumes there).
+    fn open_at(&self, digest: &str, offset: u64) -> io::Result<Box<dyn Read + Send + '_>>;
+    /// Whether the source holds the blob (foreign layers may be absent).
+    fn has(&self, digest: &str) -> bool;
+    /// A repository on `dest`'s registry that holds the source's blobs, for mounting them.
+    fn mount_from(&self, _dest: &Reference) -> Option<String> {
+        None
+    }
+}
+
+/// Another registry's repository as a source.
+pub struct RegistrySource<'c> {
+    pub client: &'c Client,
+    pub reference: Reference,
+}
+
+impl Source for RegistrySource<'_> {
+    fn open_at(&self, digest: &str, offset: u64) -> io::Result<Box<dyn Read + Send + '_>> {
+        let r = self.client.blob_reader(&self.reference, digest, offset).map_err(io::Error::other)?;
+        Ok(Box::new(r))
+    }
+
+    fn has(&self, _digest: &str) -> bool {
+        true
+    }
+
+    fn mount_from(&self, dest: &Reference) -> Option<String> {
+        (dest.registry == self.reference.registry && dest.repository != self.reference.repository)
+            .then(|| self.reference.repository.clone())
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Blobs transferred at the same time.
+    pub jobs: usize,
+    /// Upload chunk size in bytes; blobs up to this size go in one request (0: always one).
+    pub chunk: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { jobs: 4, chunk: 64 << 20 }
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Default, Clone)]
+pub struct Pushed {
+    pub digest: String,
+    pub media_type: String,
+    pub tag: Option<String>,
+    pub blobs_present: usize,
+    pub blobs_mounted: usize,
+    pub blobs_uploaded: usize,
+    pub bytes_uploaded: u64,
+    pub foreign_skipped: usize,
+    pub manifests: usize,
+    pub resumed: u32,
+    pub restarted: u32,
+}
+
+/// Pushes `g` from `source` to `dest` (a tag, or the top document's digest).
+pub fn push(
+    client: &Client,
+    dest: &Reference,
+    g: &Graph,
+    source: &dyn Source,
+    opts: &Options,
+) -> Result<Pushed, Error> {
+    let top = g.top();
+    let manifest_url = |reference: &str| format!("{}/v2/{}/manifests/{reference}", dest.base_url(), dest.repository);
+    if let Some(d) = &dest.digest {
+        if d != &top.digest {
+            return Err(Error::protocol(
+                &manifest_url(d),
+                &format!("the destination names digest {d}, but the image's is {}", top.digest),
+            ));
+        }
+    }
+    let mut pushed = Pushed {
+        digest: top.digest.clone(),
+        media_type: top.media_type.clone(),
+        tag: dest.tag.clone(),
+        ..Pushed::default()
+    };
+    let wanted: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign || source.has(&b.digest)).collect();
+    pushed.foreign_skipped = g.blobs.len() - wanted.len();
+    let mount = source.mount_from(dest);
+    let sent = AtomicU64::new(0);
+    let outcomes = crate::pool::try_run(
+        &wanted,
+        opts.jobs,
+        |b| b.size,
+        |b| {
+            let open = |offset: u64| source.open_at(&b.digest, offset);
+            let out =
+                client.upload_blob(dest, &b.digest, b.size, &open, mount.as_deref(), opts.chunk).map_err(|mut e| {
+                    e.message = format!("blob {} ({} bytes): {}", b.digest, b.size, e.message);
+                    e
+                })?;
+            if matches!(out, Outcome::Uploaded { .. }) {
+                sent.fetch_add(b.size, Ordering::Relaxed);
+            }
+            Ok(out)
+        },
+    )?;
+    for o in outcomes {
+        match o {
+            Outcome::Present => pushed.blobs_present += 1,
+            Outcome::Mounted => pushed.blobs_mounted += 1,
+            Outcome::Uploaded { resumed, restarted } => {
+                pushed.blobs_uploaded += 1;
+                pushed.resumed += resumed;
+                pushed.restarted += restarted;
+            }
+        }
+    }
+    pushed.bytes_uploaded = sent.into_inner();
+    // Children before the indexes that name them; the top one last, under its tag.
+    for (i, d) in g.docs.iter().enumerate() {
+        let is_top = i + 1 == g.docs.len();
+        let reference = if is_top { dest.tag.as_deref().unwrap_or(&d.digest) } else { &d.digest };
+        client.put_manifest(dest, reference, &d.media_type, &d.bytes)?;
+        pushed.manifests += 1;
+    }
+    // Read it back: the registry must serve what was pushed.
+    let reference = dest.tag.as_deref().unwrap_or(&top.digest);
+    let served = client.manifest_at(dest, reference)?;
+    if served.digest != top.digest {
+        return Err(Error::digest_mismatch(&manifest_url(reference), &top.digest, &served.digest));
+    }
+    Ok(pushed)
+}
+
+/// Fetches the graph of `r` (its top document by tag or digest, and every document under it).
+pub fn fetch_graph(client: &Client, r: &Reference) -> Result<Graph, Error> {
+    let top = client.manifest(r)?;
+    let last_error: Mutex<Option<Error>> = Mutex::new(None);
+    let fetch = |digest: &str| -> Result<Vec<u8>, String> {
+        client.manifest_at(r, digest).map(|m| m.bytes).map_err(|e| {
+            let shown = e.to_string();
+            *last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            shown
+        })
+    };
+    let url = format!("{}/v2/{}/manifests/{}", r.base_url(), r.repository, r.reference());
+    graph(Doc { digest: top.digest, media_type: top.media_type, bytes: top.bytes }, &fetch).map_err(|message| {
+        last_error.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_else(|| Error::protocol(&url, &message))
+    })
+}
+
+/// What a pull wrote.
+#[derive(Debug, Default, Clone)]
+pub struct Pulled {
+    pub digest: String,
+    pub blobs: usize,
+    pub bytes: u64,
+}
+
+/// Downloads `g` from `r` into the new OCI layout directory `dir`: every blob streamed to disk
+/// through its digest check (a blob whose bytes do not match is deleted, and the pull fails),
+/// documents byte for byte, and index.json naming the top document with `ref_name`.
+pub fn pull_to_layout(
+    client: &Client,
+    r: &Reference,
+    g: &Graph,
+    dir: &Path,
+    ref_name: Option<&str>,
+    jobs: usize,
+) -> Result<Pulled, Error> {
+    let io_err = |e: io::Error| Error::protocol(&dir.display().to_string(), &format!("cannot write: {e}"));
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).map_err(io_err)?;
+    let path_of = |digest: &str| blobs.join(digest.trim_start_matches("sha256:"));
+    for d in &g.docs {
+        std::fs::write(path_of(&d.digest), &d.bytes).map_err(io_err)?;
+    }
+    let wanted: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign).collect();
+    crate::pool::try_run(&wanted, jobs, |b| b.size, |b| {
+        let url = format!("{}/v2/{}/blobs/{}", r.base_url(), r.repository, b.digest);
+        if !b.digest.starts_with("sha256:") || b.digest.len() != 71 {
+            return Err(Error::protocol(&url, "only sha256 blobs can be written to a layout"));
+        }
+        let final_path = path_of(&b.digest);
+        let part = final_path.with_extension("part");
+        let reader = client.blob_reader(r, &b.digest, 0)?;
+        let mut hasher = Sha256::new();
+        let mut out = io::BufWriter::with_capacity(256 << 10, std::fs::File::create(&part).map_err(io_err)?);
+        let mut limited = reader.take(b.size + 1);
+        let mut buf = vec![0u8; 256 << 10];
+        let mut got = 0u64;
+        loop {
+            let n = limited.read(&mut buf).map_err(|e| Error::io(&url, &e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(io_err)?;
+            got += n as u64;
+        }
+        out.flush().map_err(io_err)?;
+        drop(out);
+        let digest = format!("sha256:{}", hex(&hasher.finalize()));
+        if digest != b.digest || got != b.size {
+            let _ = std::fs::remove_file(&part);
+            let mut e = Error::digest_mismatch(&url, &b.digest, &digest);
+            if got != b.size {
+                e.message = format!("the registry served {got} bytes, the descriptor says {}: nothing from it is used", b.size);
+            }
+            return Err(e);
+        }
+        std::fs::rename(&part, &final_path).map_err(io_err)?;
+        Ok(got)
+    })
+    .map(|sizes| Pulled { digest: g.top().digest.clone(), blobs: sizes.len(), bytes: sizes.iter().sum() })
+    .and_then(|pulled| {
+        let top = g.top();
+        let mut desc = serde_json::json!({"mediaType": top.media_type, "digest": top.digest, "size": top.bytes.len()});
+        if let Some(name) = ref_name {
+            desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": name});
+        }
+        let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [desc]});
+        std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap_or_default()).map_err(io_err)?;
+        std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).map_err(io_err)?;
+        Ok(pulled)
+    })
+}
+
+/// A verified local source (directory, archive) as a push source.
+impl Source for shipcheck_image::store::Store {
+    fn open_at(&self, digest: &str, offset: u64) -> io::Result<Box<dyn Read + Send + '_>> {
+        shipcheck_image::store::Store::open_at(self, digest, offset)
+    }
+
+    fn has(&self, digest: &str) -> bool {
+        self.size(digest).is_some()
+    }
+}
+
+/// The graph of one of a local store's top-level documents.
+pub fn local_graph(
+    store: &shipcheck_image::store::Store,
+    top: &shipcheck_image::store::Document,
+) -> Result<Graph, String> {
+    let doc = Doc { digest: top.digest.to_string(), media_type: top.media_type.clone(), bytes: top.bytes.clone() };
+    graph(doc, &|d| store.read(d, MAX_MANIFEST))
+}
