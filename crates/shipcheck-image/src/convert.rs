@@ -89,12 +89,18 @@ fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo,
     }
 }
 
-/// Converts the verified source `spec` into `dest`.
-pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> Result<Written, String> {
-    if let Some(f) = v.findings.iter().find(|f| {
+/// The first finding that makes `v` unfit to be copied anywhere (damaged bytes, unsafe
+/// members): convert and push refuse such a source rather than pass it on.
+pub fn damage(v: &Verified) -> Option<&shipcheck_report::Finding> {
+    v.findings.iter().find(|f| {
         f.severity == shipcheck_report::Severity::Error
             && (crate::engine::DAMAGE.contains(&f.rule.id) || UNSAFE.contains(&f.rule.id))
-    }) {
+    })
+}
+
+/// Converts the verified source `spec` into `dest`.
+pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> Result<Written, String> {
+    if let Some(f) = damage(v) {
         return Err(format!(
             "{} is damaged ({}: {}); convert copies images faithfully and will not write it",
             spec.display, f.rule.id, f.message
@@ -362,6 +368,28 @@ fn header(path: &str, size: u64) -> tar::Header {
     h.set_entry_type(tar::EntryType::Regular);
     h.set_cksum();
     h
+}
+
+/// Writes the OCI layout directory `dir` as a tar file `dest` (an oci-archive), byte for byte,
+/// members in name order with fixed headers: the same layout gives the same archive.
+pub fn tar_layout(dir: &Path, dest: &Path) -> Result<(), String> {
+    let mut members: Vec<(String, Source)> = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, prefix)) = stack.pop() {
+        for entry in std::fs::read_dir(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))? {
+            let entry = entry.map_err(err)?;
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            let ft = entry.file_type().map_err(err)?;
+            if ft.is_dir() {
+                stack.push((entry.path(), format!("{name}/")));
+            } else if ft.is_file() {
+                members.push((name, Source::File(entry.path())));
+            }
+        }
+    }
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    write_tar(&members, dest, parent)
 }
 
 /// Writes the members as a tar next to `dest`, then renames it into place.

@@ -1,7 +1,7 @@
 //! Credentials and the distribution auth challenge.
 //!
-//! Credentials come, in this order, from `SHIPCHECK_REGISTRY_USERNAME`/`_PASSWORD`, containers'
-//! auth.json (`REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+//! Credentials come, in this order, from `SHIPCHECK_REGISTRY_USERNAME`/`_PASSWORD`, the file
+//! given with `--authfile`, containers' auth.json (`REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
 //! `~/.config/containers/auth.json`), and Docker's config.json (`$DOCKER_CONFIG` or `~/.docker`:
 //! `credHelpers`, `credsStore`, `auths`). Helpers speak the docker-credential-helpers protocol
 //! (`docker-credential-NAME get`, the server on stdin, JSON on stdout). Secrets live only in
@@ -69,14 +69,15 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
     }
 }
 
-/// Finds the credential for `registry` (a host with optional port, `docker.io` for Docker Hub).
-pub fn lookup(registry: &str) -> Option<Credential> {
+/// Finds the credential for `registry` (a host with optional port, `docker.io` for Docker Hub),
+/// reading `authfile` first when given.
+pub fn lookup(registry: &str, authfile: Option<&std::path::Path>) -> Option<Credential> {
     if let (Ok(u), Ok(p)) = (std::env::var("SHIPCHECK_REGISTRY_USERNAME"), std::env::var("SHIPCHECK_REGISTRY_PASSWORD"))
     {
         return Some(Credential { username: u, secret: p });
     }
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let mut files: Vec<PathBuf> = Vec::new();
+    let mut files: Vec<PathBuf> = authfile.into_iter().map(PathBuf::from).collect();
     if let Some(f) = std::env::var_os("REGISTRY_AUTH_FILE") {
         files.push(f.into());
     }

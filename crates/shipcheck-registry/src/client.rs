@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -57,9 +57,9 @@ pub struct Stats {
     pub retries: AtomicUsize,
     /// Expired redirect URLs (403 from blob storage) requested anew from the registry.
     pub redirects_renewed: AtomicUsize,
-    /// Body bytes sent and received (blobs, chunks and manifests).
-    pub bytes_sent: AtomicU64,
-    pub bytes_received: AtomicU64,
+    /// Body bytes sent and received (blobs, chunks and manifests); shared with progress bars.
+    pub bytes_sent: Arc<AtomicU64>,
+    pub bytes_received: Arc<AtomicU64>,
 }
 
 /// Retry limits. The defaults suit real registries; tests shorten the waits.
@@ -82,6 +82,8 @@ pub struct Client {
     /// For transfers that may take long: no overall deadline, but one on every read and write.
     transfer_agent: ureq::Agent,
     credentials: Mutex<HashMap<String, Option<Credential>>>,
+    /// An auth.json / config.json to read before the usual places (`--authfile`).
+    authfile: Mutex<Option<std::path::PathBuf>>,
     tokens: Mutex<HashMap<String, Token>>,
     /// Registries that answered with a Basic challenge: credentials go with every request.
     basic: Mutex<HashSet<String>>,
@@ -201,6 +203,7 @@ impl Client {
             agent,
             transfer_agent,
             credentials: Mutex::default(),
+            authfile: Mutex::default(),
             tokens: Mutex::default(),
             basic: Mutex::default(),
             realms: Mutex::default(),
@@ -215,7 +218,14 @@ impl Client {
 
     fn credential(&self, registry: &str) -> Option<Credential> {
         let mut cache = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
-        cache.entry(registry.to_string()).or_insert_with(|| auth::lookup(registry)).clone()
+        let authfile = self.authfile.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        cache.entry(registry.to_string()).or_insert_with(|| auth::lookup(registry, authfile.as_deref())).clone()
+    }
+
+    /// Reads credentials from this auth.json or config.json before the usual places.
+    pub fn set_authfile(&self, path: &std::path::Path) {
+        *self.authfile.lock().unwrap_or_else(|e| e.into_inner()) = Some(path.to_path_buf());
+        self.credentials.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// Uses this credential for `registry` instead of looking one up.

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod copy;
 pub mod download;
 pub mod error;
 mod pool;

@@ -113,7 +113,8 @@ pub fn verify(
     let mut descriptor =
         serde_json::json!({"mediaType": top.media_type, "digest": top.digest, "size": top.bytes.len()});
     if let Some(tag) = &r.tag {
-        descriptor["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": tag});
+        let name = format!("{}/{}:{tag}", r.registry, r.repository);
+        descriptor["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": name});
     }
     let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [descriptor]});
     let index_bytes = serde_json::to_vec(&index).unwrap_or_default();

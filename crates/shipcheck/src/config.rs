@@ -120,6 +120,9 @@ impl Config {
 /// Rewrites a source given relative to the config file's directory so it resolves from the
 /// working directory, keeping its transport prefix and selector.
 pub fn rebase_source(source: &str, base: &Path) -> String {
+    if source.starts_with("docker://") {
+        return source.to_string();
+    }
     for prefix in ["oci:", "oci-archive:", "docker-archive:"] {
         if let Some(rest) = source.strip_prefix(prefix) {
             let (path, sel) = match rest.split_once(':') {

@@ -3,6 +3,7 @@
 mod config;
 mod output;
 mod progress;
+mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,11 +30,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Verify image archives and layouts: every blob, digest, diff_id and platform, in one pass.
+    /// Verify image archives, layouts and registry images: every blob, digest, diff_id and
+    /// platform, in one pass.
     ///
     /// SOURCE is named as skopeo names it: oci:DIR[:REF], oci-archive:FILE[:REF],
-    /// docker-archive:FILE[:REF|@N], or a bare path, which is detected by content.
+    /// docker-archive:FILE[:REF|@N], docker://REGISTRY/REPO[:TAG|@DIGEST] (streamed from the
+    /// registry, nothing written to disk), or a bare path, which is detected by content.
     Image(ImageArgs),
+    /// Push an image to a registry, with credentials renewed before they expire.
+    ///
+    /// The source is verified first (structure; every byte with --verify) and refused if it is
+    /// damaged. Blobs the repository has are skipped; the rest are uploaded in parallel, in
+    /// chunks that resume after a failure, and committed only when their bytes match their
+    /// digests. Manifests follow their children; the tag is read back and compared. A re-run
+    /// after a failure uploads only what is missing.
+    Push(registry::PushArgs),
+    /// Copy an image from a registry to a registry (blobs mounted within one registry) or to a
+    /// local layout or archive, or from a local source to a registry.
+    Copy(registry::CopyArgs),
     /// Run every check that shipcheck.toml in each DIR configures (default: the current directory).
     Check(CheckArgs),
     /// Write an image in the form every chosen engine loads, then verify what was written.
@@ -289,6 +303,7 @@ fn all_rules() -> Vec<&'static Rule> {
     rules.extend_from_slice(shipcheck_triage::rules::ALL);
     rules.extend_from_slice(shipcheck_package::rules::ALL);
     rules.extend_from_slice(shipcheck_workflow::rules::ALL);
+    rules.extend_from_slice(shipcheck_registry::rules::ALL);
     rules.sort_by_key(|r| r.id);
     rules
 }
@@ -308,6 +323,16 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Image(args) => image(args),
         Command::Check(args) => check(args),
+        Command::Push(args) => {
+            let mut report = Report::new();
+            registry::push_into(&mut report, &args)?;
+            finish(report, &Config::default(), &args.output)
+        }
+        Command::Copy(args) => {
+            let mut report = Report::new();
+            registry::copy_into(&mut report, &args)?;
+            finish(report, &Config::default(), &args.output)
+        }
         Command::Convert(args) => convert(args),
         Command::Runtime(args) => runtime(args),
         Command::Package { dir, tag, existing, output } => {
@@ -368,6 +393,10 @@ fn verify_into(
     opts: &VerifyOptions,
     engines: &[&'static shipcheck_image::engine::Profile],
 ) {
+    if source.starts_with("docker://") {
+        registry::verify_remote_into(report, source, opts);
+        return;
+    }
     let spec = match SourceSpec::parse(source) {
         Ok(s) => s,
         Err(message) => {

@@ -1,0 +1,162 @@
+//! `shipcheck push` and `shipcheck copy`: an image from any source the image crate reads, or
+//! from a registry, to a registry or to a local layout or archive.
+//!
+//! A local source is verified before anything is sent — its structure always, every byte with
+//! `full` (a docker-archive without an OCI layout is always read whole, since its layer
+//! digests must be computed) — and a damaged one is refused. Blob bytes are checked against
+//! their digests again as they are sent. A pull to a local destination is written beside it
+//! and moved into place when complete: an interrupted copy leaves nothing half-written.
+
+use std::path::{Path, PathBuf};
+
+use shipcheck_image::convert;
+use shipcheck_image::source::{SourceSpec, Transport};
+use shipcheck_image::store::{single, Store};
+use shipcheck_image::{Verified, VerifyOptions};
+
+use crate::client::Client;
+use crate::reference::Reference;
+use crate::transfer::{self, Options, Pulled, Pushed, RegistrySource};
+
+/// One side of a copy.
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    Registry(Reference),
+    Local(SourceSpec),
+}
+
+impl Endpoint {
+    /// `docker://REGISTRY/REPO[:TAG][@DIGEST]`, or anything `SourceSpec` reads.
+    pub fn parse(arg: &str) -> Result<Endpoint, String> {
+        match arg.strip_prefix("docker://") {
+            Some(rest) => Reference::parse(rest).map(Endpoint::Registry),
+            None => SourceSpec::parse(arg).map(Endpoint::Local),
+        }
+    }
+
+    pub fn shown(&self) -> String {
+        match self {
+            Endpoint::Registry(r) => format!("docker://{r}"),
+            Endpoint::Local(s) => s.display.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CopyOptions {
+    pub transfer: Options,
+    /// Read every byte of a local source before pushing (digests, diff_ids, layer walks).
+    pub full_verify: bool,
+    /// The platform to write to a docker-archive destination (default: this machine's).
+    pub platform: Option<shipcheck_image::platform::Platform>,
+}
+
+/// What a copy did.
+#[derive(Debug, Default)]
+pub struct Copied {
+    /// The local source as verified before the push.
+    pub verified: Option<Verified>,
+    pub pushed: Option<Pushed>,
+    pub pulled: Option<Pulled>,
+    /// The local destination written.
+    pub written: Option<PathBuf>,
+}
+
+/// Why a copy did not happen.
+#[derive(Debug)]
+pub enum Refused {
+    /// The local source is damaged; its findings say how.
+    Damaged(Box<Verified>, String),
+    Failed(String),
+}
+
+impl From<String> for Refused {
+    fn from(s: String) -> Refused {
+        Refused::Failed(s)
+    }
+}
+
+impl From<crate::Error> for Refused {
+    fn from(e: crate::Error) -> Refused {
+        Refused::Failed(e.to_string())
+    }
+}
+
+/// Copies `src` to `dst`.
+pub fn copy(client: &Client, src: &Endpoint, dst: &Endpoint, opts: &CopyOptions) -> Result<Copied, Refused> {
+    match (src, dst) {
+        (Endpoint::Local(spec), Endpoint::Registry(dest)) => push_local(client, spec, dest, opts),
+        (Endpoint::Registry(from), Endpoint::Registry(dest)) => {
+            let g = transfer::fetch_graph(client, from)?;
+            let source = RegistrySource { client, reference: from.clone() };
+            let pushed = transfer::push(client, dest, &g, &source, &opts.transfer)?;
+            Ok(Copied { pushed: Some(pushed), ..Copied::default() })
+        }
+        (Endpoint::Registry(from), Endpoint::Local(spec)) => pull(client, from, spec, opts),
+        (Endpoint::Local(_), Endpoint::Local(_)) => Err(Refused::Failed(
+            "both sides are local: `shipcheck convert` writes a local image in another form".into(),
+        )),
+    }
+}
+
+fn push_local(client: &Client, spec: &SourceSpec, dest: &Reference, opts: &CopyOptions) -> Result<Copied, Refused> {
+    let mut v = shipcheck_image::verify(spec, &VerifyOptions { fast: !opts.full_verify, ..Default::default() })?;
+    let manifest_json_only = !v.shape.index_json || spec.transport == Transport::DockerArchive;
+    if manifest_json_only && !opts.full_verify {
+        v = shipcheck_image::verify(spec, &VerifyOptions::default())?;
+    }
+    if let Some(f) = convert::damage(&v) {
+        let why = format!("{} is damaged ({}: {}): not pushed", spec.display, f.rule.id, f.message);
+        return Err(Refused::Damaged(Box::new(v), why));
+    }
+    let work = std::env::temp_dir();
+    let store = Store::open(spec, &v, &work)?;
+    let top = single(store.tops(), &spec.display)?;
+    let g = transfer::local_graph(&store, top)?;
+    let pushed = transfer::push(client, dest, &g, &store, &opts.transfer)?;
+    Ok(Copied { verified: Some(v), pushed: Some(pushed), ..Copied::default() })
+}
+
+fn pull(client: &Client, from: &Reference, spec: &SourceSpec, opts: &CopyOptions) -> Result<Copied, Refused> {
+    let dest = spec.path.clone();
+    if spec.transport == Transport::Auto {
+        return Err(Refused::Failed(format!(
+            "name the destination's form: oci:{0}, oci-archive:{0} or docker-archive:{0}",
+            dest.display()
+        )));
+    }
+    if dest.exists() && spec.transport == Transport::Oci {
+        return Err(Refused::Failed(format!("{} exists: copy writes a new layout directory", dest.display())));
+    }
+    let parent =
+        dest.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| ".".into());
+    std::fs::create_dir_all(&parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let work = tempfile::Builder::new()
+        .prefix(".shipcheck-copy-")
+        .tempdir_in(&parent)
+        .map_err(|e| format!("cannot create a work directory in {}: {e}", parent.display()))?;
+    let layout = work.path().join("layout");
+    let g = transfer::fetch_graph(client, from)?;
+    let ref_name = from.tag.as_deref().map(|t| format!("{}/{}:{t}", from.registry, from.repository));
+    let pulled = transfer::pull_to_layout(client, from, &g, &layout, ref_name.as_deref(), opts.transfer.jobs)?;
+    match spec.transport {
+        Transport::Oci => {
+            std::fs::rename(&layout, &dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+        }
+        Transport::OciArchive => convert::tar_layout(&layout, &dest)?,
+        _ => {
+            // The form every engine loads: convert's hybrid docker-archive, one platform.
+            let local = SourceSpec::parse(&format!("oci:{}", layout.display()))?;
+            let v = shipcheck_image::verify(&local, &VerifyOptions::default())?;
+            let engines: Vec<_> = shipcheck_image::engine::profiles().iter().collect();
+            let copts = convert::Options {
+                format: convert::Format::DockerArchive,
+                platform: opts.platform.clone(),
+                engines: &engines,
+                keep_attestations: false,
+            };
+            convert::convert(&local, &v, &dest, &copts)?;
+        }
+    }
+    Ok(Copied { pulled: Some(pulled), written: Some(dest), ..Copied::default() })
+}

@@ -1,0 +1,226 @@
+//! `shipcheck push`, `shipcheck copy` and `shipcheck image docker://…`: arguments to the
+//! registry crate, and its results to the report.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use shipcheck_image::platform::Platform;
+use shipcheck_image::VerifyOptions;
+use shipcheck_registry::auth::Credential;
+use shipcheck_registry::copy::{copy, Copied, CopyOptions, Endpoint, Refused};
+use shipcheck_registry::transfer::Options;
+use shipcheck_registry::{Client, Reference};
+use shipcheck_report::{Checked, InputError, Report};
+
+use crate::progress;
+
+/// How blobs move.
+#[derive(Args, Clone)]
+pub struct TransferArgs {
+    /// Blobs transferred at the same time.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Upload chunk size in MiB: larger blobs go in PATCH chunks that resume after a failure;
+    /// smaller ones in one request. 0 sends every blob in one request.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub chunk_size: u64,
+    /// Read registry credentials from this auth.json or Docker config.json first.
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct PushArgs {
+    /// The image to push, named as for `shipcheck image` (one image: select it with :REF or @N).
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// Where: docker://REGISTRY/REPOSITORY[:TAG] (or @sha256:… for the image's own digest).
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+    /// Credentials for the destination, USER:PASSWORD (else the environment, auth.json,
+    /// Docker's config.json and its credential helpers).
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub creds: Option<String>,
+    /// Verify every byte of the source before pushing (digests, diff_ids, layer walks). Without
+    /// it, the structure is verified first and blob digests as they are sent.
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+    #[command(flatten)]
+    pub output: crate::OutputArgs,
+}
+
+#[derive(Args)]
+pub struct CopyArgs {
+    /// docker://REGISTRY/REPOSITORY[:TAG|@DIGEST], or a local source as for `shipcheck image`.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// docker://…, oci:DIR (a new layout), oci-archive:FILE, or docker-archive:FILE (the form
+    /// every engine loads, one platform).
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+    /// Credentials for a registry source, USER:PASSWORD.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub src_creds: Option<String>,
+    /// Credentials for a registry destination, USER:PASSWORD.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub dest_creds: Option<String>,
+    /// The platform to write to a docker-archive destination [default: this machine's].
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// Verify every byte of a local source before pushing it.
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+    #[command(flatten)]
+    pub output: crate::OutputArgs,
+}
+
+fn credential(arg: &str) -> Result<Credential> {
+    match arg.split_once(':') {
+        Some((u, p)) if !u.is_empty() => Ok(Credential { username: u.to_string(), secret: p.to_string() }),
+        _ => bail!("credentials must be USER:PASSWORD"),
+    }
+}
+
+fn client(transfer: &TransferArgs) -> Client {
+    let c = Client::default();
+    if let Some(f) = &transfer.authfile {
+        c.set_authfile(f);
+    }
+    c
+}
+
+fn options(t: &TransferArgs) -> Options {
+    Options { jobs: t.jobs.max(1), chunk: t.chunk_size.saturating_mul(1 << 20) }
+}
+
+pub fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
+    let Endpoint::Registry(dest) = Endpoint::parse(&args.dest).map_err(anyhow::Error::msg)? else {
+        bail!("{} is not a registry: expected docker://REGISTRY/REPOSITORY[:TAG]", args.dest);
+    };
+    let src = Endpoint::parse(&args.source).map_err(anyhow::Error::msg)?;
+    if matches!(src, Endpoint::Registry(_)) {
+        bail!("{} is in a registry: use `shipcheck copy` to copy between registries", args.source);
+    }
+    let c = client(&args.transfer);
+    if let Some(creds) = &args.creds {
+        c.set_credential(&dest.registry, Some(credential(creds)?));
+    }
+    let opts = CopyOptions { transfer: options(&args.transfer), full_verify: args.verify, platform: None };
+    run(report, &c, &src, &Endpoint::Registry(dest), &opts);
+    Ok(())
+}
+
+pub fn copy_into(report: &mut Report, args: &CopyArgs) -> Result<()> {
+    let src = Endpoint::parse(&args.source).map_err(anyhow::Error::msg)?;
+    let dst = Endpoint::parse(&args.dest).map_err(anyhow::Error::msg)?;
+    let c = client(&args.transfer);
+    for (end, creds) in [(&src, &args.src_creds), (&dst, &args.dest_creds)] {
+        match (end, creds) {
+            (Endpoint::Registry(r), Some(creds)) => c.set_credential(&r.registry, Some(credential(creds)?)),
+            (Endpoint::Local(_), Some(_)) => {
+                bail!("credentials were given for {}, which is not a registry", end.shown())
+            }
+            _ => {}
+        }
+    }
+    let platform = args.platform.as_deref().map(Platform::parse).transpose().map_err(anyhow::Error::msg)?;
+    let opts = CopyOptions { transfer: options(&args.transfer), full_verify: args.verify, platform };
+    run(report, &c, &src, &dst, &opts);
+    Ok(())
+}
+
+fn run(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, opts: &CopyOptions) {
+    let started = Instant::now();
+    let counter =
+        if matches!(dst, Endpoint::Registry(_)) { c.stats.bytes_sent.clone() } else { c.stats.bytes_received.clone() };
+    let bar = progress::wanted().then(|| progress::Progress::start(&dst.shown(), None, counter));
+    let result = copy(c, src, dst, opts);
+    drop(bar);
+    match result {
+        Ok(copied) => record(report, c, src, dst, copied, started),
+        Err(Refused::Damaged(v, why)) => {
+            report.findings.extend(v.findings);
+            report.errors.push(InputError { input: src.shown(), message: why });
+        }
+        Err(Refused::Failed(message)) => {
+            let verb = if matches!(dst, Endpoint::Registry(_)) { "not pushed" } else { "not copied" };
+            report.errors.push(InputError { input: dst.shown(), message: format!("{verb}: {message}") })
+        }
+    }
+}
+
+fn record(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, copied: Copied, started: Instant) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut facts = vec![("source".to_string(), src.shown())];
+    let kind = match (&copied.pushed, &copied.written) {
+        (Some(_), _) => "registry push",
+        (None, Some(_)) => "registry pull",
+        _ => "copy",
+    };
+    if let Some(p) = &copied.pushed {
+        facts.extend([
+            ("digest".into(), p.digest.clone()),
+            ("media_type".into(), p.media_type.clone()),
+            ("blobs_uploaded".into(), p.blobs_uploaded.to_string()),
+            ("blobs_present".into(), p.blobs_present.to_string()),
+            ("blobs_mounted".into(), p.blobs_mounted.to_string()),
+            ("bytes_uploaded".into(), p.bytes_uploaded.to_string()),
+            ("manifests".into(), p.manifests.to_string()),
+            ("resumed".into(), p.resumed.to_string()),
+            ("restarted".into(), p.restarted.to_string()),
+        ]);
+        if p.foreign_skipped > 0 {
+            facts.push(("foreign_layers_skipped".into(), p.foreign_skipped.to_string()));
+        }
+        facts.push(("read_back".into(), "the registry serves this digest".into()));
+    }
+    if let Some(p) = &copied.pulled {
+        facts.extend([
+            ("digest".into(), p.digest.clone()),
+            ("blobs_downloaded".into(), p.blobs.to_string()),
+            ("bytes_downloaded".into(), p.bytes.to_string()),
+        ]);
+    }
+    if let Some(w) = &copied.written {
+        facts.push(("written".into(), w.display().to_string()));
+    }
+    facts.extend([
+        ("tokens_fetched".into(), c.stats.tokens_fetched.load(Relaxed).to_string()),
+        ("reauthentications".into(), c.stats.reauthentications.load(Relaxed).to_string()),
+        ("retries".into(), c.stats.retries.load(Relaxed).to_string()),
+        ("redirects_renewed".into(), c.stats.redirects_renewed.load(Relaxed).to_string()),
+        ("seconds".into(), format!("{:.1}", started.elapsed().as_secs_f64())),
+    ]);
+    report.checked.push(Checked::new(dst.shown(), kind, facts));
+    if let Some(v) = copied.verified {
+        report.findings.extend(v.findings);
+    }
+}
+
+/// `shipcheck image docker://…`.
+pub fn verify_remote_into(report: &mut Report, source: &str, opts: &VerifyOptions) {
+    let reference = match Reference::parse(source.trim_start_matches("docker://")) {
+        Ok(r) => r,
+        Err(message) => {
+            report.errors.push(InputError { input: source.to_string(), message });
+            return;
+        }
+    };
+    let c = Client::default();
+    let bar = progress::wanted().then(|| progress::Progress::start(source, None, c.stats.bytes_received.clone()));
+    let result = shipcheck_registry::remote::verify(&c, &reference, source, opts, 4);
+    drop(bar);
+    match result {
+        Ok(v) => {
+            report.checked.push(Checked::new(source, v.kind.clone(), v.facts.clone()));
+            report.findings.extend(v.findings);
+        }
+        Err(e) => report.errors.push(InputError { input: source.to_string(), message: e.to_string() }),
+    }
+}

@@ -1,0 +1,163 @@
+//! `shipcheck push`, `shipcheck copy` and `shipcheck image docker://…` end to end, against
+//! Debian's docker-registry (distribution 2.8) started on loopback by the test harness. Images
+//! pulled back are checked by skopeo and by the verifier. Without docker-registry or skopeo
+//! the tests skip, except under CI=true, where they fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+use assert_cmd::Command;
+use shipcheck_registry::testing::{available, htpasswd, Registry};
+
+fn shipcheck() -> Command {
+    Command::cargo_bin("shipcheck").unwrap()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+fn facts(v: &serde_json::Value) -> &serde_json::Value {
+    &v["checked"][0]["facts"]
+}
+
+#[test]
+fn push_verify_copy_and_pull_through_the_cli() {
+    if !available() {
+        return;
+    }
+    let reg = Registry::start(None);
+    let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/dz/dangerzone:0.8.0", reg.host);
+    let out = shipcheck().arg("push").arg(&dangerzone).arg(&dest).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let pushed = json(&out);
+    let digest = facts(&pushed)["digest"].as_str().unwrap().to_string();
+    assert_eq!(facts(&pushed)["blobs_uploaded"], "3");
+    // skopeo reads back what shipcheck pushed.
+    let raw = Std::new("skopeo").args(["inspect", "--tls-verify=false", "--raw", &dest]).output().unwrap();
+    assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+    assert_eq!(shipcheck_registry::client::sha256_digest(&raw.stdout), digest);
+    // Pushing again uploads nothing.
+    let again = json(&shipcheck().arg("push").arg(&dangerzone).arg(&dest).args(["--format", "json"]).output().unwrap());
+    assert_eq!(
+        (facts(&again)["blobs_uploaded"].as_str(), facts(&again)["blobs_present"].as_str()),
+        (Some("0"), Some("3"))
+    );
+
+    // The remote image verifies clean, in full and --fast.
+    for extra in [&[][..], &["--fast"][..]] {
+        let out = shipcheck().arg("image").arg(&dest).args(extra).args(["--format", "json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        let v = json(&out);
+        assert_eq!(v["checked"][0]["kind"], "registry");
+        assert_eq!(facts(&v)["digest"], digest.as_str());
+        assert_eq!(facts(&v)["platforms"], "linux/amd64");
+    }
+    // A tag the registry does not have cannot be checked (exit 2), with the registry's code.
+    let out = shipcheck().arg("image").arg(format!("docker://{}/dz/dangerzone:nope", reg.host)).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("MANIFEST_UNKNOWN"));
+
+    // Copy within the registry mounts; to local forms, pulls and verifies.
+    let other = format!("docker://{}/other/dangerzone:1", reg.host);
+    let copied = json(&shipcheck().args(["copy", &dest, &other, "--format", "json"]).output().unwrap());
+    assert_eq!(facts(&copied)["blobs_mounted"], "3", "{copied:#}");
+    let dir = tempfile::tempdir().unwrap();
+    for (form, name) in [("oci", "layout"), ("oci-archive", "image.oci.tar"), ("docker-archive", "image.docker.tar")] {
+        let target = dir.path().join(name);
+        let out = shipcheck().args(["copy", &other]).arg(format!("{form}:{}", target.display())).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{form}: {}", String::from_utf8_lossy(&out.stdout));
+        let v = json(
+            &shipcheck()
+                .arg("image")
+                .arg(format!("{form}:{}", target.display()))
+                .args(["--format", "json"])
+                .output()
+                .unwrap(),
+        );
+        assert!(v["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "error"), "{form}: {v:#}");
+    }
+    // A local-to-local copy is convert's job.
+    let out = shipcheck()
+        .arg("copy")
+        .arg(&dangerzone)
+        .arg(format!("oci:{}", dir.path().join("x").display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_damaged_source_is_refused_and_nothing_is_pushed() {
+    if !available() {
+        return;
+    }
+    let reg = Registry::start(None);
+    let corrupt = root().join("examples/incidents/corrupt-layer/app.tar");
+    let dest = format!("docker://{}/bad/app:1", reg.host);
+    // Structure-only verification passes; the layer's bytes are caught as they are sent.
+    let out = shipcheck().arg("push").arg(&corrupt).arg(&dest).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not pushed") && text.contains("nothing was committed"), "{text}");
+    // With --verify, the damage is found first and reported as findings.
+    let out = shipcheck().arg("push").arg(&corrupt).arg(&dest).args(["--verify", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "image/diff-id-mismatch" || f["rule"] == "image/blob-digest-mismatch"),
+        "{v:#}"
+    );
+    // The registry has no such tag.
+    let out = shipcheck().arg("image").arg(&dest).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn credentials_from_flags_and_auth_files_and_never_in_output() {
+    if !available() {
+        return;
+    }
+    let reg = Registry::start(Some(&htpasswd("ci", "s3cret-pass")));
+    let src = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/team/app:1", reg.host);
+    let out = shipcheck().arg("push").arg(&src).arg(&dest).args(["--creds", "ci:wrong-pass"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("UNAUTHORIZED") && !text.contains("wrong-pass"), "{text}");
+    shipcheck().arg("push").arg(&src).arg(&dest).args(["--creds", "ci:s3cret-pass"]).assert().code(0);
+    // An auth.json as podman login writes it.
+    let dir = tempfile::tempdir().unwrap();
+    let auth = dir.path().join("auth.json");
+    let credential = shipcheck_registry::auth::Credential { username: "ci".into(), secret: "s3cret-pass".into() };
+    let encoded = credential.basic_header().trim_start_matches("Basic ").to_string();
+    std::fs::write(&auth, format!(r#"{{"auths":{{"{}":{{"auth":"{encoded}"}}}}}}"#, reg.host)).unwrap();
+    let out = shipcheck()
+        .args(["image", &dest, "--format", "json"])
+        .env("REGISTRY_AUTH_FILE", &auth)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = shipcheck()
+        .args(["copy", &dest])
+        .arg(format!("oci:{}", dir.path().join("pulled").display()))
+        .arg("--authfile")
+        .arg(&auth)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
+}
