@@ -273,3 +273,34 @@ fn convert_fixes_the_dangerzone_archive_for_podman3() {
     }
     assert!(!json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "engine/podman3-localhost-name"));
 }
+
+/// The mirrord demo: a client that fetches one token is refused mid-push by a real registry
+/// whose tokens live 2 s; `shipcheck push` of the same image succeeds. The test registry
+/// program is the crate example cargo builds beside the tests.
+#[test]
+fn mirrord_demo_fails_with_one_token_and_succeeds_with_shipcheck() {
+    if !shipcheck_registry::testing::available() {
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let test_registry = exe.parent().unwrap().parent().unwrap().join("examples/test-registry");
+    if !test_registry.exists() {
+        // `cargo test --workspace` builds it; `cargo test -p shipcheck` does not.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = std::process::Command::new(cargo)
+            .args(["build", "-q", "-p", "shipcheck-registry", "--features", "testing", "--example", "test-registry"])
+            .current_dir(root())
+            .status()
+            .unwrap();
+        assert!(built.success() && test_registry.exists(), "cannot build {}", test_registry.display());
+    }
+    let out = std::process::Command::new(root().join("examples/incidents/mirrord-signed-url/demo.sh"))
+        .env("SHIPCHECK", assert_cmd::cargo::cargo_bin("shipcheck"))
+        .env("TEST_REGISTRY", &test_registry)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("HTTP 401 UNAUTHORIZED"), "{text}");
+    assert!(text.contains("0 refused; read back: the registry serves this digest"), "{text}");
+}
