@@ -268,8 +268,12 @@ fn fails(p: &'static Profile, error: String, expected: Vec<String>) -> Predictio
     Prediction { profile: p, verdict: Verdict::Fails, names: Vec::new(), ids: Vec::new(), error: Some(error), expected }
 }
 
-/// Predicts what `p`'s engine does with the verified archive.
+/// Predicts what `p`'s engine does with the verified archive (or, for an image in a
+/// registry, what `docker pull`, `podman pull` and `ctr images pull` do with it).
 pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
+    if v.shape.container == Container::Registry {
+        return predict_pull(v, p);
+    }
     let want = expected(v);
     let manifest_images: Vec<&crate::verify::ImageInfo> =
         v.images.iter().filter(|i| i.origin == Origin::ManifestJson).collect();
@@ -518,6 +522,57 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
     Prediction { profile: p, verdict: Verdict::Loads, names, ids, error: None, expected: want }.settled()
 }
 
+/// Pulling from a registry. Every engine picks the host's platform from an index (a single
+/// manifest is pulled whatever its platform); Docker's graphdriver store before 23 cannot
+/// unpack zstd layers. The image ID is the config digest in Docker's graphdriver store and
+/// Podman, and the pulled manifest or index digest in containerd and Docker's containerd
+/// store. The error texts are the engines' own (dockerd 20.10, podman 4.3, ctr 1.6, observed
+/// in `crates/shipcheck-registry/tests/pull_engines.rs`).
+fn predict_pull(v: &Verified, p: &'static Profile) -> Prediction {
+    let images: Vec<&crate::verify::ImageInfo> = v.images.iter().filter(|i| !i.attestation).collect();
+    let reference = images.iter().find_map(|i| i.ref_name.clone()).unwrap_or_default();
+    let want = if reference.is_empty() { Vec::new() } else { vec![docker_normalize(&reference)] };
+    let top = images.first().and_then(|i| top_of(i));
+    if let Some(f) = fatal(v) {
+        return fails(p, format!("the registry serves a damaged image ({}): {}", f.rule.id, f.message), want);
+    }
+    let host = host_platform();
+    let is_index = images.iter().any(|i| i.top_digest.is_some() && i.top_digest != i.manifest_digest);
+    let chosen = if is_index {
+        images.iter().copied().find(|i| i.platform.as_ref().is_some_and(|pl| pl.to_string() == host))
+    } else {
+        images.first().copied()
+    };
+    let Some(image) = chosen else {
+        let (os, arch) = host.split_once('/').unwrap_or(("linux", "amd64"));
+        let text = match p.family.as_str() {
+            "docker-graphdriver" | "containerd-store" => format!("no matching manifest for {host} in the manifest list entries"),
+            "ctr-import" => format!("ctr: no match for platform in manifest {}: not found", digest_text(&top).unwrap_or_default()),
+            _ => format!("choosing an image from manifest list docker://{reference}: no image found in image index for architecture {arch}, variant \"\", OS {os}"),
+        };
+        return fails(p, text, want);
+    };
+    let zstd = image.layers.iter().any(|l| l.compression == Some(Compression::Zstd));
+    if zstd && p.family == "docker-graphdriver" && !p.zstd {
+        return fails(
+            p,
+            "failed to register layer: ApplyLayer exit status 1 stdout:  stderr: unexpected EOF".into(),
+            want,
+        );
+    }
+    let config = digest_text(&image.config_digest);
+    let (names, ids) = match p.family.as_str() {
+        "docker-graphdriver" => (vec![familiar(&reference)], vec![config]),
+        "containerd-store" => (vec![familiar(&reference)], vec![digest_text(&top)]),
+        "ctr-import" => (vec![reference.clone()], vec![digest_text(&top)]),
+        "podman" | "buildah" => (vec![podman_normalize(&reference)], vec![config]),
+        // skopeo copies the image under whatever name its destination gives.
+        _ => (want.clone(), vec![config]),
+    };
+    let names = if reference.is_empty() { Vec::new() } else { names };
+    Prediction { profile: p, verdict: Verdict::Loads, names, ids, error: None, expected: want }.settled()
+}
+
 /// The index.json descriptor an image was reached from: its nested index, or itself.
 fn top_of(i: &crate::verify::ImageInfo) -> Option<crate::digest::Digest> {
     i.top_digest.clone().or(i.manifest_digest.clone())
@@ -568,16 +623,22 @@ pub fn report(
             basis.into(),
         ]);
         let subject = Subject::whole(artifact);
+        let pulled = v.shape.container == Container::Registry;
+        let (verb, remedy) = if pulled {
+            ("pull", "Push an index that includes the platform this engine's host runs, with gzip-compressed layers where Docker before 23 must pull it.")
+        } else {
+            ("load", "Run `shipcheck convert` for a form every engine loads, or ship the format this engine reads.")
+        };
         match pr.verdict {
             Verdict::Fails => findings.push(
                 Finding::new(
                     &ENGINE_LOAD_FAILS,
                     subject,
-                    format!("{} will not load it: {}", p.label, pr.error.clone().unwrap_or_default()),
+                    format!("{} will not {verb} it: {}", p.label, pr.error.clone().unwrap_or_default()),
                 )
                 .evidence("engine", &p.id)
                 .evidence("basis", basis)
-                .remedy("Run `shipcheck convert` for a form every engine loads, or ship the format this engine reads."),
+                .remedy(remedy),
             ),
             Verdict::Renamed => {
                 let bare_tag = p.engine == "podman"

@@ -747,6 +747,24 @@ pub fn layout(dir: &Path, name: &str, layers: usize, layer_bytes: usize, seed: u
     path
 }
 
+/// Pushes the OCI layout at `dir` to `dest` as `shipcheck push` does: structure verified,
+/// blobs checked as they are sent. Errors keep the registry's code and status.
+pub fn push_layout(
+    client: &crate::Client,
+    dir: &Path,
+    dest: &crate::Reference,
+    opts: &crate::transfer::Options,
+) -> Result<crate::transfer::Pushed, crate::Error> {
+    let spec = shipcheck_image::SourceSpec::parse(&format!("oci:{}", dir.display())).unwrap();
+    let fast = shipcheck_image::VerifyOptions { fast: true, ..Default::default() };
+    let verified = shipcheck_image::verify(&spec, &fast).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let store = shipcheck_image::store::Store::open(&spec, &verified, work.path()).unwrap();
+    let top = shipcheck_image::store::single(store.tops(), &spec.display).unwrap();
+    let graph = crate::transfer::local_graph(&store, top).unwrap();
+    crate::transfer::push(client, dest, &graph, &store, opts)
+}
+
 /// Tokens a list of logged requests carried, in order of first use.
 pub fn tokens_used(log: &[Logged]) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();

@@ -4,19 +4,17 @@
 //! throttles uploads and injects faults. Without docker-registry or skopeo the tests skip,
 //! except under CI=true, where they fail.
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use shipcheck_image::source::SourceSpec;
-use shipcheck_image::store::{single, Store};
 use shipcheck_image::VerifyOptions;
 use shipcheck_registry::auth::Credential;
 use shipcheck_registry::client::RetryPolicy;
 use shipcheck_registry::testing::{
-    available, htpasswd, layout, tokens_used, Auth, Fault, FaultKind, Proxy, Registry, TokenServer,
+    available, htpasswd, layout, push_layout, tokens_used, Auth, Fault, FaultKind, Proxy, Registry, TokenServer,
 };
-use shipcheck_registry::transfer::{self, Options, Pushed};
+use shipcheck_registry::transfer::{self, Options};
 use shipcheck_registry::{Client, Reference};
 
 const MIB: usize = 1 << 20;
@@ -30,17 +28,6 @@ fn client() -> Client {
     let mut c = Client::new(Duration::from_secs(20));
     c.retry = RetryPolicy { attempts: 4, base: Duration::from_millis(50) };
     c
-}
-
-/// Pushes the OCI layout at `dir` to `dest` as `shipcheck push` does.
-fn push_layout(c: &Client, dir: &Path, dest: &Reference, opts: &Options) -> Result<Pushed, shipcheck_registry::Error> {
-    let spec = SourceSpec::parse(&format!("oci:{}", dir.display())).unwrap();
-    let verified = shipcheck_image::verify(&spec, &VerifyOptions { fast: true, ..Default::default() }).unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let store = Store::open(&spec, &verified, work.path()).unwrap();
-    let top = single(store.tops(), &spec.display).unwrap();
-    let graph = transfer::local_graph(&store, top).unwrap();
-    transfer::push(c, dest, &graph, &store, opts)
 }
 
 #[test]

@@ -394,7 +394,7 @@ fn verify_into(
     engines: &[&'static shipcheck_image::engine::Profile],
 ) {
     if source.starts_with("docker://") {
-        registry::verify_remote_into(report, source, opts);
+        registry::verify_remote_into(report, source, opts, engines);
         return;
     }
     let spec = match SourceSpec::parse(source) {

@@ -204,7 +204,12 @@ fn record(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, copie
 }
 
 /// `shipcheck image docker://…`.
-pub fn verify_remote_into(report: &mut Report, source: &str, opts: &VerifyOptions) {
+pub fn verify_remote_into(
+    report: &mut Report,
+    source: &str,
+    opts: &VerifyOptions,
+    engines: &[&'static shipcheck_image::engine::Profile],
+) {
     let reference = match Reference::parse(source.trim_start_matches("docker://")) {
         Ok(r) => r,
         Err(message) => {
@@ -218,7 +223,13 @@ pub fn verify_remote_into(report: &mut Report, source: &str, opts: &VerifyOption
     drop(bar);
     match result {
         Ok(v) => {
-            report.checked.push(Checked::new(source, v.kind.clone(), v.facts.clone()));
+            let mut checked = Checked::new(source, v.kind.clone(), v.facts.clone());
+            if !engines.is_empty() {
+                let (table, findings) = shipcheck_image::engine::report(&v, source, engines);
+                checked.tables.push(table);
+                report.findings.extend(findings);
+            }
+            report.checked.push(checked);
             report.findings.extend(v.findings);
         }
         Err(e) => report.errors.push(InputError { input: source.to_string(), message: e.to_string() }),

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod engines;
+
 /// The corpus, from SHIPCHECK_CORPUS or ../shared/corpus beside the repository. Missing: skip,
 /// except under CI=true, where it must be there.
 pub fn corpus() -> Option<PathBuf> {
