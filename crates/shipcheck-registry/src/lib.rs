@@ -7,6 +7,7 @@ pub mod client;
 pub mod copy;
 pub mod download;
 pub mod error;
+pub mod fuzzing;
 mod pool;
 pub mod reference;
 pub mod remote;

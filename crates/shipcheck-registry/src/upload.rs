@@ -265,13 +265,7 @@ impl Client {
         if resp.status().as_u16() != 204 {
             return Broken::Lost(cause);
         }
-        let held = header(&resp, "range")
-            .and_then(|range| {
-                range.trim().strip_prefix("bytes=").unwrap_or(range.trim()).split_once('-').map(|(_, e)| e.to_string())
-            })
-            .and_then(|end| end.parse::<u64>().ok())
-            // `0-0` is what distribution reports for an empty upload as well as for one byte.
-            .map_or(0, |end| if end == 0 { 0 } else { end + 1 });
+        let held = header(&resp, "range").map_or(0, |r| held_bytes(&r));
         match location_of(&resp, location) {
             Ok(next) => Broken::At(held, next, cause),
             Err(_) => Broken::Lost(cause),
@@ -322,6 +316,18 @@ fn extend(mut hasher: Sha256, open: OpenAt<'_>, from: u64, to: u64) -> io::Resul
         }
     }
     Ok(hasher)
+}
+
+/// Bytes an upload holds, from its `Range: 0-N` (or `bytes=0-N`) header. `0-0` is what
+/// distribution reports for an empty upload as well as for one byte: taken as empty, so the
+/// worst case is one byte sent again and refused, and the blob started over.
+pub fn held_bytes(range: &str) -> u64 {
+    let range = range.trim();
+    let range = range.strip_prefix("bytes=").unwrap_or(range);
+    match range.split_once('-').and_then(|(_, end)| end.trim().parse::<u64>().ok()) {
+        Some(0) | None => 0,
+        Some(end) => end.saturating_add(1),
+    }
 }
 
 fn with_digest(location: &str, digest: &str) -> String {
