@@ -6,13 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-need=()
-for c in hyperfine rg; do command -v $c >/dev/null || need+=($c); done
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  pkgs=("${need[@]/rg/ripgrep}")
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
-fi
+. bench/tools.sh
+need_tools hyperfine rg:ripgrep
 cargo build --release --locked -q
 mkdir -p bench/work
 log=bench/work/ci.log

@@ -10,14 +10,8 @@ runs=${1:-5}
 work=bench/work
 mkdir -p "$work"
 
-need=()
-for pair in hyperfine:hyperfine skopeo:skopeo oci-image-tool:oci-image-tool openssl:openssl gzip:gzip; do
-  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
-done
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+. bench/tools.sh
+need_tools hyperfine skopeo oci-image-tool openssl gzip
 
 cargo build --release --locked -q
 [ -f "$work/img/image.tar" ] || python3 bench/gen_image.py "$work/img"

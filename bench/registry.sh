@@ -12,14 +12,8 @@ runs=${1:-5}
 work=$PWD/bench/work
 mkdir -p "$work"
 
-need=()
-for pair in hyperfine:hyperfine skopeo:skopeo docker-registry:docker-registry; do
-  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
-done
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+. bench/tools.sh
+need_tools hyperfine skopeo docker-registry
 
 cargo build --release --locked -q
 [ -f "$work/img/layout/index.json" ] || python3 bench/gen_image.py "$work/img"

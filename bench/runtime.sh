@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-command -v hyperfine >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; }
+. bench/tools.sh
+need_tools hyperfine
 cargo build --release --locked -q
 mkdir -p bench/work
 sc=target/release/shipcheck

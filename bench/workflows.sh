@@ -7,9 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
-command -v hyperfine >/dev/null && [ -x /usr/bin/time ] || {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
-}
+. bench/tools.sh
+need_tools hyperfine
 cargo build --release --locked -q
 repo=bench/work/workflows-repo
 [ -d "$repo" ] || python3 bench/gen_workflows.py "$repo" 300
