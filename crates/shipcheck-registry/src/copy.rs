@@ -1,5 +1,6 @@
 //! `shipcheck push` and `shipcheck copy`: an image from any source the image crate reads, or
-//! from a registry, to a registry or to a local layout or archive.
+//! from a registry, to a registry or to a local layout or archive (an OCI layout or
+//! oci-archive byte for byte; a docker-archive in the form every engine loads).
 //!
 //! A local source is verified before anything is sent — its structure always, every byte with
 //! `full` (a docker-archive without an OCI layout is always read whole, since its layer
@@ -93,32 +94,53 @@ pub fn copy(client: &Client, src: &Endpoint, dst: &Endpoint, opts: &CopyOptions)
             Ok(Copied { pushed: Some(pushed), ..Copied::default() })
         }
         (Endpoint::Registry(from), Endpoint::Local(spec)) => pull(client, from, spec, opts),
-        (Endpoint::Local(_), Endpoint::Local(_)) => Err(Refused::Failed(
-            "both sides are local: `shipcheck convert` writes a local image in another form".into(),
-        )),
+        (Endpoint::Local(from), Endpoint::Local(spec)) => copy_local(from, spec, opts),
     }
 }
 
-fn push_local(client: &Client, spec: &SourceSpec, dest: &Reference, opts: &CopyOptions) -> Result<Copied, Refused> {
+/// Verifies a local source for copying: its structure (every byte with `full`, and always for
+/// a docker-archive without an OCI layout, whose layer digests must be computed). A damaged
+/// source is refused.
+fn verified_local(spec: &SourceSpec, opts: &CopyOptions) -> Result<Verified, Refused> {
     let mut v = shipcheck_image::verify(spec, &VerifyOptions { fast: !opts.full_verify, ..Default::default() })?;
     let manifest_json_only = !v.shape.index_json || spec.transport == Transport::DockerArchive;
     if manifest_json_only && !opts.full_verify {
         v = shipcheck_image::verify(spec, &VerifyOptions::default())?;
     }
     if let Some(f) = convert::damage(&v) {
-        let why = format!("{} is damaged ({}: {}): not pushed", spec.display, f.rule.id, f.message);
+        let why = format!("{} is damaged ({}: {}): not copied", spec.display, f.rule.id, f.message);
         return Err(Refused::Damaged(Box::new(v), why));
     }
-    let work = std::env::temp_dir();
-    let store = Store::open(spec, &v, &work)?;
+    Ok(v)
+}
+
+fn push_local(client: &Client, spec: &SourceSpec, dest: &Reference, opts: &CopyOptions) -> Result<Copied, Refused> {
+    let v = verified_local(spec, opts)?;
+    let store = Store::open(spec, &v, &std::env::temp_dir())?;
     let top = single(store.tops(), &spec.display)?;
     let g = transfer::local_graph(&store, top)?;
     let pushed = transfer::push(client, dest, &g, &store, &opts.transfer)?;
     Ok(Copied { verified: Some(v), pushed: Some(pushed), ..Copied::default() })
 }
 
-fn pull(client: &Client, from: &Reference, spec: &SourceSpec, opts: &CopyOptions) -> Result<Copied, Refused> {
-    let dest = spec.path.clone();
+/// A local image to another local form: an OCI layout or oci-archive byte for byte (manifests
+/// and digests unchanged), a docker-archive as convert writes it.
+fn copy_local(from: &SourceSpec, spec: &SourceSpec, opts: &CopyOptions) -> Result<Copied, Refused> {
+    let v = verified_local(from, opts)?;
+    let (work, layout) = work_beside(spec)?;
+    let store = Store::open(from, &v, work.path())?;
+    let top = single(store.tops(), &from.display)?;
+    let g = transfer::local_graph(&store, top)?;
+    let ref_name = top.names.first().map(|n| shipcheck_image::engine::docker_normalize(n));
+    let written = transfer::write_layout(&g, &store, &layout, ref_name.as_deref(), opts.transfer.jobs)?;
+    finish_local(&layout, spec, opts)?;
+    Ok(Copied { verified: Some(v), pulled: Some(written), written: Some(spec.path.clone()), ..Copied::default() })
+}
+
+/// A work directory beside the destination (so the final rename stays on one file system),
+/// and the layout path inside it. Refuses a destination that cannot be written as asked.
+fn work_beside(spec: &SourceSpec) -> Result<(tempfile::TempDir, PathBuf), Refused> {
+    let dest = &spec.path;
     if spec.transport == Transport::Auto {
         return Err(Refused::Failed(format!(
             "name the destination's form: oci:{0}, oci-archive:{0} or docker-archive:{0}",
@@ -136,14 +158,17 @@ fn pull(client: &Client, from: &Reference, spec: &SourceSpec, opts: &CopyOptions
         .tempdir_in(&parent)
         .map_err(|e| format!("cannot create a work directory in {}: {e}", parent.display()))?;
     let layout = work.path().join("layout");
-    let g = transfer::fetch_graph(client, from)?;
-    let ref_name = from.tag.as_deref().map(|t| format!("{}/{}:{t}", from.registry, from.repository));
-    let pulled = transfer::pull_to_layout(client, from, &g, &layout, ref_name.as_deref(), opts.transfer.jobs)?;
+    Ok((work, layout))
+}
+
+/// Moves the finished layout into place in the destination's form.
+fn finish_local(layout: &Path, spec: &SourceSpec, opts: &CopyOptions) -> Result<(), Refused> {
+    let dest = &spec.path;
     match spec.transport {
         Transport::Oci => {
-            std::fs::rename(&layout, &dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+            std::fs::rename(layout, dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
         }
-        Transport::OciArchive => convert::tar_layout(&layout, &dest)?,
+        Transport::OciArchive => convert::tar_layout(layout, dest)?,
         _ => {
             // The form every engine loads: convert's hybrid docker-archive, one platform.
             let local = SourceSpec::parse(&format!("oci:{}", layout.display()))?;
@@ -155,8 +180,17 @@ fn pull(client: &Client, from: &Reference, spec: &SourceSpec, opts: &CopyOptions
                 engines: &engines,
                 keep_attestations: false,
             };
-            convert::convert(&local, &v, &dest, &copts)?;
+            convert::convert(&local, &v, dest, &copts)?;
         }
     }
-    Ok(Copied { pulled: Some(pulled), written: Some(dest), ..Copied::default() })
+    Ok(())
+}
+
+fn pull(client: &Client, from: &Reference, spec: &SourceSpec, opts: &CopyOptions) -> Result<Copied, Refused> {
+    let (_work, layout) = work_beside(spec)?;
+    let g = transfer::fetch_graph(client, from)?;
+    let ref_name = from.tag.as_deref().map(|t| format!("{}/{}:{t}", from.registry, from.repository));
+    let pulled = transfer::pull_to_layout(client, from, &g, &layout, ref_name.as_deref(), opts.transfer.jobs)?;
+    finish_local(&layout, spec, opts)?;
+    Ok(Copied { pulled: Some(pulled), written: Some(spec.path.clone()), ..Copied::default() })
 }

@@ -161,6 +161,10 @@ pub trait Source: Sync {
     fn mount_from(&self, _dest: &Reference) -> Option<String> {
         None
     }
+    /// How errors name a blob of this source.
+    fn name(&self, digest: &str) -> String {
+        digest.to_string()
+    }
 }
 
 /// Another registry's repository as a source.
@@ -182,6 +186,10 @@ impl Source for RegistrySource<'_> {
     fn mount_from(&self, dest: &Reference) -> Option<String> {
         (dest.registry == self.reference.registry && dest.repository != self.reference.repository)
             .then(|| self.reference.repository.clone())
+    }
+
+    fn name(&self, digest: &str) -> String {
+        format!("{}/v2/{}/blobs/{digest}", self.reference.base_url(), self.reference.repository)
     }
 }
 
@@ -313,9 +321,7 @@ pub struct Pulled {
     pub bytes: u64,
 }
 
-/// Downloads `g` from `r` into the new OCI layout directory `dir`: every blob streamed to disk
-/// through its digest check (a blob whose bytes do not match is deleted, and the pull fails),
-/// documents byte for byte, and index.json naming the top document with `ref_name`.
+/// Downloads `g` from `r` into the new OCI layout directory `dir` (see [`write_layout`]).
 pub fn pull_to_layout(
     client: &Client,
     r: &Reference,
@@ -324,62 +330,79 @@ pub fn pull_to_layout(
     ref_name: Option<&str>,
     jobs: usize,
 ) -> Result<Pulled, Error> {
-    let io_err = |e: io::Error| Error::protocol(&dir.display().to_string(), &format!("cannot write: {e}"));
+    write_layout(g, &RegistrySource { client, reference: r.clone() }, dir, ref_name, jobs)
+}
+
+/// Writes `g` from `source` as the new OCI layout directory `dir`: every blob streamed to
+/// disk through its digest check (a blob whose bytes do not match is deleted, and the copy
+/// fails), documents byte for byte, and index.json naming the top document with `ref_name`.
+pub fn write_layout(
+    g: &Graph,
+    source: &dyn Source,
+    dir: &Path,
+    ref_name: Option<&str>,
+    jobs: usize,
+) -> Result<Pulled, Error> {
+    let shown = dir.display().to_string();
+    let io_err = |e: io::Error| Error::protocol(&shown, &format!("cannot write: {e}"));
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).map_err(io_err)?;
     let path_of = |digest: &str| blobs.join(digest.trim_start_matches("sha256:"));
     for d in &g.docs {
         std::fs::write(path_of(&d.digest), &d.bytes).map_err(io_err)?;
     }
-    let wanted: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign).collect();
-    crate::pool::try_run(&wanted, jobs, |b| b.size, |b| {
-        let url = format!("{}/v2/{}/blobs/{}", r.base_url(), r.repository, b.digest);
-        if !b.digest.starts_with("sha256:") || b.digest.len() != 71 {
-            return Err(Error::protocol(&url, "only sha256 blobs can be written to a layout"));
-        }
-        let final_path = path_of(&b.digest);
-        let part = final_path.with_extension("part");
-        let reader = client.blob_reader(r, &b.digest, 0)?;
-        let mut hasher = Sha256::new();
-        let mut out = io::BufWriter::with_capacity(256 << 10, std::fs::File::create(&part).map_err(io_err)?);
-        let mut limited = reader.take(b.size + 1);
-        let mut buf = vec![0u8; 256 << 10];
-        let mut got = 0u64;
-        loop {
-            let n = limited.read(&mut buf).map_err(|e| Error::io(&url, &e))?;
-            if n == 0 {
-                break;
+    let wanted: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign || source.has(&b.digest)).collect();
+    let sizes = crate::pool::try_run(
+        &wanted,
+        jobs,
+        |b| b.size,
+        |b| {
+            let name = source.name(&b.digest);
+            if !b.digest.starts_with("sha256:") || b.digest.len() != 71 {
+                return Err(Error::protocol(&name, "only sha256 blobs can be written to a layout"));
             }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(io_err)?;
-            got += n as u64;
-        }
-        out.flush().map_err(io_err)?;
-        drop(out);
-        let digest = format!("sha256:{}", hex(&hasher.finalize()));
-        if digest != b.digest || got != b.size {
-            let _ = std::fs::remove_file(&part);
-            let mut e = Error::digest_mismatch(&url, &b.digest, &digest);
-            if got != b.size {
-                e.message = format!("the registry served {got} bytes, the descriptor says {}: nothing from it is used", b.size);
+            let final_path = path_of(&b.digest);
+            let part = final_path.with_extension("part");
+            let reader = source.open_at(&b.digest, 0).map_err(|e| Error::io(&name, &e))?;
+            let mut hasher = Sha256::new();
+            let mut out = io::BufWriter::with_capacity(256 << 10, std::fs::File::create(&part).map_err(io_err)?);
+            let mut limited = reader.take(b.size + 1);
+            let mut buf = vec![0u8; 256 << 10];
+            let mut got = 0u64;
+            loop {
+                let n = limited.read(&mut buf).map_err(|e| Error::io(&name, &e))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n]).map_err(io_err)?;
+                got += n as u64;
             }
-            return Err(e);
-        }
-        std::fs::rename(&part, &final_path).map_err(io_err)?;
-        Ok(got)
-    })
-    .map(|sizes| Pulled { digest: g.top().digest.clone(), blobs: sizes.len(), bytes: sizes.iter().sum() })
-    .and_then(|pulled| {
-        let top = g.top();
-        let mut desc = serde_json::json!({"mediaType": top.media_type, "digest": top.digest, "size": top.bytes.len()});
-        if let Some(name) = ref_name {
-            desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": name});
-        }
-        let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [desc]});
-        std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap_or_default()).map_err(io_err)?;
-        std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).map_err(io_err)?;
-        Ok(pulled)
-    })
+            out.flush().map_err(io_err)?;
+            drop(out);
+            let digest = format!("sha256:{}", hex(&hasher.finalize()));
+            if digest != b.digest || got != b.size {
+                let _ = std::fs::remove_file(&part);
+                let mut e = Error::digest_mismatch(&name, &b.digest, &digest);
+                if got != b.size {
+                    e.message =
+                        format!("{got} bytes were read, the descriptor says {}: nothing from it is used", b.size);
+                }
+                return Err(e);
+            }
+            std::fs::rename(&part, &final_path).map_err(io_err)?;
+            Ok(got)
+        },
+    )?;
+    let top = g.top();
+    let mut desc = serde_json::json!({"mediaType": top.media_type, "digest": top.digest, "size": top.bytes.len()});
+    if let Some(name) = ref_name {
+        desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": name});
+    }
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [desc]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap_or_default()).map_err(io_err)?;
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).map_err(io_err)?;
+    Ok(Pulled { digest: top.digest.clone(), blobs: sizes.len(), bytes: sizes.iter().sum() })
 }
 
 /// A verified local source (directory, archive) as a push source.

@@ -502,6 +502,16 @@ mod tests {
     }
 
     #[test]
+    fn unparseable_instructions_are_reported_where_they_are() {
+        let got = ids("FROM alpine\nRUNN make\nFROM\n", None);
+        assert_eq!(
+            got,
+            [("dockerfile/invalid".into(), 2, Severity::Error), ("dockerfile/invalid".into(), 3, Severity::Error)],
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn platform_arg_defaults() {
         let got = ids("FROM golang\nARG TARGETARCH=amd64\nRUN GOARCH=$TARGETARCH go build\n", None);
         assert_eq!(got, [("dockerfile/platform-arg-default".into(), 2, Severity::Error)]);

@@ -45,8 +45,9 @@ enum Command {
     /// digests. Manifests follow their children; the tag is read back and compared. A re-run
     /// after a failure uploads only what is missing.
     Push(registry::PushArgs),
-    /// Copy an image from a registry to a registry (blobs mounted within one registry) or to a
-    /// local layout or archive, or from a local source to a registry.
+    /// Copy an image between registries (blobs mounted within one registry), from a registry
+    /// to a local layout or archive, from a local source to a registry, or between local forms
+    /// (OCI layouts and oci-archives byte for byte; docker-archive as convert writes it).
     Copy(registry::CopyArgs),
     /// Run every check that shipcheck.toml in each DIR configures (default: the current directory).
     Check(CheckArgs),

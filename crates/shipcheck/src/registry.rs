@@ -158,10 +158,12 @@ fn run(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, opts: &C
 fn record(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, copied: Copied, started: Instant) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut facts = vec![("source".to_string(), src.shown())];
-    let kind = match (&copied.pushed, &copied.written) {
-        (Some(_), _) => "registry push",
-        (None, Some(_)) => "registry pull",
-        _ => "copy",
+    let from_registry = matches!(src, Endpoint::Registry(_));
+    let kind = match (from_registry, dst) {
+        (false, Endpoint::Registry(_)) => "registry push",
+        (true, Endpoint::Registry(_)) => "registry copy",
+        (true, Endpoint::Local(_)) => "registry pull",
+        (false, Endpoint::Local(_)) => "copy",
     };
     if let Some(p) = &copied.pushed {
         facts.extend([
@@ -181,10 +183,11 @@ fn record(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, copie
         facts.push(("read_back".into(), "the registry serves this digest".into()));
     }
     if let Some(p) = &copied.pulled {
+        let how = if from_registry { "downloaded" } else { "copied" };
         facts.extend([
             ("digest".into(), p.digest.clone()),
-            ("blobs_downloaded".into(), p.blobs.to_string()),
-            ("bytes_downloaded".into(), p.bytes.to_string()),
+            (format!("blobs_{how}"), p.blobs.to_string()),
+            (format!("bytes_{how}"), p.bytes.to_string()),
         ]);
     }
     if let Some(w) = &copied.written {

@@ -84,13 +84,14 @@ fn push_verify_copy_and_pull_through_the_cli() {
         );
         assert!(v["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "error"), "{form}: {v:#}");
     }
-    // A local-to-local copy is convert's job.
-    let out = shipcheck()
-        .arg("copy")
-        .arg(&dangerzone)
-        .arg(format!("oci:{}", dir.path().join("x").display()))
-        .output()
-        .unwrap();
+    // Local to local: an OCI layout byte for byte (the same manifest digest as pushed).
+    let local = dir.path().join("local-layout");
+    let out = shipcheck().arg("copy").arg(&dangerzone).arg(format!("oci:{}", local.display())).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(local.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"][0]["digest"], digest.as_str());
+    // Copying onto an existing layout directory is refused.
+    let out = shipcheck().arg("copy").arg(&dangerzone).arg(format!("oci:{}", local.display())).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
