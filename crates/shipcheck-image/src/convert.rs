@@ -165,11 +165,7 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
             (src, compression)
         };
         let (digest, size) = hash_file(&file)?;
-        let media_type = match compression {
-            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
-            _ => "application/vnd.oci.image.layer.v1.tar",
-        };
+        let media_type = model::layer_media_type(compression, false);
         layers.push((file, digest, size, media_type));
     }
     if !diff_ids.is_empty() && diff_ids.len() != layers.len() {

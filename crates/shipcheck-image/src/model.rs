@@ -128,6 +128,19 @@ pub fn is_foreign_layer_type(mt: &str) -> bool {
 }
 
 /// Compression a layer media type promises, or `None` when the type is not a layer type.
+/// The layer media type for content in compression `c`: OCI's, or Docker's v2 schema 2 types
+/// with `docker` (zstd has only OCI's).
+pub fn layer_media_type(c: crate::scan::Compression, docker: bool) -> &'static str {
+    use crate::scan::Compression;
+    match (c, docker) {
+        (Compression::Gzip, true) => "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        (Compression::None, true) => "application/vnd.docker.image.rootfs.diff.tar",
+        (Compression::Gzip, false) => "application/vnd.oci.image.layer.v1.tar+gzip",
+        (Compression::Zstd, _) => "application/vnd.oci.image.layer.v1.tar+zstd",
+        _ => "application/vnd.oci.image.layer.v1.tar",
+    }
+}
+
 pub fn layer_type_compression(mt: &str) -> Option<crate::scan::Compression> {
     use crate::scan::Compression;
     let layer = mt.starts_with("application/vnd.oci.image.layer.")

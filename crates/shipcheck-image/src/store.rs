@@ -152,7 +152,7 @@ impl Store {
                 };
                 self.blobs.insert(d.to_string(), (p.clone(), l.size));
                 layers.push(
-                    json!({"mediaType": layer_media_type(l.compression), "digest": d.to_string(), "size": l.size}),
+                    json!({"mediaType": model::layer_media_type(l.compression.unwrap_or(Compression::None), false), "digest": d.to_string(), "size": l.size}),
                 );
             }
             let manifest = json!({
@@ -221,26 +221,19 @@ impl Store {
     }
 }
 
-fn media_type_of(bytes: &[u8]) -> Option<String> {
+/// The media type a document declares, or the one its shape implies (an index has
+/// `manifests`, an image manifest a `config`).
+pub fn media_type_of(bytes: &[u8]) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     if let Some(m) = v.get("mediaType").and_then(|m| m.as_str()) {
         return Some(m.to_string());
     }
-    // Documents without a mediaType: an index has manifests, an image manifest has a config.
     if v.get("manifests").is_some() {
         Some(model::OCI_INDEX.into())
     } else if v.get("config").is_some() {
         Some(model::OCI_MANIFEST.into())
     } else {
         None
-    }
-}
-
-fn layer_media_type(c: Option<Compression>) -> &'static str {
-    match c {
-        Some(Compression::Gzip) => "application/vnd.oci.image.layer.v1.tar+gzip",
-        Some(Compression::Zstd) => "application/vnd.oci.image.layer.v1.tar+zstd",
-        _ => "application/vnd.oci.image.layer.v1.tar",
     }
 }
 

@@ -111,16 +111,6 @@ pub fn compress(data: &[u8], c: Compression) -> io::Result<Vec<u8>> {
     }
 }
 
-fn layer_media_type(c: Compression, docker: bool) -> &'static str {
-    match (c, docker) {
-        (Compression::Gzip, true) => "application/vnd.docker.image.rootfs.diff.tar.gzip",
-        (Compression::None, true) => "application/vnd.docker.image.rootfs.diff.tar",
-        (Compression::Gzip, false) => "application/vnd.oci.image.layer.v1.tar+gzip",
-        (Compression::Zstd, _) => "application/vnd.oci.image.layer.v1.tar+zstd",
-        _ => "application/vnd.oci.image.layer.v1.tar",
-    }
-}
-
 struct BuiltImage {
     manifest: Vec<u8>,
     manifest_digest: Digest,
@@ -137,7 +127,7 @@ fn build_image(img: &ImageDraft) -> io::Result<BuiltImage> {
         let diff_id = sha256(&tar);
         let bytes = compress(&tar, l.compression)?;
         let digest = sha256(&bytes);
-        descs.push(json!({"mediaType": layer_media_type(l.compression, false), "digest": digest.to_string(), "size": bytes.len()}));
+        descs.push(json!({"mediaType": crate::model::layer_media_type(l.compression, false), "digest": digest.to_string(), "size": bytes.len()}));
         layers.push((digest, bytes, diff_id));
     }
     let mut config = json!({

@@ -239,62 +239,67 @@ impl Client {
     pub fn send(&self, registry: &str, req: &Req<'_>) -> Result<Response, Error> {
         let key = format!("{registry} {}", req.scope);
         let mut challenged = false;
-        let mut attempt = 0;
         loop {
             let authorization = self.authorization(registry, &key, &req.scope)?;
-            let carried = authorization.is_some();
-            let result = self.execute(req, authorization.as_deref());
-            let mut resp = match result {
+            let mut resp = self.send_retrying(req, authorization.as_deref())?;
+            if resp.status().as_u16() != 401 || challenged {
+                return Ok(resp);
+            }
+            challenged = true;
+            if authorization.is_some() {
+                self.stats.reauthentications.fetch_add(1, Ordering::Relaxed);
+            }
+            self.tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+            match header(&resp, "www-authenticate").and_then(|h| auth::parse_challenge(&h)) {
+                Some(Challenge::Bearer { realm, service, scope }) => {
+                    self.realms
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(registry.to_string(), (realm.clone(), service.clone()));
+                    let token = self.fetch_token(registry, &realm, service.as_deref(), &req.scope, scope)?;
+                    self.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), token);
+                }
+                Some(Challenge::Basic) if self.credential(registry).is_some() => {
+                    self.basic.lock().unwrap_or_else(|e| e.into_inner()).insert(registry.to_string());
+                }
+                _ => return Ok(resp),
+            }
+            // Drain what is left of the refusal so the connection can be reused.
+            let _ = read_error_body(&mut resp);
+        }
+    }
+
+    /// Sends `req` with `authorization` as it is (no auth handling), again after a connection
+    /// failure, a 429 (after its `Retry-After`) or a 5xx (after a backoff) when it is idempotent.
+    fn send_retrying(&self, req: &Req<'_>, authorization: Option<&str>) -> Result<Response, Error> {
+        let mut attempt = 0;
+        loop {
+            let retry = req.idempotent && attempt < self.retry.attempts;
+            let mut resp = match self.execute(req, authorization) {
                 Ok(resp) => resp,
-                Err(e) if req.idempotent && attempt < self.retry.attempts && retryable(&e) => {
+                Err(e) if retry && retryable(&e) => {
                     self.backoff(attempt);
                     attempt += 1;
                     continue;
                 }
                 Err(e) => return Err(Error::transport(&req.url, &e)),
             };
-            let status = resp.status().as_u16();
-            match status {
-                401 if !challenged => {
-                    challenged = true;
-                    if carried {
-                        self.stats.reauthentications.fetch_add(1, Ordering::Relaxed);
-                    }
-                    self.tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
-                    let challenge = header(&resp, "www-authenticate").and_then(|h| auth::parse_challenge(&h));
-                    match challenge {
-                        Some(Challenge::Bearer { realm, service, scope }) => {
-                            self.realms
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(registry.to_string(), (realm.clone(), service.clone()));
-                            let token = self.fetch_token(registry, &realm, service.as_deref(), &req.scope, scope)?;
-                            self.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), token);
-                        }
-                        Some(Challenge::Basic) if self.credential(registry).is_some() => {
-                            self.basic.lock().unwrap_or_else(|e| e.into_inner()).insert(registry.to_string());
-                        }
-                        _ => return Ok(resp),
-                    }
-                    // Drain what is left of the refusal so the connection can be reused.
-                    let _ = read_error_body(&mut resp);
-                }
-                429 if req.idempotent && attempt < self.retry.attempts => {
+            match resp.status().as_u16() {
+                429 if retry => {
                     let wait = header(&resp, "retry-after")
                         .and_then(|s| s.trim().parse::<u64>().ok())
                         .map_or(self.retry.base * 4, Duration::from_secs);
                     let _ = read_error_body(&mut resp);
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     std::thread::sleep(wait.min(MAX_RETRY_AFTER));
-                    attempt += 1;
                 }
-                500..=599 if req.idempotent && attempt < self.retry.attempts => {
+                500..=599 if retry => {
                     let _ = read_error_body(&mut resp);
                     self.backoff(attempt);
-                    attempt += 1;
                 }
                 _ => return Ok(resp),
             }
+            attempt += 1;
         }
     }
 
@@ -385,55 +390,36 @@ impl Client {
                 scopes.push(s.to_string());
             }
         }
-        let mut attempt = 0;
-        loop {
-            let asked_at = Instant::now();
-            let mut req = self.agent.get(realm);
-            for s in &scopes {
-                req = req.query("scope", s);
-            }
-            if let Some(s) = service {
-                req = req.query("service", s);
-            }
-            if let Some(c) = self.credential(registry) {
-                req = req.header("Authorization", &c.basic_header());
-            }
-            let mut resp = match req.call() {
-                Ok(r) => r,
-                Err(e) if attempt < self.retry.attempts && retryable(&e) => {
-                    self.backoff(attempt);
-                    attempt += 1;
-                    continue;
-                }
-                Err(e) => return Err(Error::transport(realm, &e)),
-            };
-            let status = resp.status().as_u16();
-            if status >= 500 && attempt < self.retry.attempts {
-                let _ = read_error_body(&mut resp);
-                self.backoff(attempt);
-                attempt += 1;
-                continue;
-            }
-            if status != 200 {
-                return Err(Error::from_response(realm, status, &read_error_body(&mut resp)));
-            }
-            let body =
-                resp.body_mut().with_config().limit(1 << 20).read_to_vec().map_err(|e| Error::transport(realm, &e))?;
-            let v: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|_| Error::protocol(realm, "the token response is not JSON"))?;
-            let value = v
-                .get("token")
-                .or_else(|| v.get("access_token"))
-                .and_then(|t| t.as_str())
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| Error::protocol(realm, "the token response has no token"))?
-                .to_string();
-            // The distribution token spec: expires_in defaults to 60 s.
-            let life = Duration::from_secs(v.get("expires_in").and_then(|e| e.as_u64()).unwrap_or(60));
-            let margin = (life / 10).min(Duration::from_secs(30));
-            self.stats.tokens_fetched.fetch_add(1, Ordering::Relaxed);
-            return Ok(Token { value, refresh_at: asked_at + life - margin });
+        let mut url = realm.to_string();
+        let pairs = scopes.iter().map(|s| ("scope", s.as_str())).chain(service.map(|s| ("service", s)));
+        for (i, (k, v)) in pairs.enumerate() {
+            let sep = if i == 0 && !realm.contains('?') { '?' } else { '&' };
+            url.push_str(&format!("{sep}{k}={}", query_escape(v)));
         }
+        let req = Req::new(Method::Get, url, String::new());
+        let basic = self.credential(registry).map(|c| c.basic_header());
+        let asked_at = Instant::now();
+        let mut resp = self.send_retrying(&req, basic.as_deref())?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(Error::from_response(realm, status, &read_error_body(&mut resp)));
+        }
+        let body =
+            resp.body_mut().with_config().limit(1 << 20).read_to_vec().map_err(|e| Error::transport(realm, &e))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| Error::protocol(realm, "the token response is not JSON"))?;
+        let value = v
+            .get("token")
+            .or_else(|| v.get("access_token"))
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::protocol(realm, "the token response has no token"))?
+            .to_string();
+        // The distribution token spec: expires_in defaults to 60 s.
+        let life = Duration::from_secs(v.get("expires_in").and_then(|e| e.as_u64()).unwrap_or(60));
+        let margin = (life / 10).min(Duration::from_secs(30));
+        self.stats.tokens_fetched.fetch_add(1, Ordering::Relaxed);
+        Ok(Token { value, refresh_at: asked_at + life - margin })
     }
 
     /// 200 ms, 400 ms, 800 ms, … (from the policy's base) with up to 50% jitter.
@@ -608,6 +594,16 @@ pub fn read_error_body(resp: &mut Response) -> Vec<u8> {
 
 fn retryable(e: &ureq::Error) -> bool {
     matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_) | ureq::Error::Protocol(_))
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+fn query_escape(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -102,11 +102,14 @@ pub fn copy(client: &Client, src: &Endpoint, dst: &Endpoint, opts: &CopyOptions)
 /// a docker-archive without an OCI layout, whose layer digests must be computed). A damaged
 /// source is refused.
 fn verified_local(spec: &SourceSpec, opts: &CopyOptions) -> Result<Verified, Refused> {
-    let mut v = shipcheck_image::verify(spec, &VerifyOptions { fast: !opts.full_verify, ..Default::default() })?;
-    let manifest_json_only = !v.shape.index_json || spec.transport == Transport::DockerArchive;
-    if manifest_json_only && !opts.full_verify {
-        v = shipcheck_image::verify(spec, &VerifyOptions::default())?;
-    }
+    let full = |spec| shipcheck_image::verify(spec, &VerifyOptions::default());
+    let v = if opts.full_verify || spec.transport == Transport::DockerArchive {
+        full(spec)?
+    } else {
+        // A bare path may turn out to be a docker-archive: then it is read again, whole.
+        let v = shipcheck_image::verify(spec, &VerifyOptions { fast: true, ..Default::default() })?;
+        if v.shape.index_json { v } else { full(spec)? }
+    };
     if let Some(f) = convert::damage(&v) {
         let why = format!("{} is damaged ({}: {}): not copied", spec.display, f.rule.id, f.message);
         return Err(Refused::Damaged(Box::new(v), why));

@@ -6,8 +6,8 @@
 //! exactly as it judges a layout on disk. `fast` reads documents and configs only, and for each
 //! layer its size and first bytes (to tell its compression).
 
-use std::collections::{HashSet, VecDeque};
 use std::io::Read;
+use std::sync::Mutex;
 
 use shipcheck_image::digest::Algorithm;
 use shipcheck_image::scan::{scan_blob, ScanOptions};
@@ -16,20 +16,11 @@ use shipcheck_image::tree::Tree;
 use shipcheck_image::{verify_tree, Verified, VerifyOptions};
 use shipcheck_report::{Finding, Subject};
 
-use crate::client::{Client, MAX_CONFIG, MAX_MANIFEST};
+use crate::client::{Client, MANIFEST_TYPES, MAX_CONFIG, MAX_MANIFEST};
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::rules::FETCH_FAILED;
-
-/// Documents in one image graph, at most (nested indexes, attestations, referrers).
-const MAX_DOCUMENTS: usize = 10_000;
-
-struct Wanted {
-    digest: String,
-    size: u64,
-    /// A config (read whole) or a layer (streamed).
-    layer: bool,
-}
+use crate::transfer::{graph, Blob, Doc, Walk};
 
 /// Verifies `r` as `shipcheck image` verifies a local source. `Err` when nothing could be
 /// checked (the registry cannot be reached, the reference does not exist).
@@ -42,70 +33,37 @@ pub fn verify(
 ) -> Result<Verified, Error> {
     let top = client.manifest(r)?;
     let mut tree = Tree::new(Default::default(), Container::Registry);
-    let mut findings: Vec<Finding> = Vec::new();
-    let fail = |findings: &mut Vec<Finding>, digest: &str, e: &Error| {
-        findings.push(
-            Finding::new(&FETCH_FAILED, Subject::descriptor(display, digest), format!("cannot be read from the registry: {}", e.message))
-                .evidence("url", &e.url)
-                .evidence("code", e.code.as_deref().unwrap_or("-"))
-                .remedy("Check access to the repository and re-push the image; a blob the registry cannot serve breaks every pull."),
-        );
+    let unreadable: Mutex<Vec<(String, Error)>> = Mutex::new(Vec::new());
+    // Documents as the registry serves them, leniently: what is missing or wrong is the
+    // verifier's to report. A document it will not serve (but 404) is noted as unreadable.
+    let fetch = |digest: &str| -> Result<Option<Vec<u8>>, Error> {
+        let url = format!("{}/v2/{}/manifests/{digest}", r.base_url(), r.repository);
+        match client.get(r, &url, MANIFEST_TYPES, MAX_MANIFEST) {
+            Ok((_, bytes)) => Ok(Some(bytes)),
+            Err(e) => {
+                if e.status != Some(404) {
+                    unreadable.lock().unwrap_or_else(|p| p.into_inner()).push((digest.to_string(), e));
+                }
+                Ok(None)
+            }
+        }
     };
-    // Documents, breadth first; each is scanned as the verifier expects a blob to be.
-    let mut queue: VecDeque<(String, Vec<u8>)> = VecDeque::from([(top.digest.clone(), top.bytes.clone())]);
-    let mut seen: HashSet<String> = HashSet::from([top.digest.clone()]);
-    let mut blobs: Vec<Wanted> = Vec::new();
-    let mut blob_seen: HashSet<String> = HashSet::new();
-    while let Some((digest, bytes)) = queue.pop_front() {
-        tree.add_file(&blob_path(&digest), scan_bytes(&bytes, &digest));
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else { continue };
-        for c in v.get("manifests").and_then(|m| m.as_array()).into_iter().flatten() {
-            let Some(d) = c.get("digest").and_then(|d| d.as_str()) else { continue };
-            if seen.len() >= MAX_DOCUMENTS || !seen.insert(d.to_string()) || !valid_digest(d) {
-                continue;
-            }
-            match client.get(
-                r,
-                &format!("{}/v2/{}/manifests/{d}", r.base_url(), r.repository),
-                crate::client::MANIFEST_TYPES,
-                MAX_MANIFEST,
-            ) {
-                Ok((_, b)) => queue.push_back((d.to_string(), b)),
-                Err(e) if e.status == Some(404) => {} // The verifier reports it missing.
-                Err(e) => fail(&mut findings, d, &e),
-            }
-        }
-        let config = v.get("config").into_iter().map(|c| (c, false));
-        let layers = v.get("layers").and_then(|l| l.as_array()).into_iter().flatten().map(|l| (l, true));
-        for (desc, layer) in config.chain(layers) {
-            let Some(d) = desc.get("digest").and_then(|d| d.as_str()) else { continue };
-            if !valid_digest(d) || !blob_seen.insert(d.to_string()) {
-                continue;
-            }
-            let foreign = desc.get("urls").and_then(|u| u.as_array()).is_some_and(|u| !u.is_empty());
-            if foreign {
-                continue; // Not in the registry by design; the verifier notes it.
-            }
-            blobs.push(Wanted {
-                digest: d.to_string(),
-                size: desc.get("size").and_then(|s| s.as_u64()).unwrap_or(0),
-                layer,
-            });
-        }
+    let top_doc = Doc { digest: top.digest.clone(), media_type: top.media_type.clone(), bytes: top.bytes.clone() };
+    let g = graph(top_doc, Walk::Lenient, &fetch, &|m| Error::protocol(display, &m))?;
+    for d in &g.docs {
+        tree.add_file(&blob_path(&d.digest), scan_bytes(&d.bytes, &d.digest));
     }
+    // Foreign layers are not in the registry by design; the verifier notes them.
+    let blobs: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign).collect();
 
     // Blobs in parallel, largest first, each streamed through the scanner.
-    let results = crate::pool::run(&blobs, jobs, |w| w.size, false, |w| scan_remote(client, r, w, opts.fast));
-    let mut unreadable: Vec<String> = Vec::new();
-    for (w, result) in blobs.iter().zip(results) {
-        let digest = w.digest.clone();
+    let results = crate::pool::run(&blobs, jobs, |b| b.size, false, |b| scan_remote(client, r, b, opts.fast));
+    let mut unreadable = unreadable.into_inner().unwrap_or_else(|p| p.into_inner());
+    for (b, result) in blobs.iter().zip(results) {
         match result {
-            Ok(facts) => tree.add_file(&blob_path(&digest), facts),
-            Err(e) if e.status == Some(404) => {}
-            Err(e) => {
-                fail(&mut findings, &digest, &e);
-                unreadable.push(digest);
-            }
+            Ok(facts) => tree.add_file(&blob_path(&b.digest), facts),
+            Err(e) if e.status == Some(404) => {} // The verifier reports it missing.
+            Err(e) => unreadable.push((b.digest.clone(), e)),
         }
     }
 
@@ -131,9 +89,16 @@ pub fn verify(
     // A blob that could not be read is reported once, as unreadable, not also as missing.
     v.findings.retain(|f| {
         !(f.rule.id == "image/blob-missing"
-            && matches!(&f.subject.locator, shipcheck_report::Locator::Descriptor { digest } if unreadable.iter().any(|u| u == digest)))
+            && matches!(&f.subject.locator, shipcheck_report::Locator::Descriptor { digest } if unreadable.iter().any(|(u, _)| u == digest)))
     });
-    v.findings.extend(findings);
+    for (digest, e) in &unreadable {
+        v.findings.push(
+            Finding::new(&FETCH_FAILED, Subject::descriptor(display, digest), format!("cannot be read from the registry: {}", e.message))
+                .evidence("url", &e.url)
+                .evidence("code", e.code.as_deref().unwrap_or("-"))
+                .remedy("Check access to the repository and re-push the image; a blob the registry cannot serve breaks every pull."),
+        );
+    }
     v.facts.insert(0, ("digest".into(), top.digest.clone()));
     v.facts.insert(1, ("media_type".into(), top.media_type.clone()));
     Ok(v)
@@ -142,12 +107,12 @@ pub fn verify(
 fn scan_remote(
     client: &Client,
     r: &Reference,
-    w: &Wanted,
+    w: &Blob,
     fast: bool,
 ) -> Result<shipcheck_image::scan::BlobFacts, Error> {
     let algorithm = if w.digest.starts_with("sha512:") { Algorithm::Sha512 } else { Algorithm::Sha256 };
-    let opts = ScanOptions { fast: fast && w.layer, algorithm, size_hint: w.size };
-    if !w.layer {
+    let opts = ScanOptions { fast: fast && !w.config, algorithm, size_hint: w.size };
+    if w.config {
         if w.size > MAX_CONFIG {
             return Err(Error::too_large(
                 &format!("{}/v2/{}/blobs/{}", r.base_url(), r.repository, w.digest),
@@ -181,13 +146,7 @@ fn scan_bytes(bytes: &[u8], digest: &str) -> shipcheck_image::scan::BlobFacts {
     scan_blob(bytes, ScanOptions { fast: false, algorithm, size_hint: bytes.len() as u64 })
 }
 
-fn valid_digest(d: &str) -> bool {
-    shipcheck_image::digest::Digest::parse(d).is_ok()
-}
-
+/// Where a blob sits in the tree. The walk passes only valid digests on.
 fn blob_path(digest: &str) -> String {
-    match shipcheck_image::digest::Digest::parse(digest) {
-        Ok(d) => d.blob_path(),
-        Err(_) => format!("blobs/invalid/{}", digest.replace(['/', ':'], "_")),
-    }
+    shipcheck_image::digest::Digest::parse(digest).map_or_else(|_| format!("blobs/invalid/{digest}"), |d| d.blob_path())
 }

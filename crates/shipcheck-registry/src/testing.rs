@@ -179,12 +179,11 @@ pub fn htpasswd(user: &str, password: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // HTTP plumbing shared by the token server and the proxy.
 
-/// A request or response head: the first line, headers, and body bytes read past the head.
+/// A request or response head: the first line, the headers, and the head's raw bytes.
 struct Head {
     first: String,
     headers: Vec<(String, String)>,
     raw: Vec<u8>,
-    rest: Vec<u8>,
 }
 
 impl Head {
@@ -193,30 +192,28 @@ impl Head {
     }
 }
 
-fn read_head(stream: &mut impl Read) -> Option<Head> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
+/// Reads a head (up to the blank line, 1 MiB at most), leaving what follows in the reader.
+fn read_head(reader: &mut impl BufRead) -> Option<Head> {
+    let mut raw = Vec::new();
     loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let raw = buf[..end + 4].to_vec();
-            let rest = buf[end + 4..].to_vec();
-            let text = String::from_utf8_lossy(&raw[..end]).into_owned();
-            let mut lines = text.split("\r\n");
-            let first = lines.next()?.to_string();
-            let headers = lines
-                .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-                .collect();
-            return Some(Head { first, headers, raw, rest });
-        }
-        if buf.len() > 1 << 20 {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
             return None;
         }
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
+        raw.extend_from_slice(&line);
+        if line == b"\r\n" {
+            break;
+        }
+        if raw.len() > 1 << 20 {
             return None;
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let mut lines = text.split("\r\n");
+    let first = lines.next()?.to_string();
+    let headers =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    Some(Head { first, headers, raw })
 }
 
 fn respond(stream: &mut TcpStream, status: u16, extra: &[(&str, String)], body: &[u8]) {
@@ -334,7 +331,7 @@ impl TokenServer {
                         break;
                     }
                     let Ok(mut conn) = conn else { continue };
-                    let Some(head) = read_head(&mut conn) else { continue };
+                    let Some(head) = read_head(&mut BufReader::new(&mut conn)) else { continue };
                     let target = head.first.split(' ').nth(1).unwrap_or("").to_string();
                     if let Some(want) = &expected {
                         if head.header("authorization") != Some(want.as_str()) {
@@ -535,7 +532,11 @@ fn take_fault(state: &ProxyState, method: &str, path: &str) -> Option<FaultKind>
 }
 
 fn handle(mut client: TcpStream, state: &ProxyState) {
-    let Some(head) = read_head(&mut client) else { return };
+    let Ok(clone) = client.try_clone() else { return };
+    let mut from_client = BufReader::new(clone);
+    let Some(head) = read_head(&mut from_client) else { return };
+    // Body bytes read along with the head.
+    let rest = from_client.buffer().to_vec();
     let mut parts = head.first.split(' ');
     let method = parts.next().unwrap_or("").to_string();
     let target = parts.next().unwrap_or("").to_string();
@@ -561,8 +562,7 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
         // Without `Expect: 100-continue` the client sends its body regardless: read it first.
         if head.header("expect").is_none() {
             let len: u64 = head.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
-            let left = len.saturating_sub(head.rest.len() as u64);
-            let _ = std::io::copy(&mut (&mut client).take(left), &mut std::io::sink());
+            let _ = std::io::copy(&mut (&mut from_client).take(len), &mut std::io::sink());
         }
         let mut extra = vec![("Content-Type", "application/json".to_string())];
         if let Some(s) = retry_after {
@@ -620,7 +620,7 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
     };
     let kill_pid = *state.kill_pid.lock().unwrap();
     let (mut client_read, mut up_write) = (client.try_clone().unwrap(), up.try_clone().unwrap());
-    let first = head.rest.clone();
+    let first = rest;
     let body = std::thread::spawn(move || {
         let started = Instant::now();
         let mut sent = 0u64;
@@ -667,7 +667,7 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
     // The response: interim 100s, then the final head, then the body.
     let mut reader = BufReader::new(up);
     let mut status = 0u16;
-    while let Some(resp) = read_head_buffered(&mut reader) {
+    while let Some(resp) = read_head(&mut reader) {
         status = resp.first.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
         if client.write_all(&resp.raw).is_err() {
             break;
@@ -692,31 +692,6 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
     let _ = client.shutdown(Shutdown::Both);
     let sent = body.join().unwrap_or(0);
     log(status, sent);
-}
-
-/// Like [`read_head`], over a buffered reader, leaving the body in the buffer.
-fn read_head_buffered(reader: &mut BufReader<TcpStream>) -> Option<Head> {
-    let mut raw = Vec::new();
-    loop {
-        let mut line = Vec::new();
-        let n = reader.read_until(b'\n', &mut line).ok()?;
-        if n == 0 {
-            return None;
-        }
-        raw.extend_from_slice(&line);
-        if line == b"\r\n" {
-            break;
-        }
-        if raw.len() > 1 << 20 {
-            return None;
-        }
-    }
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let mut lines = text.split("\r\n");
-    let first = lines.next()?.to_string();
-    let headers =
-        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
-    Some(Head { first, headers, raw, rest: Vec::new() })
 }
 
 /// A generated multi-layer image as an OCI layout in `dir`: `layers` gzip layers of

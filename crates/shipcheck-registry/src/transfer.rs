@@ -11,8 +11,6 @@
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
@@ -23,6 +21,8 @@ use crate::upload::Outcome;
 
 /// Nested indexes deeper than this are refused (a loop, or not an image).
 const MAX_DEPTH: usize = 8;
+/// Documents in one image graph, at most (nested indexes, attestations, artifacts).
+const MAX_DOCUMENTS: usize = 10_000;
 
 /// A manifest or index, byte for byte.
 #[derive(Clone, Debug)]
@@ -46,6 +46,8 @@ pub struct Blob {
     pub media_type: String,
     /// A non-distributable layer with URLs: engines fetch it from there.
     pub foreign: bool,
+    /// A manifest's config (read whole), not a layer (streamed).
+    pub config: bool,
 }
 
 /// Everything one image reference consists of.
@@ -61,94 +63,122 @@ impl Graph {
     pub fn top(&self) -> &Doc {
         self.docs.last().expect("a graph has its top document")
     }
-
-    pub fn bytes(&self) -> u64 {
-        self.blobs.iter().map(|b| b.size).sum::<u64>() + self.docs.iter().map(|d| d.bytes.len() as u64).sum::<u64>()
-    }
 }
 
-/// Builds the graph under `top`; `fetch(digest)` gives a child document's bytes.
-pub fn graph(top: Doc, fetch: &dyn Fn(&str) -> Result<Vec<u8>, String>) -> Result<Graph, String> {
-    let mut g = Graph { docs: Vec::new(), blobs: Vec::new() };
-    let mut seen_docs = HashSet::new();
-    let mut seen_blobs = HashSet::new();
-    walk(top, fetch, 0, &mut g, &mut seen_docs, &mut seen_blobs)?;
-    Ok(g)
+/// How a walk treats what is wrong with an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    /// For copying: a missing, mismatched or malformed document is an error.
+    Strict,
+    /// For verifying: take what is there and let the image verifier report the rest.
+    Lenient,
 }
 
-fn walk(
-    doc: Doc,
-    fetch: &dyn Fn(&str) -> Result<Vec<u8>, String>,
-    depth: usize,
-    g: &mut Graph,
-    seen_docs: &mut HashSet<String>,
-    seen_blobs: &mut HashSet<String>,
-) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err(format!("indexes nest deeper than {MAX_DEPTH} levels at {}", doc.digest));
+/// What fetches a child document: its bytes, `None` when the source does not have it.
+pub type Fetch<'a, E> = &'a dyn Fn(&str) -> Result<Option<Vec<u8>>, E>;
+
+/// Builds the graph under `top`. `fetch(digest)` gives a child document; `invalid` turns the
+/// walk's own complaints (strict mode only) into the caller's error type.
+pub fn graph<E>(top: Doc, mode: Walk, fetch: Fetch<'_, E>, invalid: &dyn Fn(String) -> E) -> Result<Graph, E> {
+    let mut w = Walker { mode, fetch, invalid, g: Graph { docs: Vec::new(), blobs: Vec::new() }, docs: HashSet::new(), blobs: HashSet::new() };
+    w.walk(top, 0)?;
+    Ok(w.g)
+}
+
+struct Walker<'a, E> {
+    mode: Walk,
+    fetch: Fetch<'a, E>,
+    invalid: &'a dyn Fn(String) -> E,
+    g: Graph,
+    docs: HashSet<String>,
+    blobs: HashSet<String>,
+}
+
+impl<E> Walker<'_, E> {
+    /// In strict mode, `why` is an error; in lenient mode the walk skips what it concerns.
+    fn complain(&self, why: String) -> Result<(), E> {
+        match self.mode {
+            Walk::Strict => Err((self.invalid)(why)),
+            Walk::Lenient => Ok(()),
+        }
     }
-    if !seen_docs.insert(doc.digest.clone()) {
-        return Ok(());
-    }
-    let v: serde_json::Value =
-        serde_json::from_slice(&doc.bytes).map_err(|e| format!("{} is not JSON: {e}", doc.digest))?;
-    let descriptor = |d: &serde_json::Value| -> Result<(String, u64, String), String> {
-        let digest = d
-            .get("digest")
-            .and_then(|x| x.as_str())
-            .ok_or_else(|| format!("a descriptor in {} has no digest", doc.digest))?;
-        let size = d.get("size").and_then(|x| x.as_u64()).ok_or_else(|| format!("descriptor {digest} has no size"))?;
+
+    /// A descriptor's digest, size and media type, or a complaint.
+    fn descriptor(&self, d: &serde_json::Value, parent: &str) -> Result<Option<(String, u64, String)>, E> {
+        let Some(digest) = d.get("digest").and_then(|x| x.as_str()) else {
+            self.complain(format!("a descriptor in {parent} has no digest"))?;
+            return Ok(None);
+        };
+        if shipcheck_image::digest::Digest::parse(digest).is_err() {
+            self.complain(format!("{digest:?} in {parent} is not a digest"))?;
+            return Ok(None);
+        }
+        let size = match d.get("size").and_then(|x| x.as_u64()) {
+            Some(s) => s,
+            None => {
+                self.complain(format!("descriptor {digest} has no size"))?;
+                0
+            }
+        };
         let mt = d.get("mediaType").and_then(|x| x.as_str()).unwrap_or("").to_string();
-        Ok((digest.to_string(), size, mt))
-    };
-    if let Some(children) = v.get("manifests").and_then(|m| m.as_array()) {
-        for c in children {
-            let (digest, size, mt) = descriptor(c)?;
-            if seen_docs.contains(&digest) {
+        Ok(Some((digest.to_string(), size, mt)))
+    }
+
+    fn walk(&mut self, doc: Doc, depth: usize) -> Result<(), E> {
+        if !self.docs.insert(doc.digest.clone()) {
+            return Ok(());
+        }
+        let v: serde_json::Value = match serde_json::from_slice(&doc.bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                self.complain(format!("{} is not JSON: {e}", doc.digest))?;
+                self.g.docs.push(doc);
+                return Ok(());
+            }
+        };
+        for c in v.get("manifests").and_then(|m| m.as_array()).into_iter().flatten() {
+            let Some((digest, size, mt)) = self.descriptor(c, &doc.digest)? else { continue };
+            if self.docs.contains(&digest) {
                 continue;
             }
-            if size > MAX_MANIFEST {
-                return Err(format!(
-                    "manifest {digest} declares {size} bytes, over the {} MiB cap",
-                    MAX_MANIFEST >> 20
-                ));
+            if depth + 1 > MAX_DEPTH || self.docs.len() >= MAX_DOCUMENTS {
+                self.complain(format!("{digest}: indexes nest deeper than {MAX_DEPTH} levels or name over {MAX_DOCUMENTS} documents"))?;
+                continue;
             }
-            let bytes = fetch(&digest)?;
+            if size > MAX_MANIFEST && self.mode == Walk::Strict {
+                self.complain(format!("manifest {digest} declares {size} bytes, over the {} MiB cap", MAX_MANIFEST >> 20))?;
+            }
+            let Some(bytes) = (self.fetch)(&digest)? else {
+                self.complain(format!("manifest {digest} is not in the source"))?;
+                continue;
+            };
             let got = sha256_digest(&bytes);
             if digest.starts_with("sha256:") && got != digest {
-                return Err(format!("manifest {digest} has digest {got}"));
+                self.complain(format!("manifest {digest} has digest {got}"))?;
             }
             if bytes.len() as u64 != size {
-                return Err(format!("manifest {digest} has {} bytes, its descriptor says {size}", bytes.len()));
+                self.complain(format!("manifest {digest} has {} bytes, its descriptor says {size}", bytes.len()))?;
             }
             let mt = if mt.is_empty() { media_type(&bytes) } else { mt };
-            walk(Doc { digest, media_type: mt, bytes }, fetch, depth + 1, g, seen_docs, seen_blobs)?;
+            self.walk(Doc { digest, media_type: mt, bytes }, depth + 1)?;
         }
-    }
-    let mut blobs: Vec<&serde_json::Value> = Vec::new();
-    blobs.extend(v.get("config"));
-    if let Some(layers) = v.get("layers").and_then(|l| l.as_array()) {
-        blobs.extend(layers);
-    }
-    for b in blobs {
-        let (digest, size, media_type) = descriptor(b)?;
-        let foreign = b.get("urls").and_then(|u| u.as_array()).is_some_and(|u| !u.is_empty());
-        if seen_blobs.insert(digest.clone()) {
-            g.blobs.push(Blob { digest, size, media_type, foreign });
+        let config = v.get("config").into_iter().map(|c| (c, true));
+        let layers = v.get("layers").and_then(|l| l.as_array()).into_iter().flatten().map(|l| (l, false));
+        for (b, config) in config.chain(layers) {
+            let Some((digest, size, media_type)) = self.descriptor(b, &doc.digest)? else { continue };
+            let foreign = b.get("urls").and_then(|u| u.as_array()).is_some_and(|u| !u.is_empty());
+            if self.blobs.insert(digest.clone()) {
+                self.g.blobs.push(Blob { digest, size, media_type, foreign, config });
+            }
         }
+        self.g.docs.push(doc);
+        Ok(())
     }
-    g.docs.push(doc);
-    Ok(())
 }
 
 /// The media type a document declares, or the one its shape implies.
 pub fn media_type(bytes: &[u8]) -> String {
-    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-    match v.get("mediaType").and_then(|m| m.as_str()) {
-        Some(m) => m.to_string(),
-        None if v.get("manifests").is_some() => "application/vnd.oci.image.index.v1+json".into(),
-        None => "application/vnd.oci.image.manifest.v1+json".into(),
-    }
+    shipcheck_image::store::media_type_of(bytes).unwrap_or_else(|| shipcheck_image::model::OCI_MANIFEST.to_string())
 }
 
 /// Where a push reads blobs from.
@@ -212,7 +242,6 @@ impl Default for Options {
 pub struct Pushed {
     pub digest: String,
     pub media_type: String,
-    pub tag: Option<String>,
     pub blobs_present: usize,
     pub blobs_mounted: usize,
     pub blobs_uploaded: usize,
@@ -241,45 +270,34 @@ pub fn push(
             ));
         }
     }
-    let mut pushed = Pushed {
-        digest: top.digest.clone(),
-        media_type: top.media_type.clone(),
-        tag: dest.tag.clone(),
-        ..Pushed::default()
-    };
+    let mut pushed = Pushed { digest: top.digest.clone(), media_type: top.media_type.clone(), ..Pushed::default() };
     let wanted: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign || source.has(&b.digest)).collect();
     pushed.foreign_skipped = g.blobs.len() - wanted.len();
     let mount = source.mount_from(dest);
-    let sent = AtomicU64::new(0);
     let outcomes = crate::pool::try_run(
         &wanted,
         opts.jobs,
         |b| b.size,
         |b| {
             let open = |offset: u64| source.open_at(&b.digest, offset);
-            let out =
-                client.upload_blob(dest, &b.digest, b.size, &open, mount.as_deref(), opts.chunk).map_err(|mut e| {
-                    e.message = format!("blob {} ({} bytes): {}", b.digest, b.size, e.message);
-                    e
-                })?;
-            if matches!(out, Outcome::Uploaded { .. }) {
-                sent.fetch_add(b.size, Ordering::Relaxed);
-            }
-            Ok(out)
+            client.upload_blob(dest, &b.digest, b.size, &open, mount.as_deref(), opts.chunk).map_err(|mut e| {
+                e.message = format!("blob {} ({} bytes): {}", b.digest, b.size, e.message);
+                e
+            })
         },
     )?;
-    for o in outcomes {
+    for (b, o) in wanted.iter().zip(outcomes) {
         match o {
             Outcome::Present => pushed.blobs_present += 1,
             Outcome::Mounted => pushed.blobs_mounted += 1,
             Outcome::Uploaded { resumed, restarted } => {
                 pushed.blobs_uploaded += 1;
+                pushed.bytes_uploaded += b.size;
                 pushed.resumed += resumed;
                 pushed.restarted += restarted;
             }
         }
     }
-    pushed.bytes_uploaded = sent.into_inner();
     // Children before the indexes that name them; the top one last, under its tag.
     for (i, d) in g.docs.iter().enumerate() {
         let is_top = i + 1 == g.docs.len();
@@ -299,17 +317,10 @@ pub fn push(
 /// Fetches the graph of `r` (its top document by tag or digest, and every document under it).
 pub fn fetch_graph(client: &Client, r: &Reference) -> Result<Graph, Error> {
     let top = client.manifest(r)?;
-    let last_error: Mutex<Option<Error>> = Mutex::new(None);
-    let fetch = |digest: &str| -> Result<Vec<u8>, String> {
-        client.manifest_at(r, digest).map(|m| m.bytes).map_err(|e| {
-            let shown = e.to_string();
-            *last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-            shown
-        })
-    };
     let url = format!("{}/v2/{}/manifests/{}", r.base_url(), r.repository, r.reference());
-    graph(Doc { digest: top.digest, media_type: top.media_type, bytes: top.bytes }, &fetch).map_err(|message| {
-        last_error.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_else(|| Error::protocol(&url, &message))
+    let doc = Doc { digest: top.digest, media_type: top.media_type, bytes: top.bytes };
+    graph(doc, Walk::Strict, &|digest| client.manifest_at(r, digest).map(|m| Some(m.bytes)), &|m| {
+        Error::protocol(&url, &m)
     })
 }
 
@@ -422,5 +433,5 @@ pub fn local_graph(
     top: &shipcheck_image::store::Document,
 ) -> Result<Graph, String> {
     let doc = Doc { digest: top.digest.to_string(), media_type: top.media_type.clone(), bytes: top.bytes.clone() };
-    graph(doc, &|d| store.read(d, MAX_MANIFEST))
+    graph(doc, Walk::Strict, &|d| store.read(d, MAX_MANIFEST).map(Some), &|m| m)
 }

@@ -166,11 +166,8 @@ impl Client {
         open: OpenAt<'_>,
         hasher: &Sha256,
     ) -> Result<Option<(String, Sha256, u64)>, Broken> {
-        let hashed = Mutex::new(hasher.clone());
-        let open_chunk = || -> io::Result<Box<dyn Read + Send + '_>> {
-            *hashed.lock().unwrap_or_else(|e| e.into_inner()) = hasher.clone();
-            Ok(Box::new(HashingReader { inner: open(from)?.take(to - from), hasher: &hashed }))
-        };
+        let range = HashedRange::new(open, from, to - from, hasher);
+        let open_chunk = || range.open();
         let mut req = Req::new(Method::Patch, location, scope)
             .header("Content-Type", "application/octet-stream")
             .header("Content-Range", format!("{from}-{}", to - 1))
@@ -179,8 +176,7 @@ impl Client {
         match self.send(&r.registry, &req) {
             Ok(resp) if resp.status().as_u16() == 202 => {
                 let next = location_of(&resp, location).map_err(Broken::Lost)?;
-                let h = hashed.into_inner().unwrap_or_else(|e| e.into_inner());
-                Ok(Some((next, h, to)))
+                Ok(Some((next, range.hash(), to)))
             }
             Ok(mut resp) => {
                 let e = Error::from_response(location, resp.status().as_u16(), &read_error_body(&mut resp));
@@ -202,11 +198,8 @@ impl Client {
         open: OpenAt<'_>,
         hasher: &Sha256,
     ) -> Result<Option<(String, Sha256, u64)>, Broken> {
-        let hashed = Mutex::new(hasher.clone());
-        let open_all = || -> io::Result<Box<dyn Read + Send + '_>> {
-            *hashed.lock().unwrap_or_else(|e| e.into_inner()) = hasher.clone();
-            Ok(Box::new(HashingReader { inner: open(0)?.take(size), hasher: &hashed }))
-        };
+        let range = HashedRange::new(open, 0, size, hasher);
+        let open_all = || range.open();
         let url = with_digest(location, digest);
         let mut req = Req::new(Method::Put, &url, scope)
             .header("Content-Type", "application/octet-stream")
@@ -215,8 +208,7 @@ impl Client {
         req.idempotent = false;
         req.transfer = true;
         let result = self.send(&r.registry, &req);
-        let sent = hashed.into_inner().unwrap_or_else(|e| e.into_inner());
-        let got = format!("sha256:{}", hex(&sent.finalize()));
+        let got = format!("sha256:{}", hex(&range.hash().finalize()));
         match result {
             Ok(resp) if matches!(resp.status().as_u16(), 201 | 204) => Ok(None),
             Ok(mut resp) => {
@@ -285,6 +277,32 @@ impl Client {
             }
         }
         Ok(())
+    }
+}
+
+/// Bytes [from, from + len) of a source as a request body, hashed on top of `start` as they
+/// are sent. Every attempt (a request sent again) starts over from `start`.
+struct HashedRange<'o, 's> {
+    open: OpenAt<'o>,
+    from: u64,
+    len: u64,
+    start: &'s Sha256,
+    hashed: Mutex<Sha256>,
+}
+
+impl<'o, 's> HashedRange<'o, 's> {
+    fn new(open: OpenAt<'o>, from: u64, len: u64, start: &'s Sha256) -> Self {
+        HashedRange { open, from, len, start, hashed: Mutex::new(start.clone()) }
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        *self.hashed.lock().unwrap_or_else(|e| e.into_inner()) = self.start.clone();
+        Ok(Box::new(HashingReader { inner: (self.open)(self.from)?.take(self.len), hasher: &self.hashed }))
+    }
+
+    /// The hash of `start` and the bytes the last attempt sent.
+    fn hash(self) -> Sha256 {
+        self.hashed.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
 

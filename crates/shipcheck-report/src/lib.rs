@@ -5,6 +5,7 @@
 //! Nothing in this crate knows about images, runtimes or logs.
 
 mod finding;
+pub mod redact;
 pub mod render;
 mod report;
 mod rule;

@@ -23,6 +23,6 @@ pub mod diagnose;
 pub mod input;
 pub mod kb;
 pub mod line;
-pub mod redact;
+pub use shipcheck_report::redact;
 pub mod rules;
 pub mod scan;

@@ -29,6 +29,10 @@ pub struct TransferArgs {
     /// Read registry credentials from this auth.json or Docker config.json first.
     #[arg(long, value_name = "FILE")]
     pub authfile: Option<PathBuf>,
+    /// Verify every byte of a local source before sending it (digests, diff_ids, layer walks).
+    /// Without it, the structure is verified first and blob digests as they are sent.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Args)]
@@ -43,10 +47,6 @@ pub struct PushArgs {
     /// Docker's config.json and its credential helpers).
     #[arg(long, value_name = "USER:PASSWORD")]
     pub creds: Option<String>,
-    /// Verify every byte of the source before pushing (digests, diff_ids, layer walks). Without
-    /// it, the structure is verified first and blob digests as they are sent.
-    #[arg(long)]
-    pub verify: bool,
     #[command(flatten)]
     pub transfer: TransferArgs,
     #[command(flatten)]
@@ -71,9 +71,6 @@ pub struct CopyArgs {
     /// The platform to write to a docker-archive destination [default: this machine's].
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
-    /// Verify every byte of a local source before pushing it.
-    #[arg(long)]
-    pub verify: bool,
     #[command(flatten)]
     pub transfer: TransferArgs,
     #[command(flatten)]
@@ -95,8 +92,9 @@ fn client(transfer: &TransferArgs) -> Client {
     c
 }
 
-fn options(t: &TransferArgs) -> Options {
-    Options { jobs: t.jobs.max(1), chunk: t.chunk_size.saturating_mul(1 << 20) }
+fn options(t: &TransferArgs, platform: Option<Platform>) -> CopyOptions {
+    let transfer = Options { jobs: t.jobs.max(1), chunk: t.chunk_size.saturating_mul(1 << 20) };
+    CopyOptions { transfer, full_verify: t.verify, platform }
 }
 
 pub fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
@@ -111,8 +109,7 @@ pub fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
     if let Some(creds) = &args.creds {
         c.set_credential(&dest.registry, Some(credential(creds)?));
     }
-    let opts = CopyOptions { transfer: options(&args.transfer), full_verify: args.verify, platform: None };
-    run(report, &c, &src, &Endpoint::Registry(dest), &opts);
+    run(report, &c, &src, &Endpoint::Registry(dest), &options(&args.transfer, None));
     Ok(())
 }
 
@@ -130,8 +127,7 @@ pub fn copy_into(report: &mut Report, args: &CopyArgs) -> Result<()> {
         }
     }
     let platform = args.platform.as_deref().map(Platform::parse).transpose().map_err(anyhow::Error::msg)?;
-    let opts = CopyOptions { transfer: options(&args.transfer), full_verify: args.verify, platform };
-    run(report, &c, &src, &dst, &opts);
+    run(report, &c, &src, &dst, &options(&args.transfer, platform));
     Ok(())
 }
 

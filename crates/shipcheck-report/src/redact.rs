@@ -1,4 +1,5 @@
-//! Secrets never reach output: signed-URL signatures, bearer tokens, Authorization headers,
+//! Secrets never reach output: one redaction pass that every renderer and every error goes
+//! through. Signed-URL signatures, bearer tokens, Authorization headers,
 //! credentials in URLs, password/token parameters, and AWS keys are replaced before any text
 //! leaves this crate (evidence, messages, errors).
 
