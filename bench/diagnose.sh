@@ -3,6 +3,7 @@
 # same patterns (every built-in signature's regex), on a ≥1 GiB log, in one run.
 #
 # usage: bench/diagnose.sh [RUNS]     (default 5)
+#        BASELINE=/path/to/old/shipcheck bench/diagnose.sh   adds the old build to the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -15,11 +16,14 @@ log=bench/work/ci.log
 sc=target/release/shipcheck
 $sc diagnose-patterns > bench/work/patterns.txt
 size=$(stat -c %s "$log")
-hyperfine --warmup 1 --runs "$runs" -i --export-json bench/work/diagnose.json \
-  -n "shipcheck diagnose" "$sc diagnose $log --format json" \
-  -n "rg -c -f patterns.txt" "rg -c -f bench/work/patterns.txt $log"
+names=("shipcheck diagnose") cmds=("$sc diagnose $log --format json")
+if [ -n "${BASELINE:-}" ]; then names+=("baseline diagnose"); cmds+=("$BASELINE diagnose $log --format json"); fi
+names+=("rg -c -f patterns.txt"); cmds+=("rg -c -f bench/work/patterns.txt $log")
+args=()
+for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+hyperfine --warmup 1 --runs "$runs" -i --export-json bench/work/diagnose.json "${args[@]}"
 : > bench/work/diagnose-rss.txt
-for cmd in "$sc diagnose $log --format json" "rg -c -f bench/work/patterns.txt $log"; do
+for cmd in "${cmds[@]}"; do
   { /usr/bin/time -f '%M' bash -c "$cmd >/dev/null 2>&1" || true; } 2>> bench/work/diagnose-rss.txt
 done
 python3 - "$size" <<'PY'

@@ -4,6 +4,8 @@
 # which is pasted into docs/BENCHMARKS.md with the date and machine.
 #
 # usage: bench/image.sh [RUNS]      (default 5 runs per command; medians are reported)
+#        BASELINE=/path/to/old/shipcheck bench/image.sh   adds the old build's rows to the same run,
+#        to show a change does not regress (build the old commit in a git worktree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -22,6 +24,10 @@ img=$work/img
 declare -a names cmds
 names+=("shipcheck image (docker-archive tar)");   cmds+=("$sc image $img/image.tar")
 names+=("shipcheck image (OCI layout dir)");       cmds+=("$sc image oci:$img/layout")
+if [ -n "${BASELINE:-}" ]; then
+  names+=("baseline image (docker-archive tar)");  cmds+=("$BASELINE image $img/image.tar")
+  names+=("baseline image (OCI layout dir)");      cmds+=("$BASELINE image oci:$img/layout")
+fi
 names+=("skopeo copy docker-archive: -> oci:");    cmds+=("rm -rf $work/skopeo-out && skopeo --policy $work/policy.json copy -q docker-archive:$img/image.tar oci:$work/skopeo-out:bench")
 names+=("oci-image-tool validate (layout)");       cmds+=("oci-image-tool validate --type image --ref name=bench $img/layout")
 names+=("floor: openssl, then gzip -dc into openssl");    cmds+=("bash bench/floor.sh $img/layout")

@@ -6,6 +6,7 @@
 # the image. Writes bench/work/registry-results.md, pasted into docs/BENCHMARKS.md.
 #
 # usage: bench/registry.sh [RUNS]      (default 5 runs per command; medians are reported)
+#        BASELINE=/path/to/old/shipcheck bench/registry.sh   adds the old build to the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -50,6 +51,10 @@ wipe="rm -rf $work/registry-push/data"
 pulled=$work/pulled
 declare -a names cmds preps
 names+=("shipcheck push oci: -> registry");  preps+=("$wipe"); cmds+=("$sc push oci:$img docker://$REG_push/bench/image:1")
+if [ -n "${BASELINE:-}" ]; then
+  names+=("baseline push oci: -> registry"); preps+=("$wipe"); cmds+=("$BASELINE push oci:$img docker://$REG_push/bench/image:1")
+  names+=("baseline copy registry -> oci:"); preps+=("rm -rf $pulled"); cmds+=("$BASELINE copy docker://$REG_pull/bench/image:1 oci:$pulled")
+fi
 names+=("skopeo copy oci: -> registry");     preps+=("$wipe"); cmds+=("$sk copy -q --dest-tls-verify=false oci:$img:bench docker://$REG_push/bench/image:1")
 names+=("shipcheck copy registry -> oci:");  preps+=("rm -rf $pulled"); cmds+=("$sc copy docker://$REG_pull/bench/image:1 oci:$pulled")
 names+=("skopeo copy registry -> oci:");     preps+=("rm -rf $pulled"); cmds+=("$sk copy -q --src-tls-verify=false docker://$REG_pull/bench/image:1 oci:$pulled:bench")

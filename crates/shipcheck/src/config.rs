@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+use shipcheck_core::paths::Root;
 
 pub const FILE_NAME: &str = "shipcheck.toml";
 
@@ -117,11 +118,25 @@ impl Config {
     }
 }
 
+/// A path that shipcheck.toml names under `key`, joined to the config's directory once the
+/// resolver has confirmed that it stays inside the repository (links resolved). A repository's
+/// config is untrusted (a pull request can change it), so `/proc/self/environ` or a link out of
+/// the repository is refused here, before anything reads it. A path that does not exist passes:
+/// the check that reads it reports it as missing in its own words.
+pub fn inside(root: &Root, key: &str, path: &str) -> Result<PathBuf> {
+    match root.resolve(Path::new(path)) {
+        Ok(_) => Ok(root.path().join(path)),
+        Err(e) if e.is_not_found() => Ok(root.path().join(path)),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("{key} in {}", root.path().join(FILE_NAME).display()))),
+    }
+}
+
 /// Rewrites a source given relative to the config file's directory so it resolves from the
-/// working directory, keeping its transport prefix and selector.
-pub fn rebase_source(source: &str, base: &Path) -> String {
+/// working directory, keeping its transport prefix and selector; its path must stay inside
+/// the repository ([`inside`]).
+pub fn rebase_source(source: &str, root: &Root) -> Result<String> {
     if source.starts_with("docker://") {
-        return source.to_string();
+        return Ok(source.to_string());
     }
     for prefix in ["oci:", "oci-archive:", "docker-archive:"] {
         if let Some(rest) = source.strip_prefix(prefix) {
@@ -129,10 +144,12 @@ pub fn rebase_source(source: &str, base: &Path) -> String {
                 Some((p, s)) => (p, format!(":{s}")),
                 None => (rest, String::new()),
             };
-            return format!("{prefix}{}{sel}", join(base, path));
+            inside(root, "[[image]] source", path)?;
+            return Ok(format!("{prefix}{}{sel}", join(root.path(), path)));
         }
     }
-    join(base, source)
+    inside(root, "[[image]] source", source)?;
+    Ok(join(root.path(), source))
 }
 
 fn join(base: &Path, path: &str) -> String {
@@ -150,10 +167,35 @@ mod tests {
 
     #[test]
     fn rebases_keeping_transport_and_selector() {
-        assert_eq!(rebase_source("docker-archive:a.tar:@1", Path::new("ex")), "docker-archive:ex/a.tar:@1");
-        assert_eq!(rebase_source("img.tar", Path::new("ex")), "ex/img.tar");
-        assert_eq!(rebase_source("/abs.tar", Path::new("ex")), "/abs.tar");
-        assert_eq!(rebase_source("oci:lay", Path::new(".")), "oci:lay");
+        let dir = tempfile::tempdir().unwrap();
+        let ex = dir.path().join("ex");
+        std::fs::create_dir(&ex).unwrap();
+        let root = Root::new(&ex).unwrap();
+        let at = |p: &str| ex.join(p).display().to_string();
+        assert_eq!(
+            rebase_source("docker-archive:a.tar:@1", &root).unwrap(),
+            format!("docker-archive:{}:@1", at("a.tar"))
+        );
+        assert_eq!(rebase_source("img.tar", &root).unwrap(), at("img.tar"));
+        assert_eq!(rebase_source("docker://r.io/a:1", &root).unwrap(), "docker://r.io/a:1");
+        let here = Root::new(Path::new(".")).unwrap();
+        assert_eq!(rebase_source("oci:lay", &here).unwrap(), "oci:lay");
+    }
+
+    #[test]
+    fn refuses_paths_outside_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        for (key, path) in [("[diagnose] rules", "/proc/self/environ"), ("[package] existing", "../../etc/passwd")] {
+            let err = format!("{:#}", inside(&root, key, path).unwrap_err());
+            assert!(err.contains("outside the repository") && err.contains(key), "{err}");
+        }
+        assert!(rebase_source("docker-archive:/etc/passwd", &root).is_err());
+        // A link inside the repository that leads out of it.
+        std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
+        assert!(inside(&root, "[diagnose] logs", "etc/hostname").is_err());
+        // Missing paths pass: the check that reads them reports them in its own words.
+        assert!(inside(&root, "[diagnose] logs", "logs/none.txt").is_ok());
     }
 
     #[test]

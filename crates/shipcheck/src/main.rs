@@ -241,6 +241,11 @@ struct CheckArgs {
     /// Directories holding a shipcheck.toml.
     #[arg(value_name = "DIR", default_value = ".")]
     dirs: Vec<PathBuf>,
+    /// Let `[runtime] names` in shipcheck.toml run runtimes named by a path (anything with a
+    /// `/`). A repository's config is untrusted in pull requests, so without this flag such a
+    /// name is refused; plain names are looked up on PATH either way.
+    #[arg(long)]
+    allow_config_exec: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -314,10 +319,29 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("shipcheck: error: {e:#}");
+            eprintln!("shipcheck: error: {}", safe_error(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error as it may be shown: errors can quote what an input or a server said, so each line
+/// is cut to a short excerpt, control characters are escaped (no terminal tricks, no line-start
+/// `::error` for GitHub to parse) and secrets are redacted, like every report.
+fn safe_error(text: &str) -> String {
+    const LINE: usize = 300;
+    let lines = text.lines().take(20).map(|line| {
+        let mut cut: String = line.chars().take(LINE).collect();
+        if line.chars().nth(LINE).is_some() {
+            cut.push('…');
+        }
+        shipcheck_report::redact::redact(&cut)
+    });
+    let joined = lines.collect::<Vec<_>>().join("\n  ");
+    joined
+        .chars()
+        .flat_map(|c| if c.is_control() && c != '\n' { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+        .collect()
 }
 
 fn run(cli: Cli) -> Result<u8> {
@@ -493,6 +517,9 @@ fn check(args: CheckArgs) -> Result<u8> {
             );
         }
         let config = Config::load(&path)?;
+        // Every path the config names must stay inside the repository it belongs to.
+        let root = shipcheck_core::paths::Root::new(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let inside = |key: &str, p: &str| config::inside(&root, key, p);
         let defaults = parse_platforms(&config.platforms).with_context(|| format!("in {}", path.display()))?;
         for entry in &config.image {
             let platforms = match &entry.platforms {
@@ -506,10 +533,11 @@ fn check(args: CheckArgs) -> Result<u8> {
                     .with_context(|| format!("in {}", path.display()))?,
                 None => Vec::new(),
             };
-            verify_into(&mut report, &config::rebase_source(&entry.source, dir), &opts, &engines);
+            verify_into(&mut report, &config::rebase_source(&entry.source, &root)?, &opts, &engines);
         }
         if let Some(rt) = &config.runtime {
-            let recording = rt.from_recording.as_ref().map(|r| dir.join(r));
+            refuse_config_exec(&rt.names, &path, args.allow_config_exec)?;
+            let recording = rt.from_recording.as_deref().map(|r| inside("[runtime] from-recording", r)).transpose()?;
             let probe = RuntimeProbe {
                 names: rt.names.clone(),
                 callers: rt.callers.clone(),
@@ -520,26 +548,27 @@ fn check(args: CheckArgs) -> Result<u8> {
             runtime_into(&mut report, &probe).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(d) = &config.diagnose {
-            let logs: Vec<String> = d.logs.iter().map(|l| dir.join(l).display().to_string()).collect();
-            let rules: Vec<PathBuf> = d.rules.iter().map(|r| dir.join(r)).collect();
+            let logs: Vec<String> = d
+                .logs
+                .iter()
+                .map(|l| inside("[diagnose] logs", l).map(|p| p.display().to_string()))
+                .collect::<Result<_>>()?;
+            let rules: Vec<PathBuf> = d.rules.iter().map(|r| inside("[diagnose] rules", r)).collect::<Result<_>>()?;
             diagnose_into(&mut report, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(p) = &config.package {
-            let existing = p.existing.as_ref().map(|e| dir.join(e));
-            package_into(
-                &mut report,
-                &p.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)),
-                p.tag.as_deref(),
-                existing.as_deref(),
-            )?;
+            let existing = p.existing.as_deref().map(|e| inside("[package] existing", e)).transpose()?;
+            let pdir = p.dir.as_deref().map(|d| inside("[package] dir", d)).transpose()?;
+            package_into(&mut report, pdir.as_ref().unwrap_or(dir), p.tag.as_deref(), existing.as_deref())?;
         }
         if let Some(w) = &config.workflows {
-            workflows_into(&mut report, &w.dir.as_ref().map_or(dir.clone(), |d| dir.join(d)))?;
+            let wdir = w.dir.as_deref().map(|d| inside("[workflows] dir", d)).transpose()?;
+            workflows_into(&mut report, wdir.as_ref().unwrap_or(dir))?;
         }
         if let Some(d) = &config.dockerfile {
-            let repo = d.repo.as_ref().map_or(dir.clone(), |r| dir.join(r));
-            let files: Vec<PathBuf> = d.files.iter().map(|f| dir.join(f)).collect();
-            dockerfiles_into(&mut report, &repo, &files, &d.platforms, d.online)
+            let repo = d.repo.as_deref().map(|r| inside("[dockerfile] repo", r)).transpose()?;
+            let files: Vec<PathBuf> = d.files.iter().map(|f| inside("[dockerfile] files", f)).collect::<Result<_>>()?;
+            dockerfiles_into(&mut report, repo.as_ref().unwrap_or(dir), &files, &d.platforms, d.online)
                 .with_context(|| format!("in {}", path.display()))?;
         }
         // Severity overrides and fail-on apply per directory; later directories may add rules.
@@ -549,6 +578,20 @@ fn check(args: CheckArgs) -> Result<u8> {
         }
     }
     finish(report, &merged, &args.output)
+}
+
+/// A runtime named by a path in a repository's shipcheck.toml would run whatever the repository
+/// (or a pull request to it) put there, so it runs only when the user asked for that. Plain names
+/// are still looked up on PATH, which the user controls.
+fn refuse_config_exec(names: &[String], config: &Path, allowed: bool) -> Result<()> {
+    match names.iter().find(|n| n.contains('/')) {
+        Some(name) if !allowed => bail!(
+            "{}: [runtime] names `{name}`, a path: shipcheck executes a runtime named by a path in a \
+             config only with --allow-config-exec (plain names are looked up on PATH)",
+            config.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Checks the packit configuration in `dir`, and the spec file it names.
@@ -583,7 +626,16 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
     };
     let (specfile, template) = packit::spec_and_template(&config);
     let spec = match specfile {
-        Some(s) => Some(dir.join(s)),
+        // specfile_path comes from the repository: it is read only if it stays inside it.
+        Some(s) => match shipcheck_core::paths::Root::new(dir).and_then(|root| root.resolve(Path::new(&s))) {
+            Err(e) if !e.is_not_found() => {
+                report
+                    .errors
+                    .push(InputError { input: artifact_of_config(dir), message: format!("specfile_path: {e}") });
+                return Ok(());
+            }
+            _ => Some(dir.join(s)),
+        },
         None => {
             let specs: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map(|d| {
@@ -668,6 +720,11 @@ fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, existing: Op
     let facts = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
     report.checked.push(Checked::new(artifact, "rpm spec", facts));
     Ok(())
+}
+
+/// The packit config's path as findings name it, for errors about what it says.
+fn artifact_of_config(dir: &Path) -> String {
+    shipcheck_package::packit::find(dir).map_or_else(|| dir.display().to_string(), |p| p.display().to_string())
 }
 
 /// The output lines of a git command run in `dir`; `None` when git fails (not a checkout).

@@ -23,7 +23,11 @@ pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) 
             // Temp file in the same directory, then rename: an interrupted run leaves the old
             // file or the new one, never half of one.
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            // 0666 less the umask, like any file a command writes (tempfile's default is 0600).
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".shipcheck-report-")
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+                .tempfile_in(dir)
                 .with_context(|| format!("cannot create a file in {}", dir.display()))?;
             render(report, format, &human, &mut tmp).with_context(|| format!("cannot write {}", path.display()))?;
             tmp.as_file().sync_all().ok();
