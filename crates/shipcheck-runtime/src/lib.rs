@@ -15,4 +15,4 @@ pub mod identity;
 pub mod observe;
 pub mod probe;
 pub mod rules;
-pub mod version;
+pub use shipcheck_core::version;

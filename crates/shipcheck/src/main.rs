@@ -1014,11 +1014,14 @@ fn explain(rule: Option<&str>) -> Result<u8> {
                 Ok(0)
             }
             None => {
-                let near: Vec<&str> = rules
-                    .iter()
-                    .map(|r| r.id)
-                    .filter(|r| r.contains(id) || id.contains(r.split('/').nth(1).unwrap_or(r)))
-                    .collect();
+                // A typo in the whole ID, or the right name in the wrong (or no) area.
+                let ids = rules.iter().map(|r| r.id);
+                let near: Vec<&str> = match shipcheck_core::suggest::did_you_mean(id, ids) {
+                    Some(hit) => vec![hit],
+                    None => {
+                        rules.iter().map(|r| r.id).filter(|r| r.rsplit('/').next() == id.rsplit('/').next()).collect()
+                    }
+                };
                 let hint = if near.is_empty() {
                     "run `shipcheck explain` for the list".to_string()
                 } else {

@@ -97,6 +97,8 @@ fn explain_prints_docs_and_suggests() {
     let out = shipcheck().args(["explain", "diff-id-mismatch"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean image/diff-id-mismatch"));
+    let out = shipcheck().args(["explain", "image/diff-id-mismacth"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean image/diff-id-mismatch?"));
     let list = String::from_utf8(shipcheck().arg("explain").output().unwrap().stdout).unwrap();
     assert!(list.lines().count() >= 20);
 }
