@@ -506,8 +506,11 @@ fn convert(args: ConvertArgs) -> Result<u8> {
 
 fn check(args: CheckArgs) -> Result<u8> {
     let mut report = Report::new();
-    let mut merged = Config::default();
+    let mut failed = false;
     for dir in &args.dirs {
+        // Each directory's findings are judged by its own shipcheck.toml only: its [rules] and
+        // fail-on never touch another directory's findings.
+        let mut part = Report::new();
         let path = dir.join(config::FILE_NAME);
         if !path.is_file() {
             bail!(
@@ -533,7 +536,7 @@ fn check(args: CheckArgs) -> Result<u8> {
                     .with_context(|| format!("in {}", path.display()))?,
                 None => Vec::new(),
             };
-            verify_into(&mut report, &config::rebase_source(&entry.source, &root)?, &opts, &engines);
+            verify_into(&mut part, &config::rebase_source(&entry.source, &root)?, &opts, &engines);
         }
         if let Some(rt) = &config.runtime {
             refuse_config_exec(&rt.names, &path, args.allow_config_exec)?;
@@ -545,7 +548,7 @@ fn check(args: CheckArgs) -> Result<u8> {
                 from_recording: recording,
                 timeout: std::time::Duration::from_millis(rt.timeout_ms.unwrap_or(2000)),
             };
-            runtime_into(&mut report, &probe).with_context(|| format!("in {}", path.display()))?;
+            runtime_into(&mut part, &probe).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(d) = &config.diagnose {
             let logs: Vec<String> = d
@@ -554,30 +557,33 @@ fn check(args: CheckArgs) -> Result<u8> {
                 .map(|l| inside("[diagnose] logs", l).map(|p| p.display().to_string()))
                 .collect::<Result<_>>()?;
             let rules: Vec<PathBuf> = d.rules.iter().map(|r| inside("[diagnose] rules", r)).collect::<Result<_>>()?;
-            diagnose_into(&mut report, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
+            diagnose_into(&mut part, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(p) = &config.package {
             let existing = p.existing.as_deref().map(|e| inside("[package] existing", e)).transpose()?;
             let pdir = p.dir.as_deref().map(|d| inside("[package] dir", d)).transpose()?;
-            package_into(&mut report, pdir.as_ref().unwrap_or(dir), p.tag.as_deref(), existing.as_deref())?;
+            package_into(&mut part, pdir.as_ref().unwrap_or(dir), p.tag.as_deref(), existing.as_deref())?;
         }
         if let Some(w) = &config.workflows {
             let wdir = w.dir.as_deref().map(|d| inside("[workflows] dir", d)).transpose()?;
-            workflows_into(&mut report, wdir.as_ref().unwrap_or(dir))?;
+            workflows_into(&mut part, wdir.as_ref().unwrap_or(dir))?;
         }
         if let Some(d) = &config.dockerfile {
             let repo = d.repo.as_deref().map(|r| inside("[dockerfile] repo", r)).transpose()?;
             let files: Vec<PathBuf> = d.files.iter().map(|f| inside("[dockerfile] files", f)).collect::<Result<_>>()?;
-            dockerfiles_into(&mut report, repo.as_ref().unwrap_or(dir), &files, &d.platforms, d.online)
+            dockerfiles_into(&mut part, repo.as_ref().unwrap_or(dir), &files, &d.platforms, d.online)
                 .with_context(|| format!("in {}", path.display()))?;
         }
-        // Severity overrides and fail-on apply per directory; later directories may add rules.
-        apply_rule_overrides(&mut report, &config)?;
-        if merged.fail_on.is_none() {
-            merged.fail_on = config.fail_on.clone();
-        }
+        apply_rule_overrides(&mut part, &config)?;
+        let fail_on = fail_on(&args.output, &config)?;
+        failed |= part.findings.iter().any(|f| f.severity >= fail_on);
+        report.checked.append(&mut part.checked);
+        report.findings.append(&mut part.findings);
+        report.errors.append(&mut part.errors);
     }
-    finish(report, &merged, &args.output)
+    let unreadable = !report.errors.is_empty();
+    render(report, &args.output)?;
+    Ok(if unreadable { 2 } else { u8::from(failed) })
 }
 
 /// A runtime named by a path in a repository's shipcheck.toml would run whatever the repository
@@ -969,22 +975,34 @@ fn apply_rule_overrides(report: &mut Report, config: &Config) -> Result<()> {
     Ok(())
 }
 
+/// Applies the config's rule overrides, renders, and returns the exit status for its fail-on.
 fn finish(mut report: Report, config: &Config, out: &OutputArgs) -> Result<u8> {
     apply_rule_overrides(&mut report, config)?;
-    report.sort();
-    let fail_on = match (out.fail_on, &config.fail_on) {
+    let fail_on = fail_on(out, config)?;
+    let code = report.exit_code(fail_on) as u8;
+    render(report, out)?;
+    Ok(code)
+}
+
+/// The lowest failing severity: the flag, else the config's `fail-on`, else error.
+fn fail_on(out: &OutputArgs, config: &Config) -> Result<Severity> {
+    Ok(match (out.fail_on, &config.fail_on) {
         (Some(s), _) => s.into(),
         (None, Some(s)) => s.parse().map_err(|e: String| anyhow::anyhow!("fail-on in shipcheck.toml: {e}"))?,
         (None, None) => Severity::Error,
-    };
+    })
+}
+
+/// Sorts and writes the report in the chosen format.
+fn render(mut report: Report, out: &OutputArgs) -> Result<()> {
+    report.sort();
     let format = match out.format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Github => Format::Github,
     };
-    output::write(&report, format, out.color_for(out.output.is_none()), out.output.as_deref())?;
-    Ok(report.exit_code(fail_on) as u8)
+    output::write(&report, format, out.color_for(out.output.is_none()), out.output.as_deref())
 }
 
 impl OutputArgs {

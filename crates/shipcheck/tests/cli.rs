@@ -158,6 +158,35 @@ fn runtime_command_errors_are_clear() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no runtime recording"));
 }
 
+/// `check A B`: B's `[rules]` and `fail-on` must not touch A's findings (they once did, because
+/// overrides were applied to the whole report after each directory).
+#[test]
+fn each_directory_keeps_its_own_settings() {
+    let strict = tempfile::tempdir().unwrap();
+    let lenient = tempfile::tempdir().unwrap();
+    for dir in [strict.path(), lenient.path()] {
+        clean_image(dir);
+    }
+    let image = "[[image]]\nsource = \"clean.tar\"\n";
+    std::fs::write(strict.path().join("shipcheck.toml"), format!("platforms = [\"linux/arm64\"]\n{image}")).unwrap();
+    std::fs::write(
+        lenient.path().join("shipcheck.toml"),
+        format!("platforms = [\"linux/arm64\"]\nfail-on = \"error\"\n[rules]\n\"image/missing-platform\" = \"off\"\n{image}"),
+    )
+    .unwrap();
+    // Alone, each is judged by its own config.
+    shipcheck().arg("check").arg(strict.path()).assert().code(1);
+    shipcheck().arg("check").arg(lenient.path()).assert().code(0);
+    // Together, in either order: the strict directory's finding stays, and fails the run.
+    for (a, b) in [(strict.path(), lenient.path()), (lenient.path(), strict.path())] {
+        let out = shipcheck().arg("check").arg(a).arg(b).args(["--format", "json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let missing = json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "image/missing-platform");
+        assert_eq!(missing.count(), 1, "{json}");
+    }
+}
+
 #[test]
 fn config_drives_platforms_and_rule_severities() {
     let dir = tempfile::tempdir().unwrap();
