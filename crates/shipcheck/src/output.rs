@@ -1,11 +1,15 @@
-//! Writes the rendered report to stdout, or atomically to a file.
+//! Settles a report (rule overrides, fail-on, exit status) and writes it to stdout, or atomically to a file.
 
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use shipcheck_report::render::{render, Format, HumanOptions};
-use shipcheck_report::Report;
+use shipcheck_report::{Report, Severity};
+
+use crate::args::{FormatArg, OutputArgs};
+use crate::config::Config;
+use crate::explain::all_rules;
 
 pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) -> Result<()> {
     let human = HumanOptions { color };
@@ -35,4 +39,53 @@ pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) 
             Ok(())
         }
     }
+}
+
+/// Applies `[rules]` from shipcheck.toml: a severity, or `off` to drop the rule's findings.
+pub(crate) fn apply_rule_overrides(report: &mut Report, config: &Config) -> Result<()> {
+    let known = all_rules();
+    for (id, level) in &config.rules {
+        if !known.iter().any(|r| r.id == id) {
+            bail!("[rules] names unknown rule `{id}`: run `shipcheck explain` for the list");
+        }
+        if level == "off" {
+            report.findings.retain(|f| f.rule.id != id);
+            continue;
+        }
+        let severity: Severity = level.parse().map_err(|e: String| anyhow::anyhow!("[rules] `{id}`: {e}, or off"))?;
+        for f in report.findings.iter_mut().filter(|f| f.rule.id == id) {
+            f.severity = severity;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the config's rule overrides, renders, and returns the exit status for its fail-on.
+pub(crate) fn finish(mut report: Report, config: &Config, out: &OutputArgs) -> Result<u8> {
+    apply_rule_overrides(&mut report, config)?;
+    let fail_on = fail_on(out, config)?;
+    let code = report.exit_code(fail_on) as u8;
+    emit(report, out)?;
+    Ok(code)
+}
+
+/// The lowest failing severity: the flag, else the config's `fail-on`, else error.
+pub(crate) fn fail_on(out: &OutputArgs, config: &Config) -> Result<Severity> {
+    Ok(match (out.fail_on, &config.fail_on) {
+        (Some(s), _) => s.into(),
+        (None, Some(s)) => s.parse().map_err(|e: String| anyhow::anyhow!("fail-on in shipcheck.toml: {e}"))?,
+        (None, None) => Severity::Error,
+    })
+}
+
+/// Sorts and writes the report in the chosen format.
+pub(crate) fn emit(mut report: Report, out: &OutputArgs) -> Result<()> {
+    report.sort();
+    let format = match out.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+    };
+    write(&report, format, out.color_for(out.output.is_none()), out.output.as_deref())
 }

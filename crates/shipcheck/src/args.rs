@@ -1,0 +1,304 @@
+//! Command-line arguments: every subcommand and flag, documented where it is defined.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use shipcheck_report::Severity;
+
+use crate::registry;
+
+/// Catches container release failures before they ship.
+///
+/// Exit status: 0 when nothing is at or above --fail-on, 1 when a finding is, 2 when an input
+/// could not be checked.
+#[derive(Parser)]
+#[command(name = "shipcheck", version, about, long_about = None, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Verify image archives, layouts and registry images: every blob, digest, diff_id and
+    /// platform, in one pass.
+    ///
+    /// SOURCE is named as skopeo names it: oci:DIR[:REF], oci-archive:FILE[:REF],
+    /// docker-archive:FILE[:REF|@N], docker://REGISTRY/REPO[:TAG|@DIGEST] (streamed from the
+    /// registry, nothing written to disk), or a bare path, which is detected by content.
+    Image(ImageArgs),
+    /// Push an image to a registry, with credentials renewed before they expire.
+    ///
+    /// The source is verified first (structure; every byte with --verify) and refused if it is
+    /// damaged. Blobs the repository has are skipped; the rest are uploaded in parallel, in
+    /// chunks that resume after a failure, and committed only when their bytes match their
+    /// digests. Manifests follow their children; the tag is read back and compared. A re-run
+    /// after a failure uploads only what is missing.
+    Push(registry::PushArgs),
+    /// Copy an image between registries (blobs mounted within one registry), from a registry
+    /// to a local layout or archive, from a local source to a registry, or between local forms
+    /// (OCI layouts and oci-archives byte for byte; docker-archive as convert writes it).
+    Copy(registry::CopyArgs),
+    /// Run every check that shipcheck.toml in each DIR configures (default: the current directory).
+    Check(CheckArgs),
+    /// Write an image in the form every chosen engine loads, then verify what was written.
+    ///
+    /// The default output is a hybrid archive: docker save v1.2 (manifest.json with
+    /// fully-qualified RepoTags) over an OCI layout whose index.json carries the full name.
+    /// Layers are copied byte for byte; zstd layers are recompressed to gzip only when a chosen
+    /// engine cannot read zstd. One platform is written; attestations are dropped. The output
+    /// is written atomically and is reproducible: the same input gives the same bytes.
+    Convert(ConvertArgs),
+    /// Probe OCI runtimes (identity, features, accepted flags) and check them against their callers.
+    ///
+    /// RUNTIME is a name looked up on PATH or a path. Without one, probes runc, crun, youki, runsc
+    /// and krun on PATH and the runtimes that Docker, containerd, Podman and CRI-O configs name.
+    /// Probes never create anything: they are --version, features, and commands ending in --help.
+    Runtime(RuntimeArgs),
+    /// Name the root cause of a failed CI job from its raw log.
+    ///
+    /// LOG is a file (plain or gzip), `-` for stdin, or a directory such as an unpacked GitHub
+    /// Actions log archive. The cause that ended the job is ranked first, with its evidence
+    /// lines, extracted facts and remedy. Secrets are redacted from everything printed.
+    Diagnose(DiagnoseArgs),
+    /// Check downstream packaging metadata (.packit.yaml) before the release is tagged.
+    Package {
+        /// The repository holding .packit.yaml (default: the current directory).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// The release tag to check the spec's Version against [default: `git describe --tags --abbrev=0` in DIR].
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
+        /// NVRs already in each downstream branch, one `BRANCH NAME-VERSION-RELEASE` a line:
+        /// the new build must sort above all of them.
+        #[arg(long, value_name = "FILE")]
+        existing: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Find platform drift between pull-request and release builds in GitHub Actions workflows.
+    ///
+    /// Reads every workflow under DIR/.github/workflows, evaluates each for its triggers
+    /// (matrices expanded, `if:` and expressions evaluated where the repository tells, local
+    /// reusable workflows and composite actions followed), and reports platforms built only
+    /// after merge, missing QEMU, multi-platform loads and gha caches in pushing jobs.
+    Workflows {
+        /// The repository root (default: the current directory).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Check Dockerfiles for the mistakes that build green on amd64 and break other platforms.
+    ///
+    /// Without FILE, checks every Dockerfile and Containerfile in the repository. The
+    /// platforms each file is built for come from --platform, or else from the workflows
+    /// that build it.
+    Dockerfile(DockerfileArgs),
+    /// Print the documentation of a rule, or list every rule.
+    Explain {
+        /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.
+        rule: Option<String>,
+    },
+    /// Print the rules reference in Markdown (docs/rules.md is generated from it).
+    #[command(hide = true)]
+    RulesDoc,
+    /// Print every built-in log signature's regex, one a line (for comparing with grep tools).
+    #[command(hide = true)]
+    DiagnosePatterns,
+    /// Print the runtime capability matrix in Markdown (docs/runtimes.md is generated from it).
+    #[command(hide = true)]
+    RuntimesDoc,
+    /// Print the engine profiles in Markdown (docs/engines.md is generated from it).
+    #[command(hide = true)]
+    EnginesDoc,
+}
+
+#[derive(Args)]
+pub(crate) struct ImageArgs {
+    /// Image sources to verify.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub(crate) sources: Vec<String>,
+    /// Check structure only: skip layer content (no digests, diff_ids, layer walks).
+    #[arg(long)]
+    pub(crate) fast: bool,
+    /// Platforms the image must provide, comma-separated (e.g. linux/amd64,linux/arm64/v8).
+    /// Defaults to `platforms` in ./shipcheck.toml, if there is one.
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
+    pub(crate) platform: Vec<String>,
+    /// Predict how engines load it: verdict, names and image ID per engine, e.g.
+    /// podman@3.4,docker@20.10,containerd. `--engine` alone checks the default set (the engines
+    /// on GitHub-hosted Ubuntu runners, current Fedora and Debian); `shipcheck engines-doc`
+    /// lists every profile.
+    #[arg(long, value_delimiter = ',', num_args = 0.., value_name = "ENGINES")]
+    pub(crate) engine: Option<Vec<String>>,
+    /// Read defaults (platforms, rule severities) from this shipcheck.toml.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct ConvertArgs {
+    /// The image to convert, named as for `shipcheck image`.
+    #[arg(value_name = "SOURCE")]
+    pub(crate) source: String,
+    /// Where to write it: a file for docker-archive and oci-archive, a new directory for oci.
+    #[arg(value_name = "DEST")]
+    pub(crate) dest: PathBuf,
+    /// Engines the output must load on, as for `image --engine` [default: every profile].
+    #[arg(long = "for", value_delimiter = ',', value_name = "ENGINES")]
+    pub(crate) engines: Vec<String>,
+    /// What to write. (Named `--to` because `--format` sets the report's format, as everywhere.)
+    #[arg(long = "to", value_enum, default_value_t = ConvertFormat::DockerArchive, value_name = "FORMAT")]
+    pub(crate) to: ConvertFormat,
+    /// The platform to write when the source has several [default: this machine's].
+    #[arg(long, value_name = "PLATFORM")]
+    pub(crate) platform: Option<String>,
+    /// Keep the image's attestation manifests (provenance, SBOM), in a nested index beside it.
+    #[arg(long)]
+    pub(crate) keep_attestations: bool,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ConvertFormat {
+    /// docker save v1.2 over an OCI layout (hybrid): every engine reads it.
+    DockerArchive,
+    /// An OCI layout in a tar file (Docker before 25 cannot load it).
+    OciArchive,
+    /// An OCI layout directory.
+    Oci,
+}
+
+#[derive(Args)]
+pub(crate) struct RuntimeArgs {
+    /// Runtimes to probe (names on PATH or paths).
+    #[arg(value_name = "RUNTIME")]
+    pub(crate) runtimes: Vec<String>,
+    /// Callers to check against, comma-separated NAME[@VERSION]: buildkit, containerd, docker,
+    /// podman, cri-o, conmon [default: all, at their latest version].
+    #[arg(long = "for", value_delimiter = ',', value_name = "CALLERS")]
+    pub(crate) callers: Vec<String>,
+    /// Save everything observed into DIR (one subdirectory per runtime), to check elsewhere.
+    #[arg(long, value_name = "DIR", conflicts_with = "from_recording")]
+    pub(crate) record: Option<PathBuf>,
+    /// Check a recording (or a directory of recordings) instead of probing this machine.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) from_recording: Option<PathBuf>,
+    /// Per-probe timeout in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub(crate) timeout: u64,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct DiagnoseArgs {
+    /// Logs to read (default: stdin).
+    #[arg(value_name = "LOG")]
+    pub(crate) logs: Vec<String>,
+    /// Add or override signatures from FILE (format: docs/diagnose.md). Repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub(crate) rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct DockerfileArgs {
+    /// Dockerfiles to check [default: every Dockerfile and Containerfile under --repo].
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// The repository whose workflows tell what each Dockerfile is built for.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) repo: PathBuf,
+    /// The platforms the Dockerfiles are built for, comma-separated (overrides the workflows).
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
+    pub(crate) platform: Vec<String>,
+    /// Check that every FROM base image provides the target platforms, in its registry
+    /// (credentials as docker and podman keep them). Offline, base images are listed as unchecked.
+    #[arg(long)]
+    pub(crate) online: bool,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct CheckArgs {
+    /// Directories holding a shipcheck.toml.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub(crate) dirs: Vec<PathBuf>,
+    /// Let `[runtime] names` in shipcheck.toml run runtimes named by a path (anything with a
+    /// `/`). A repository's config is untrusted in pull requests, so without this flag such a
+    /// name is refused; plain names are looked up on PATH either way.
+    #[arg(long)]
+    pub(crate) allow_config_exec: bool,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub(crate) format: FormatArg,
+    /// Lowest severity that makes the exit status 1 [default: error, or fail-on in shipcheck.toml].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub(crate) fail_on: Option<SeverityArg>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub(crate) color: ColorArg,
+    /// Write the report to FILE (atomically: temp file, then rename) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum FormatArg {
+    /// Compact text grouped by input, coloured on a terminal.
+    Human,
+    /// Versioned JSON (docs/json-schema.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations (::error file=…::).
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum SeverityArg {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Note => Severity::Note,
+        }
+    }
+}
+
+impl OutputArgs {
+    pub(crate) fn color_for(&self, to_stdout: bool) -> bool {
+        use std::io::IsTerminal;
+        match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
