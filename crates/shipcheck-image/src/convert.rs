@@ -6,15 +6,21 @@
 //! when a chosen engine cannot read zstd. Attestations are dropped, or with
 //! `keep_attestations` kept byte for byte beside the image in a nested index.
 //!
-//! Blobs are streamed from the source (archives are first unpacked to a temporary directory
-//! beside the destination, so memory stays flat), the output is written to a temporary file and
-//! renamed into place, and every byte of it is a function of the input: same input, same bytes.
+//! Blobs are streamed from the source (archives are first unpacked to a scratch directory
+//! beside the destination, within a temp-space limit, so memory stays flat), the output is
+//! written to a scratch file and renamed into place, and every byte of it is a function of the
+//! input: same input, same bytes. Every output path is built from a checked digest and written
+//! through a handle on the destination's directory; an existing archive is replaced only with
+//! `overwrite`, an existing OCI layout is added to, and the source itself is never a
+//! destination. Scratch files go on SIGINT/SIGTERM too (`shipcheck_core::scratch`).
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
+use shipcheck_core::scratch::{self, Dir};
 
 use crate::digest::{sha256, Algorithm, Digest, Hasher};
 use crate::engine::{docker_normalize, Profile};
@@ -23,6 +29,7 @@ use crate::platform::Platform;
 use crate::scan::Compression;
 use crate::source::{Container, SourceSpec};
 use crate::verify::{ImageInfo, Verified};
+use crate::write::LayoutWriter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -98,8 +105,158 @@ pub fn damage(v: &Verified) -> Option<&shipcheck_report::Finding> {
     })
 }
 
-/// Converts the verified source `spec` into `dest`.
+/// How convert writes its output. Kept apart from [`Options`] so that callers that build
+/// `Options` field by field keep compiling; the default is the safe choice.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Replace an existing archive file at the destination (`--overwrite`). An existing OCI
+    /// layout directory is never replaced: the image is added to it, with its tag, as skopeo
+    /// does.
+    pub overwrite: bool,
+    /// Most bytes of temporary files convert may write (the unpacked source archive,
+    /// recompressed layers). `None`: [`default_temp_limit`] of the input's size.
+    pub temp_limit: Option<u64>,
+}
+
+/// The temp-space limit is at least this much, whatever the input's size.
+pub const MIN_TEMP_ALLOWANCE: u64 = 1 << 30;
+
+/// The temp-space limit is otherwise this many times the input's size. A wrapped archive of
+/// real images unpacks to about its own size (its layers are compressed already; legacy
+/// uncompressed layers reach a few times that); a 143 KiB zstd bomb that unpacks to 3.7 GiB
+/// stops at the floor.
+pub const TEMP_RATIO: u64 = 50;
+
+/// The temp-space limit for an input of `input_bytes`: max(MIN_TEMP_ALLOWANCE, TEMP_RATIO ×
+/// input_bytes).
+pub fn default_temp_limit(input_bytes: u64) -> u64 {
+    input_bytes.saturating_mul(TEMP_RATIO).max(MIN_TEMP_ALLOWANCE)
+}
+
+/// Temporary bytes written so far, against the limit.
+struct TempBudget {
+    used: u64,
+    limit: u64,
+}
+
+impl TempBudget {
+    fn new(limit: u64) -> TempBudget {
+        TempBudget { used: 0, limit }
+    }
+
+    /// Counts `n` more bytes written for `what`; past the limit, an error that names it.
+    fn charge(&mut self, n: u64, what: &Path) -> io::Result<()> {
+        self.used = self.used.saturating_add(n);
+        if self.used > self.limit {
+            return Err(io::Error::other(format!(
+                "temporary files for {} pass the temp-space limit of {} MiB (at least {} MiB, else {TEMP_RATIO} times the input; raise it with --temp-limit)",
+                what.display(),
+                self.limit >> 20,
+                MIN_TEMP_ALLOWANCE >> 20,
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A writer that charges every byte it writes to a budget.
+struct Charged<'b, W> {
+    inner: W,
+    budget: &'b mut TempBudget,
+    what: &'b Path,
+}
+
+impl<W: Write> Write for Charged<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.budget.charge(buf.len() as u64, self.what)?;
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Where the output goes: the destination's directory, opened once, and its name in it.
+struct Target {
+    parent: Dir,
+    name: OsString,
+    path: PathBuf,
+    /// The destination is an OCI layout that the image is added to.
+    existing_layout: bool,
+}
+
+/// Whether `a` and `b` name the same file or directory (device and inode: through links and
+/// hard links, whatever the spelling).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Refuses a destination that convert must not write: the source itself, an existing file
+/// without `overwrite`, an existing directory that is not an OCI layout. Returns whether `dest`
+/// is an existing OCI layout (added to). Callers that write through convert later (copy) call
+/// it first, to refuse before any transfer.
+pub fn check_destination(
+    source: Option<&Path>,
+    dest: &Path,
+    format: Format,
+    out: &WriteOptions,
+) -> Result<bool, String> {
+    if source.is_some_and(|s| same_file(s, dest)) {
+        return Err(format!("{} is the source: write the output to another path", dest.display()));
+    }
+    let Ok(meta) = std::fs::symlink_metadata(dest) else { return Ok(false) };
+    if format == Format::Oci {
+        if std::fs::metadata(dest).is_ok_and(|m| m.is_dir()) && dest.join("oci-layout").is_file() {
+            return Ok(true);
+        }
+        return Err(format!(
+            "{} exists and is not an OCI layout: expected a new path or an OCI layout directory",
+            dest.display()
+        ));
+    }
+    if meta.is_dir() {
+        return Err(format!("{} is a directory: expected a file path for the archive", dest.display()));
+    }
+    if !out.overwrite {
+        return Err(format!("{} exists: pass --overwrite to replace it", dest.display()));
+    }
+    Ok(false)
+}
+
+fn target(source: Option<&Path>, dest: &Path, format: Format, out: &WriteOptions) -> Result<Target, String> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| format!("{}: expected a path that ends in a file name", dest.display()))?
+        .to_os_string();
+    let existing_layout = check_destination(source, dest, format, out)?;
+    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    // Leftovers of killed runs beside this output go first (their pids are gone).
+    let _ = scratch::remove_stale(parent);
+    let parent = Dir::open(parent).map_err(err)?;
+    Ok(Target { parent, name, path: dest.to_path_buf(), existing_layout })
+}
+
+/// Converts the verified source `spec` into `dest`, refusing to replace an existing file
+/// (see [`convert_with`]).
 pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> Result<Written, String> {
+    convert_with(spec, v, dest, opts, &WriteOptions::default())
+}
+
+/// Converts the verified source `spec` into `dest`. Temporary files live in a scratch
+/// directory beside `dest` (removed on return, and on SIGINT/SIGTERM), within the temp-space
+/// limit; the output is written there and renamed into place.
+pub fn convert_with(
+    spec: &SourceSpec,
+    v: &Verified,
+    dest: &Path,
+    opts: &Options,
+    out: &WriteOptions,
+) -> Result<Written, String> {
     if let Some(f) = damage(v) {
         return Err(format!(
             "{} is damaged ({}: {}); convert copies images faithfully and will not write it",
@@ -107,12 +264,13 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
         ));
     }
     let image = choose(v, opts.platform.as_ref())?;
-    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let work = tempfile::Builder::new()
-        .prefix(".shipcheck-convert-")
-        .tempdir_in(parent)
-        .map_err(|e| format!("cannot create a work directory in {}: {e}", parent.display()))?;
+    let target = target(Some(&spec.path), dest, opts.format, out)?;
+    let (work, _) = target
+        .parent
+        .scratch_dir(0o700)
+        .map_err(|e| format!("cannot create a work directory in {}: {e}", target.parent.path().display()))?;
+    let input_bytes = std::fs::metadata(&spec.path).map(|m| m.len()).unwrap_or(0);
+    let mut budget = TempBudget::new(out.temp_limit.unwrap_or_else(|| default_temp_limit(input_bytes)));
     // Blobs are read from a directory: the source itself, or its archive unpacked.
     let root = match v.shape.container {
         Container::Directory => spec.path.clone(),
@@ -121,58 +279,99 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
         }
         Container::Tar(c) => {
             let dir = work.path().join("src");
-            unpack(&spec.path, c, &dir).map_err(|e| format!("cannot unpack {}: {e}", spec.path.display()))?;
+            unpack_capped(&spec.path, c, &dir, &mut budget)
+                .map_err(|e| format!("cannot unpack {}: {e}", spec.path.display()))?;
             dir
         }
     };
     let zstd_ok = opts.engines.iter().all(|p| p.family != "docker-graphdriver" || p.zstd);
-    let blobs = work.path().join("blobs");
-    std::fs::create_dir_all(&blobs).map_err(err)?;
+    let input = Input { root: &root, work: work.path(), zstd_ok };
+    let planned = plan(v, image, &input, opts, &mut budget)?;
+    match opts.format {
+        Format::Oci => write_layout(&planned.members, &target)?,
+        _ => write_tar(&planned.members, &target, out.overwrite)?,
+    }
+    let dropped = v.images.iter().filter(|i| i.attestation).count() - planned.kept_attestations;
+    Ok(Written {
+        path: dest.to_path_buf(),
+        names: planned.names,
+        platform: planned.platform,
+        recompressed: planned.recompressed,
+        dropped_attestations: dropped,
+        kept_attestations: planned.kept_attestations,
+    })
+}
 
-    // The config, as it is.
-    let config_path = image.config_path.as_ref().ok_or("the image has no readable config")?;
-    let config_bytes = read_small(&root.join(config_path), 8 << 20)?;
-    let config_digest = sha256(&config_bytes);
-    let config_value: Value =
-        serde_json::from_slice(&config_bytes).map_err(|e| format!("the config is not JSON: {e}"))?;
-    let diff_ids: Vec<String> = config_value["rootfs"]["diff_ids"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| d.as_str().map(String::from))
-        .collect();
+/// Where convert reads the source's members from, and writes its own work files to.
+struct Input<'a> {
+    root: &'a Path,
+    work: &'a Path,
+    zstd_ok: bool,
+}
 
-    // Layers: kept, or recompressed to gzip where zstd cannot be read.
+impl Input<'_> {
+    /// A member of the source as a path under the root; a member path that would leave the
+    /// root (absolute, `..`) is refused rather than read.
+    fn path(&self, member: &str) -> Result<PathBuf, String> {
+        let rel = Path::new(member);
+        if rel.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
+            return Err(format!("member `{member}` is outside the source: expected a path inside it"));
+        }
+        Ok(self.root.join(rel))
+    }
+}
+
+/// What convert will write, and what it says about it.
+struct Plan {
+    members: Vec<Member>,
+    names: Vec<String>,
+    platform: String,
+    recompressed: usize,
+    kept_attestations: usize,
+}
+
+/// One layer of the output: its file, digest, size and media type.
+struct OutLayer {
+    file: PathBuf,
+    digest: Digest,
+    size: u64,
+    media_type: &'static str,
+}
+
+/// Layers as they are, or recompressed to gzip where zstd cannot be read.
+fn out_layers(image: &ImageInfo, input: &Input, budget: &mut TempBudget) -> Result<(Vec<OutLayer>, usize), String> {
     let mut layers = Vec::new();
     let mut recompressed = 0;
     for (i, l) in image.layers.iter().enumerate() {
         let path =
             l.path.as_ref().ok_or_else(|| format!("layer {} is not in the source (foreign or missing)", i + 1))?;
-        let src = root.join(path);
+        let src = input.path(path)?;
         let compression = l.compression.unwrap_or(Compression::None);
-        let (file, compression) = if compression == Compression::Zstd && !zstd_ok {
+        let (file, compression) = if compression == Compression::Zstd && !input.zstd_ok {
             recompressed += 1;
-            let out = work.path().join(format!("layer{i}.gz"));
-            let reader = zstd::stream::read::Decoder::new(File::open(&src).map_err(err)?).map_err(err)?;
-            let mut enc = flate2::GzBuilder::new()
-                .mtime(0)
-                .write(File::create(&out).map_err(err)?, flate2::Compression::default());
-            io::copy(&mut BufReader::new(reader), &mut enc).map_err(err)?;
-            enc.finish().map_err(err)?;
+            let out = input.work.join(format!("layer{i}.gz"));
+            zstd_to_gzip(&src, &out, budget).map_err(|e| format!("cannot recompress {}: {e}", src.display()))?;
             (out, Compression::Gzip)
         } else {
             (src, compression)
         };
         let (digest, size) = hash_file(&file)?;
-        let media_type = model::layer_media_type(compression, false);
-        layers.push((file, digest, size, media_type));
+        layers.push(OutLayer { file, digest, size, media_type: model::layer_media_type(compression, false) });
     }
-    if !diff_ids.is_empty() && diff_ids.len() != layers.len() {
-        return Err(format!("the config lists {} diff_ids for {} layers", diff_ids.len(), layers.len()));
-    }
+    Ok((layers, recompressed))
+}
 
-    // Names: every name the source gives, fully qualified, so no engine adds `localhost/`.
+fn zstd_to_gzip(src: &Path, out: &Path, budget: &mut TempBudget) -> io::Result<()> {
+    let reader = zstd::stream::read::Decoder::new(File::open(src)?)?;
+    let file = Charged { inner: File::create(out)?, budget, what: out };
+    let mut enc = flate2::GzBuilder::new().mtime(0).write(file, flate2::Compression::default());
+    io::copy(&mut BufReader::new(reader), &mut enc)?;
+    enc.finish()?;
+    Ok(())
+}
+
+/// Every name the source gives the image, fully qualified, so no engine adds `localhost/`.
+fn names_of(v: &Verified, image: &ImageInfo) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for i in v.images.iter().filter(|i| i.config_digest == image.config_digest) {
         let refs = i.ref_name.iter().filter(|r| r.contains('/') || (r.contains(':') && !r.starts_with(':')));
@@ -184,20 +383,76 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
         }
     }
     names.sort();
+    names
+}
 
+/// Plans the output: config as it is, layers, a new manifest, index.json and (for a
+/// docker-archive) manifest.json, and the attestations kept.
+fn plan(
+    v: &Verified,
+    image: &ImageInfo,
+    input: &Input,
+    opts: &Options,
+    budget: &mut TempBudget,
+) -> Result<Plan, String> {
+    let config_path = image.config_path.as_ref().ok_or("the image has no readable config")?;
+    let config_bytes = read_small(&input.path(config_path)?, 8 << 20)?;
+    let config_digest = sha256(&config_bytes);
+    let config_value: Value =
+        serde_json::from_slice(&config_bytes).map_err(|e| format!("the config is not JSON: {e}"))?;
+    let diff_ids =
+        config_value["rootfs"]["diff_ids"].as_array().map_or(0, |a| a.iter().filter(|d| d.is_string()).count());
+    let (layers, recompressed) = out_layers(image, input, budget)?;
+    if diff_ids != 0 && diff_ids != layers.len() {
+        return Err(format!("the config lists {diff_ids} diff_ids for {} layers", layers.len()));
+    }
+    let names = names_of(v, image);
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": model::OCI_MANIFEST,
         "config": {"mediaType": model::OCI_CONFIG, "digest": config_digest.to_string(), "size": config_bytes.len()},
-        "layers": layers.iter().map(|(_, d, s, mt)| json!({"mediaType": mt, "digest": d.to_string(), "size": s})).collect::<Vec<_>>(),
+        "layers": layers.iter().map(|l| json!({"mediaType": l.media_type, "digest": l.digest.to_string(), "size": l.size})).collect::<Vec<_>>(),
     });
     let manifest_bytes = serde_json::to_vec(&manifest).map_err(err)?;
     let manifest_digest = sha256(&manifest_bytes);
     let platform = image.platform.as_ref().map(|p| p.to_string()).unwrap_or_else(crate::engine::host_platform);
+    let descriptor = image_descriptor(image, &manifest_digest, manifest_bytes.len(), names.first());
+    let mut blobs = vec![
+        Member::blob(&config_digest, Source::Bytes(config_bytes.clone()))?,
+        Member::blob(&manifest_digest, Source::Bytes(manifest_bytes))?,
+    ];
+    for l in &layers {
+        blobs.push(Member::blob(&l.digest, Source::File(l.file.clone()))?);
+    }
+    let (top, kept_attestations) = with_attestations(v, image, input, opts, descriptor, &manifest_digest, &mut blobs)?;
+    let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": [top]});
+
+    // Members in a fixed order: oci-layout, index.json, manifest.json, then blobs by digest.
+    let mut members = vec![
+        Member::top("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()),
+        Member::top("index.json", serde_json::to_vec(&index).map_err(err)?),
+    ];
+    if opts.format == Format::DockerArchive {
+        let entry = json!([{
+            "Config": config_digest.blob_path(),
+            "RepoTags": names,
+            "Layers": layers.iter().map(|l| l.digest.blob_path()).collect::<Vec<_>>(),
+        }]);
+        members.push(Member::top("manifest.json", serde_json::to_vec(&entry).map_err(err)?));
+    }
+    blobs.sort_by(|a, b| a.path.cmp(&b.path));
+    blobs.dedup_by(|a, b| a.path == b.path);
+    members.extend(blobs);
+    Ok(Plan { members, names, platform, recompressed, kept_attestations })
+}
+
+/// The index.json descriptor of the new manifest: platform, and the first name in both
+/// annotations engines read.
+fn image_descriptor(image: &ImageInfo, manifest_digest: &Digest, size: usize, name: Option<&String>) -> Value {
     let mut descriptor = json!({
         "mediaType": model::OCI_MANIFEST,
         "digest": manifest_digest.to_string(),
-        "size": manifest_bytes.len(),
+        "size": size,
     });
     if let Some(p) = &image.platform {
         let mut pl = json!({"os": p.os, "architecture": p.arch});
@@ -206,104 +461,94 @@ pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> 
         }
         descriptor["platform"] = pl;
     }
-    if let Some(first) = names.first() {
+    if let Some(first) = name {
         descriptor["annotations"] = json!({model::ANN_CONTAINERD_NAME: first, model::ANN_REF_NAME: first});
     }
-    let blob = |d: &Digest| d.blob_path();
-    // Attestations of the chosen image, copied byte for byte, in a nested index whose
-    // descriptors point them at the (possibly new) manifest digest.
+    descriptor
+}
+
+/// With `keep_attestations`, the chosen image's attestations copied byte for byte in a nested
+/// index whose descriptors point them at the (possibly new) manifest digest; their blobs are
+/// added to `blobs`. Returns the top descriptor and how many were kept.
+fn with_attestations(
+    v: &Verified,
+    image: &ImageInfo,
+    input: &Input,
+    opts: &Options,
+    descriptor: Value,
+    manifest_digest: &Digest,
+    blobs: &mut Vec<Member>,
+) -> Result<(Value, usize), String> {
     let attestations: Vec<&ImageInfo> = if opts.keep_attestations {
         let old = image.manifest_digest.as_ref().map(|d| d.to_string());
         v.images.iter().filter(|i| i.attestation && old.is_some() && i.attests == old).collect()
     } else {
         Vec::new()
     };
-    let mut extra: Vec<(String, Source)> = Vec::new();
-    let top = if attestations.is_empty() {
-        descriptor
-    } else {
-        let annotations = descriptor.get("annotations").cloned();
-        let mut image_desc = descriptor.clone();
-        if let Some(obj) = image_desc.as_object_mut() {
-            obj.remove("annotations");
-        }
-        let mut children = vec![image_desc];
-        for a in &attestations {
-            let Some(md) = &a.manifest_digest else { continue };
-            let bytes = read_small(&root.join(md.blob_path()), 4 << 20)?;
-            extra.push((md.blob_path(), Source::Bytes(bytes.clone())));
-            if let Some(c) = &a.config_path {
-                let cb = read_small(&root.join(c), 8 << 20)?;
-                extra.push((sha256(&cb).blob_path(), Source::Bytes(cb)));
-            }
-            for l in a.layers.iter().filter_map(|l| l.path.as_ref()) {
-                let (d, _) = hash_file(&root.join(l))?;
-                extra.push((d.blob_path(), Source::File(root.join(l))));
-            }
-            children.push(json!({
-                "mediaType": model::OCI_MANIFEST,
-                "digest": md.to_string(),
-                "size": bytes.len(),
-                "platform": {"os": "unknown", "architecture": "unknown"},
-                "annotations": {model::ANN_REFERENCE_TYPE: "attestation-manifest", model::ANN_REFERENCE_DIGEST: manifest_digest.to_string()},
-            }));
-        }
-        let nested = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": children});
-        let nested_bytes = serde_json::to_vec(&nested).map_err(err)?;
-        let nested_digest = sha256(&nested_bytes);
-        extra.push((nested_digest.blob_path(), Source::Bytes(nested_bytes.clone())));
-        let mut d =
-            json!({"mediaType": model::OCI_INDEX, "digest": nested_digest.to_string(), "size": nested_bytes.len()});
-        if let Some(a) = annotations {
-            d["annotations"] = a;
-        }
-        d
-    };
-    let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": [top]});
-
-    // Members in a fixed order: oci-layout, index.json, manifest.json, then blobs by digest.
-    let mut members: Vec<(String, Source)> = vec![
-        ("oci-layout".into(), Source::Bytes(br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec())),
-        ("index.json".into(), Source::Bytes(serde_json::to_vec(&index).map_err(err)?)),
-    ];
-    if opts.format == Format::DockerArchive {
-        let entry = json!([{
-            "Config": blob(&config_digest),
-            "RepoTags": names,
-            "Layers": layers.iter().map(|(_, d, _, _)| blob(d)).collect::<Vec<_>>(),
-        }]);
-        members.push(("manifest.json".into(), Source::Bytes(serde_json::to_vec(&entry).map_err(err)?)));
+    if attestations.is_empty() {
+        return Ok((descriptor, 0));
     }
-    let mut blob_members: Vec<(String, Source)> = vec![
-        (blob(&config_digest), Source::Bytes(config_bytes.clone())),
-        (blob(&manifest_digest), Source::Bytes(manifest_bytes)),
-    ];
-    for (file, d, _, _) in &layers {
-        blob_members.push((blob(d), Source::File(file.clone())));
+    let annotations = descriptor.get("annotations").cloned();
+    let mut image_desc = descriptor;
+    if let Some(obj) = image_desc.as_object_mut() {
+        obj.remove("annotations");
     }
-    blob_members.extend(extra);
-    blob_members.sort_by(|a, b| a.0.cmp(&b.0));
-    blob_members.dedup_by(|a, b| a.0 == b.0);
-    members.extend(blob_members);
-
-    match opts.format {
-        Format::Oci => write_dir(&members, dest, work.path())?,
-        _ => write_tar(&members, dest, parent)?,
+    let mut children = vec![image_desc];
+    for a in &attestations {
+        let Some(md) = &a.manifest_digest else { continue };
+        md.check()?;
+        let bytes = read_small(&input.path(&md.blob_path())?, 4 << 20)?;
+        blobs.push(Member::blob(md, Source::Bytes(bytes.clone()))?);
+        if let Some(c) = &a.config_path {
+            let cb = read_small(&input.path(c)?, 8 << 20)?;
+            blobs.push(Member::blob(&sha256(&cb), Source::Bytes(cb))?);
+        }
+        for l in a.layers.iter().filter_map(|l| l.path.as_ref()) {
+            let file = input.path(l)?;
+            let (d, _) = hash_file(&file)?;
+            blobs.push(Member::blob(&d, Source::File(file))?);
+        }
+        children.push(json!({
+            "mediaType": model::OCI_MANIFEST,
+            "digest": md.to_string(),
+            "size": bytes.len(),
+            "platform": {"os": "unknown", "architecture": "unknown"},
+            "annotations": {model::ANN_REFERENCE_TYPE: "attestation-manifest", model::ANN_REFERENCE_DIGEST: manifest_digest.to_string()},
+        }));
     }
-    let dropped = v.images.iter().filter(|i| i.attestation).count() - attestations.len();
-    Ok(Written {
-        path: dest.to_path_buf(),
-        names,
-        platform,
-        recompressed,
-        dropped_attestations: dropped,
-        kept_attestations: attestations.len(),
-    })
+    let nested = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": children});
+    let nested_bytes = serde_json::to_vec(&nested).map_err(err)?;
+    let nested_digest = sha256(&nested_bytes);
+    blobs.push(Member::blob(&nested_digest, Source::Bytes(nested_bytes.clone()))?);
+    let mut d = json!({"mediaType": model::OCI_INDEX, "digest": nested_digest.to_string(), "size": nested_bytes.len()});
+    if let Some(a) = annotations {
+        d["annotations"] = a;
+    }
+    Ok((d, attestations.len()))
 }
 
 enum Source {
     Bytes(Vec<u8>),
     File(PathBuf),
+}
+
+/// One file of the output: a top-level file by name, or a blob whose path is built from its
+/// checked digest and nothing else.
+struct Member {
+    path: String,
+    digest: Option<Digest>,
+    src: Source,
+}
+
+impl Member {
+    fn top(name: &'static str, bytes: Vec<u8>) -> Member {
+        Member { path: name.to_string(), digest: None, src: Source::Bytes(bytes) }
+    }
+
+    fn blob(d: &Digest, src: Source) -> Result<Member, String> {
+        d.check()?;
+        Ok(Member { path: d.blob_path(), digest: Some(d.clone()), src })
+    }
 }
 
 fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, String> {
@@ -331,22 +576,29 @@ fn hash_file(path: &Path) -> Result<(Digest, u64), String> {
 }
 
 /// Unpacks an archive (possibly wrapped in a compressor) into `dir`, refusing entries that
-/// would land outside it.
+/// would land outside it, within [`default_temp_limit`] of the archive's size.
 pub(crate) fn unpack(archive: &Path, c: Compression, dir: &Path) -> io::Result<()> {
+    let size = std::fs::metadata(archive)?.len();
+    unpack_capped(archive, c, dir, &mut TempBudget::new(default_temp_limit(size)))
+}
+
+/// Bytes charged per archive entry beyond its data: a tar header's worth, so that a million
+/// empty members count too.
+const ENTRY_OVERHEAD: u64 = 512;
+
+fn unpack_capped(archive: &Path, c: Compression, dir: &Path, budget: &mut TempBudget) -> io::Result<()> {
     let file = BufReader::new(File::open(archive)?);
-    let reader: Box<dyn Read> = match c {
-        Compression::None => Box::new(file),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(file)?),
-        Compression::Xz => Box::new(liblzma::read::XzDecoder::new(file)),
-        other => return Err(io::Error::other(format!("{} archives cannot be converted", other.name()))),
-    };
+    // Every stream of a multi-stream xz, as verify reads it: what is written is what was verified.
+    let reader = crate::scan::decoder(io::BufReader::new(file), c)?;
     std::fs::create_dir_all(dir)?;
     let mut tar = tar::Archive::new(reader);
     tar.set_preserve_permissions(false);
     tar.set_overwrite(true);
     for entry in tar.entries()? {
         let mut entry = entry?;
+        // Charged before anything is written: the declared size is what unpacking writes (a
+        // sparse entry's full size, more than its blocks on disk: on the safe side).
+        budget.charge(entry.size().saturating_add(ENTRY_OVERHEAD), archive)?;
         // unpack_in refuses `..` and absolute paths, and links that would leave `dir`.
         entry.unpack_in(dir)?;
     }
@@ -367,9 +619,15 @@ fn header(path: &str, size: u64) -> tar::Header {
 }
 
 /// Writes the OCI layout directory `dir` as a tar file `dest` (an oci-archive), byte for byte,
-/// members in name order with fixed headers: the same layout gives the same archive.
+/// members in name order with fixed headers: the same layout gives the same archive. An
+/// existing `dest` is refused (see [`tar_layout_with`]).
 pub fn tar_layout(dir: &Path, dest: &Path) -> Result<(), String> {
-    let mut members: Vec<(String, Source)> = Vec::new();
+    tar_layout_with(dir, dest, &WriteOptions::default())
+}
+
+/// [`tar_layout`], replacing an existing `dest` with `out.overwrite`.
+pub fn tar_layout_with(dir: &Path, dest: &Path, out: &WriteOptions) -> Result<(), String> {
+    let mut members: Vec<Member> = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, prefix)) = stack.pop() {
         for entry in std::fs::read_dir(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))? {
@@ -379,59 +637,143 @@ pub fn tar_layout(dir: &Path, dest: &Path) -> Result<(), String> {
             if ft.is_dir() {
                 stack.push((entry.path(), format!("{name}/")));
             } else if ft.is_file() {
-                members.push((name, Source::File(entry.path())));
+                members.push(Member { path: name, digest: None, src: Source::File(entry.path()) });
             }
         }
     }
-    members.sort_by(|a, b| a.0.cmp(&b.0));
-    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    write_tar(&members, dest, parent)
+    members.sort_by(|a, b| a.path.cmp(&b.path));
+    let target = target(Some(dir), dest, Format::OciArchive, out)?;
+    write_tar(&members, &target, out.overwrite)
 }
 
-/// Writes the members as a tar next to `dest`, then renames it into place.
-fn write_tar(members: &[(String, Source)], dest: &Path, parent: &Path) -> Result<(), String> {
-    let tmp = tempfile::Builder::new()
-        .prefix(".shipcheck-convert-")
-        .tempfile_in(parent)
-        .map_err(|e| format!("cannot write in {}: {e}", parent.display()))?;
+/// Writes the members as a tar in a scratch file beside the destination, then renames it into
+/// place (replacing an existing file only with `overwrite`; the kernel checks at the rename).
+fn write_tar(members: &[Member], target: &Target, overwrite: bool) -> Result<(), String> {
+    let (tmp, file) =
+        target.parent.scratch_file().map_err(|e| format!("cannot write in {}: {e}", target.parent.path().display()))?;
     {
-        let mut builder = tar::Builder::new(io::BufWriter::new(tmp.as_file()));
-        for (path, src) in members {
-            match src {
-                Source::Bytes(b) => builder.append(&header(path, b.len() as u64), &b[..]).map_err(err)?,
+        let mut builder = tar::Builder::new(io::BufWriter::new(&file));
+        for m in members {
+            match &m.src {
+                Source::Bytes(b) => builder.append(&header(&m.path, b.len() as u64), &b[..]).map_err(err)?,
                 Source::File(f) => {
-                    let size = std::fs::metadata(f).map_err(err)?.len();
-                    builder.append(&header(path, size), BufReader::new(File::open(f).map_err(err)?)).map_err(err)?;
+                    let input = File::open(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+                    let size = input.metadata().map_err(err)?.len();
+                    builder.append(&header(&m.path, size), BufReader::new(input)).map_err(err)?;
                 }
             }
         }
         builder.into_inner().map_err(err)?.flush().map_err(err)?;
     }
-    tmp.as_file().sync_all().map_err(err)?;
-    // A temp file is private (0600); the archive is an ordinary file.
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(err)?;
-    }
-    tmp.persist(dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+    file.sync_all().map_err(err)?;
+    target.parent.rename(tmp.name(), &target.parent, &target.name, overwrite).map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => format!("{} exists: pass --overwrite to replace it", target.path.display()),
+        _ => format!("cannot write {}: {e}", target.path.display()),
+    })?;
+    tmp.keep();
     Ok(())
 }
 
-/// Writes the members as an OCI layout directory, built beside `dest` and renamed into place.
-fn write_dir(members: &[(String, Source)], dest: &Path, work: &Path) -> Result<(), String> {
-    if dest.exists() {
-        return Err(format!("{} exists: convert writes a new layout directory", dest.display()));
+/// Writes the members as an OCI layout: a new directory built beside the destination and
+/// renamed into place, or, when the destination is an OCI layout, added to it (blobs it lacks,
+/// and the image's descriptor in index.json replacing one with the same name).
+fn write_layout(members: &[Member], target: &Target) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", target.path.display());
+    if target.existing_layout {
+        let writer = LayoutWriter::new(Dir::open(&target.path).map_err(|e| fail(&e))?).map_err(|e| fail(&e))?;
+        return put_members(&writer, members, true).map_err(|e| fail(&e));
     }
-    let staging = work.join("out");
-    for (path, src) in members {
-        let target = staging.join(path);
-        std::fs::create_dir_all(target.parent().unwrap_or(&staging)).map_err(err)?;
-        match src {
-            Source::Bytes(b) => std::fs::write(&target, b).map_err(err)?,
-            Source::File(f) => {
-                std::fs::copy(f, &target).map_err(err)?;
-            }
+    let (staging, dir) = target.parent.scratch_dir(0o755).map_err(|e| fail(&e))?;
+    let writer = LayoutWriter::new(dir).map_err(|e| fail(&e))?;
+    put_members(&writer, members, false).map_err(|e| fail(&e))?;
+    // A directory is never replaced, even with --overwrite: that would delete a tree.
+    target.parent.rename(staging.name(), &target.parent, &target.name, false).map_err(|e| fail(&e))?;
+    staging.keep();
+    Ok(())
+}
+
+/// Moves the finished OCI layout directory `layout` (built beside `dest`, as copy builds it)
+/// to `dest`: renamed into place when `dest` is new; added to `dest` when that is an OCI layout
+/// (the blobs it lacks, and index.json's descriptors, one with the same name replaced), as
+/// skopeo adds a tag. Anything else at `dest` is refused.
+pub fn place_layout(layout: &Path, dest: &Path) -> Result<(), String> {
+    let target = target(Some(layout), dest, Format::Oci, &WriteOptions::default())?;
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", dest.display());
+    if !target.existing_layout {
+        let from = layout.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = layout.file_name().ok_or_else(|| format!("{}: expected a directory", layout.display()))?;
+        let from = Dir::open(from).map_err(|e| fail(&e))?;
+        return from.rename(name, &target.parent, &target.name, false).map_err(|e| fail(&e));
+    }
+    let members = layout_members(layout)?;
+    let writer = LayoutWriter::new(Dir::open(dest).map_err(|e| fail(&e))?).map_err(|e| fail(&e))?;
+    put_members(&writer, &members, true).map_err(|e| fail(&e))
+}
+
+/// The blobs of a layout shipcheck wrote (`blobs/<algorithm>/<hex>`, each name checked as a
+/// digest) and its index.json.
+fn layout_members(layout: &Path) -> Result<Vec<Member>, String> {
+    let list = |dir: &Path| -> Result<Vec<(String, PathBuf)>, String> {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        entries.map(|e| e.map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).map_err(err)).collect()
+    };
+    let mut members = Vec::new();
+    for (algorithm, dir) in list(&layout.join("blobs"))? {
+        for (hex, path) in list(&dir)? {
+            let d = Digest::parse(&format!("{algorithm}:{hex}")).map_err(|e| format!("{}: {e}", path.display()))?;
+            members.push(Member::blob(&d, Source::File(path))?);
         }
     }
-    std::fs::rename(&staging, dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))
+    let index = read_small(&layout.join("index.json"), crate::limits::MAX_JSON_BYTES)?;
+    members.push(Member::top("index.json", index));
+    Ok(members)
+}
+
+fn put_members(writer: &LayoutWriter, members: &[Member], existing: bool) -> Result<(), String> {
+    let mut index = None;
+    for m in members {
+        match (&m.digest, &m.src) {
+            (Some(d), _) if existing && writer.has_blob(d) => {}
+            (Some(d), Source::Bytes(b)) => writer.put_bytes(d, b).map_err(err)?,
+            (Some(d), Source::File(f)) => writer.put_file_hashed(d, f).map_err(err)?,
+            (None, Source::Bytes(b)) if m.path == "index.json" => index = Some(b),
+            (None, Source::Bytes(b)) => writer.put_top(&m.path, b).map_err(err)?,
+            (None, Source::File(_)) => return Err(format!("{}: expected bytes for a top-level file", m.path)),
+        }
+    }
+    // index.json last: until it names the image, a reader of the layout does not see it.
+    let Some(index) = index else { return Ok(()) };
+    let index = if existing { merged_index(writer.root(), index)? } else { index.clone() };
+    writer.put_top("index.json", &index).map_err(err)
+}
+
+/// The existing index.json of a layout with the new image's descriptors added; a descriptor
+/// already there with the same `org.opencontainers.image.ref.name` is replaced (the tag moves).
+fn merged_index(root: &Dir, new: &[u8]) -> Result<Vec<u8>, String> {
+    let shown = root.path().join("index.json");
+    let mut old = Vec::new();
+    root.open_file("index.json")
+        .and_then(|f| f.take(crate::limits::MAX_JSON_BYTES + 1).read_to_end(&mut old))
+        .map_err(|e| format!("cannot read {}: {e}", shown.display()))?;
+    if old.len() as u64 > crate::limits::MAX_JSON_BYTES {
+        return Err(format!(
+            "{} is over {} MiB: expected an image index",
+            shown.display(),
+            crate::limits::MAX_JSON_BYTES >> 20
+        ));
+    }
+    let mut index: Value =
+        serde_json::from_slice(&old).map_err(|e| format!("{} is not an image index: {e}", shown.display()))?;
+    let new: Value = serde_json::from_slice(new).map_err(err)?;
+    let Some(manifests) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
+        return Err(format!("{} has no manifests list: expected an image index", shown.display()));
+    };
+    let ref_name = |d: &Value| d["annotations"][model::ANN_REF_NAME].as_str().map(String::from);
+    for d in new["manifests"].as_array().into_iter().flatten() {
+        if let Some(name) = ref_name(d) {
+            manifests.retain(|m| ref_name(m).as_deref() != Some(name.as_str()));
+        }
+        manifests.push(d.clone());
+    }
+    serde_json::to_vec(&index).map_err(err)
 }

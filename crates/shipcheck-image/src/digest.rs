@@ -43,16 +43,27 @@ impl Digest {
         let (alg, hex) = s.split_once(':').ok_or_else(|| format!("`{s}` is not a digest: expected `sha256:<hex>`"))?;
         let algorithm =
             Algorithm::from_name(alg).ok_or_else(|| format!("unsupported digest algorithm `{alg}` in `{s}`"))?;
-        if hex.len() != algorithm.hex_len() || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Err(format!(
-                "`{s}` is not a valid {alg} digest: expected {} lowercase hex digits",
-                algorithm.hex_len()
-            ));
-        }
-        Ok(Digest { algorithm, hex: hex.to_string() })
+        let d = Digest { algorithm, hex: hex.to_string() };
+        d.check()?;
+        Ok(d)
     }
 
-    /// The blob path of this digest in an OCI layout.
+    /// Whether the hex part fits the algorithm's grammar. [`Digest::parse`] and the hashers only
+    /// make digests that do; the fields are public, so writers check again before a digest
+    /// becomes a path: a hex of `../../x` must never reach the file system.
+    pub fn check(&self) -> Result<(), String> {
+        let len = self.algorithm.hex_len();
+        if self.hex.len() != len || !self.hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(format!(
+                "`{self}` is not a valid {} digest: expected {len} lowercase hex digits",
+                self.algorithm.name()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The blob path of this digest in an OCI layout. Only meaningful for a digest that passes
+    /// [`Digest::check`]; files are written through [`crate::write::LayoutWriter`], which checks.
     pub fn blob_path(&self) -> String {
         format!("blobs/{}/{}", self.algorithm.name(), self.hex)
     }
@@ -116,5 +127,7 @@ mod tests {
         assert!(Digest::parse("md5:abc").unwrap_err().contains("unsupported"));
         assert!(Digest::parse("nocolon").is_err());
         assert!(Digest::parse("sha256:../../etc/passwd000000000000000000000000000000000000000000000000").is_err());
+        let forged = Digest { algorithm: Algorithm::Sha256, hex: "../../x".into() };
+        assert!(forged.check().unwrap_err().contains("64 lowercase hex digits"));
     }
 }

@@ -218,10 +218,51 @@ fn misnamed_config(f: &shipcheck_report::Finding) -> bool {
 fn fatal(v: &Verified) -> Option<&shipcheck_report::Finding> {
     v.findings.iter().find(|f| {
         f.severity == Severity::Error
-            && (DAMAGE.contains(&f.rule.id) || f.rule.id == "image/invalid-json")
+            && (DAMAGE.contains(&f.rule.id) || f.rule.id == "image/invalid-json" || names_outside(f))
             && !misnamed_config(f)
     })
 }
+
+/// manifest.json names a config or layer outside the archive: no engine finds it there
+/// (Docker joins it to its unpack directory, containers/image and containerd look it up among
+/// the members), so every load fails.
+fn names_outside(f: &shipcheck_report::Finding) -> bool {
+    f.rule.id == "image/archive-unsafe-entry" && f.evidence.iter().any(|(k, _)| k == crate::verify::MANIFEST_JSON_PATH)
+}
+
+/// What Go's `archive/tar` says when the archive itself has a header it refuses: every engine
+/// reads archives with it, so every engine stops with that text.
+fn go_refusal(v: &Verified) -> Option<String> {
+    v.findings.iter().find_map(|f| {
+        (f.rule.id == "image/truncated-archive")
+            .then(|| f.evidence.iter().find(|(k, _)| k == ENGINE_ERROR).map(|(_, t)| t.clone()))?
+    })
+}
+
+/// What each engine says of a manifest.json path outside the archive, as observed live
+/// (tests/engines.rs, `hostile_archives_load_as_predicted`): Docker joins the path to its
+/// unpack directory, containerd and containers/image look it up among the members.
+fn outside_error(p: &Profile, f: &shipcheck_report::Finding) -> Option<String> {
+    let path = f.evidence.iter().find(|(k, _)| k == crate::verify::MANIFEST_JSON_PATH).map(|(_, v)| v.as_str())?;
+    let config = f.message.starts_with("manifest.json names config");
+    let unpack_dir = "/var/lib/docker/tmp/docker-import-…";
+    Some(match (p.family.as_str(), config) {
+        ("docker-graphdriver", _) if path.split('/').any(|c| c == "..") => {
+            format!("evalSymlinksInScope: {path} is not in {unpack_dir}")
+        }
+        ("docker-graphdriver", _) => {
+            format!("open {unpack_dir}/{}: no such file or directory", path.trim_start_matches('/'))
+        }
+        ("ctr-import", true) => format!("ctr: image config \"{path}\" not found"),
+        ("ctr-import", false) => format!("ctr: failed to resolve layers: layer \"{path}\" not found"),
+        ("podman" | "docker-archive-transport", true) => format!("loading tar component {path}: file does not exist"),
+        ("podman" | "docker-archive-transport", false) => "Some layer tarfiles are missing in the tarball".into(),
+        _ => return None,
+    })
+}
+
+/// Evidence key: the error text engines print for this defect.
+pub const ENGINE_ERROR: &str = "engine_error";
 
 /// The image ID engines give a docker save entry: the digest of its config's content.
 fn config_id(v: &Verified, i: &crate::verify::ImageInfo) -> Option<String> {
@@ -275,12 +316,17 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
         return predict_pull(v, p);
     }
     let want = expected(v);
+    if let Some(text) = go_refusal(v) {
+        return fails(p, text, want);
+    }
     let manifest_images: Vec<&crate::verify::ImageInfo> =
         v.images.iter().filter(|i| i.origin == Origin::ManifestJson).collect();
     let index_images: Vec<&crate::verify::ImageInfo> =
         v.images.iter().filter(|i| i.origin == Origin::IndexJson && !i.attestation).collect();
     let zstd = v.images.iter().any(|i| i.layers.iter().any(|l| l.compression == Some(Compression::Zstd)));
-    let broken = fatal(v).map(|f| format!("the archive is damaged ({}): {}", f.rule.id, f.message));
+    let broken = fatal(v).map(|f| {
+        outside_error(p, f).unwrap_or_else(|| format!("the archive is damaged ({}): {}", f.rule.id, f.message))
+    });
     let (names, ids): (Vec<String>, Vec<Option<String>>) = match p.family.as_str() {
         "docker-graphdriver" => {
             if !v.shape.manifest_json {

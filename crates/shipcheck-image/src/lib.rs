@@ -17,9 +17,11 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod store;
+pub mod tarwalk;
 pub mod tree;
 pub mod verify;
 pub mod write;
 
+pub use limits::ReadLimits;
 pub use source::SourceSpec;
 pub use verify::{verify, verify_tree, ImageInfo, Verified, VerifyOptions};

@@ -9,6 +9,10 @@ use std::io::{self, BufRead, BufReader, Read};
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::elf::{self, ElfMachine};
 use crate::limits;
+use crate::tarwalk::{self, TarError, TarWalker};
+
+/// What Go's `archive/tar` (every engine that loads images) says of a header it refuses.
+pub const GO_INVALID_HEADER: &str = "archive/tar: invalid tar header";
 
 /// Compression of a blob, from its magic bytes (never from its media type or name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +79,9 @@ pub struct BlobFacts {
     pub json: Option<Vec<u8>>,
     /// It looks like JSON but is over the cap, so it was not kept.
     pub json_too_large: bool,
+    /// It was read as JSON but not kept: the source's documents together passed
+    /// [`limits::MAX_JSON_TOTAL_BYTES`].
+    pub json_over_budget: bool,
     /// Set when the blob is a tar stream, compressed or not.
     pub layer: Option<LayerFacts>,
     /// Compression seen by magic bytes, whether or not the content was a tar.
@@ -135,11 +142,12 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Stops with an error once more than `limit` bytes have come through.
-struct Bounded<R> {
-    inner: R,
-    left: u64,
-    tripped: bool,
+/// Stops with an error once more than `left` bytes have come through (a layer's expansion
+/// allowance, or a wrapped archive's unpacked-size limit).
+pub(crate) struct Bounded<R> {
+    pub(crate) inner: R,
+    pub(crate) left: u64,
+    pub(crate) tripped: bool,
 }
 
 impl<R: Read> Read for Bounded<R> {
@@ -147,7 +155,7 @@ impl<R: Read> Read for Bounded<R> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
             self.tripped = true;
-            return Err(io::Error::other("decompressed size passed the expansion limit"));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "decompressed size passed the expansion limit"));
         }
         self.left -= n as u64;
         Ok(n)
@@ -216,7 +224,7 @@ pub fn scan_blob<R: Read>(reader: R, opts: ScanOptions) -> BlobFacts {
 }
 
 /// Fills `buf` as far as the stream allows (a short read is not the end of a stream).
-fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -229,28 +237,32 @@ fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn scan_layer<R: BufRead>(stream: &mut R, compression: Compression, size_hint: u64) -> LayerFacts {
-    let allowance = size_hint.saturating_mul(limits::MAX_EXPANSION_RATIO).max(limits::MIN_EXPANSION_ALLOWANCE);
-    let decoded: Box<dyn Read + '_> = match compression {
+/// The decoder for a stream in compression `c`, shared by every reader of archives and layers
+/// (verify, convert, push) so that all of them read the same bytes. Concatenated streams are
+/// all read, as xz(1), gzip(1) and zstd(1) do: a multi-stream `.tar.xz` is one tar.
+pub fn decoder<'a, R: BufRead + 'a>(stream: R, c: Compression) -> io::Result<Box<dyn Read + 'a>> {
+    Ok(match c {
         Compression::None => Box::new(stream),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(stream)),
-        Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(stream) {
-            Ok(d) => Box::new(d),
-            Err(e) => {
-                return LayerFacts {
-                    compression: Some(compression),
-                    error: Some(format!("zstd: {e}")),
-                    ..Default::default()
-                }
-            }
-        },
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(stream)?),
         Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(stream)),
         Compression::Bzip2 => {
+            return Err(io::Error::other("bzip2 is not supported by OCI or current engines"));
+        }
+    })
+}
+
+fn scan_layer<R: BufRead>(stream: &mut R, compression: Compression, size_hint: u64) -> LayerFacts {
+    let allowance = limits::expansion_allowance(size_hint);
+    let decoded = match decoder(stream, compression) {
+        Ok(d) => d,
+        Err(e) => {
+            let prefix = if compression == Compression::Zstd { "zstd: " } else { "" };
             return LayerFacts {
                 compression: Some(compression),
-                error: Some("bzip2 layers are not supported by OCI or current engines".into()),
+                error: Some(format!("{prefix}{e}")),
                 ..Default::default()
-            }
+            };
         }
     };
     let mut tar_stream = Hashing {
@@ -273,38 +285,40 @@ fn scan_layer<R: BufRead>(stream: &mut R, compression: Compression, size_hint: u
 }
 
 fn walk_tar<R: Read>(stream: &mut R, facts: &mut LayerFacts) -> io::Result<()> {
-    let mut archive = tar::Archive::new(stream);
+    let mut walker = TarWalker::new(stream);
     let mut seen: HashSet<u64> = HashSet::new();
-    let entries = archive.entries()?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| io::Error::other(format!("tar entry {}: {e}", facts.entries + 1)))?;
+    loop {
+        let member = walker.next_member().map_err(|e| match e {
+            TarError::Io(e) => io::Error::new(e.kind(), format!("tar entry {}: {e}", facts.entries + 1)),
+            other => io::Error::new(io::ErrorKind::InvalidData, format!("tar entry {}: {other}", facts.entries + 1)),
+        })?;
+        let Some(member) = member else { return Ok(()) };
         facts.entries += 1;
-        let path_bytes = entry.path_bytes().into_owned();
-        let path = String::from_utf8_lossy(&path_bytes).into_owned();
-        let header = entry.header();
-        let kind = header.entry_type();
+        if let (Some(why), None) = (&member.pax_error, &facts.error) {
+            // Go's archive/tar stops here, so every engine fails to unpack this layer.
+            facts.error = Some(format!("tar entry {}: {why} ({GO_INVALID_HEADER})", facts.entries));
+        }
+        let path_bytes = &member.name;
+        let path = tarwalk::shown(path_bytes);
+        let kind = member.kind;
 
-        if let Some(why) = path_escape(&path_bytes) {
+        if let Some(why) = path_escape(path_bytes) {
             facts.escape_count += 1;
             if facts.escapes.len() < MAX_EXAMPLES {
                 facts.escapes.push((path.clone(), why.to_string()));
             }
         }
         if kind.is_hard_link() {
-            if let Some(target) = entry.link_name_bytes() {
-                if let Some(why) = path_escape(&target) {
-                    facts.escape_count += 1;
-                    if facts.escapes.len() < MAX_EXAMPLES {
-                        facts.escapes.push((
-                            path.clone(),
-                            format!("hard link target `{}` {why}", String::from_utf8_lossy(&target)),
-                        ));
-                    }
+            if let Some(why) = path_escape(&member.link) {
+                facts.escape_count += 1;
+                if facts.escapes.len() < MAX_EXAMPLES {
+                    let target = tarwalk::shown(&member.link);
+                    facts.escapes.push((path.clone(), format!("hard link target `{target}` {why}")));
                 }
             }
         }
 
-        let normalized = normalize(&path_bytes);
+        let normalized = normalize(path_bytes);
         if !normalized.is_empty() && seen.len() < limits::MAX_LAYER_PATHS {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             normalized.hash(&mut h);
@@ -316,12 +330,12 @@ fn walk_tar<R: Read>(stream: &mut R, facts: &mut LayerFacts) -> io::Result<()> {
             }
         }
 
-        let mode = header.mode().unwrap_or(0);
-        let size = header.size().unwrap_or(0);
-        if (kind.is_file() || kind == tar::EntryType::Continuous) && mode & 0o111 != 0 && size >= elf::ELF_PREFIX as u64
+        if (kind.is_file() || kind == tar::EntryType::Continuous)
+            && member.mode & 0o111 != 0
+            && member.size >= elf::ELF_PREFIX as u64
         {
             let mut head = [0u8; elf::ELF_PREFIX];
-            if entry.read_exact(&mut head).is_ok() {
+            if walker.read_exact(&mut head).is_ok() {
                 if let Some(m) = elf::machine(&head) {
                     let slot = facts.elf.entry(m).or_insert((0, path.clone()));
                     slot.0 += 1;
@@ -329,7 +343,6 @@ fn walk_tar<R: Read>(stream: &mut R, facts: &mut LayerFacts) -> io::Result<()> {
             }
         }
     }
-    Ok(())
 }
 
 /// Why a layer path or hard-link target leaves the root, if it does.

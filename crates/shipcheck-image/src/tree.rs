@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use crate::digest::Algorithm;
-use crate::limits;
-use crate::scan::{scan_blob, BlobFacts, Compression, ScanOptions};
+use crate::limits::{self, ReadLimits};
+use crate::scan::{decoder, scan_blob, BlobFacts, Bounded, Compression, ScanOptions, GO_INVALID_HEADER};
 use crate::source::Container;
+use crate::tarwalk::{self, Member, TarError, TarWalker};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EntryKind {
@@ -44,6 +45,8 @@ pub enum TreeProblem {
     TooManyEntries,
     /// A member could not be read (I/O error in a directory layout).
     Unreadable { path: String, detail: String },
+    /// A tar header that Go's `archive/tar` (every engine) refuses, e.g. a malformed PAX record.
+    BadHeader { path: String, detail: String },
 }
 
 pub struct Tree {
@@ -55,6 +58,11 @@ pub struct Tree {
     pub problems: Vec<TreeProblem>,
     /// Where each member's data starts in an uncompressed tar (members are read in place).
     pub offsets: std::collections::HashMap<String, u64>,
+    /// Members admitted before the rest is refused ([`ReadLimits::max_members`]).
+    pub max_members: usize,
+    /// More than `max_members` were offered ([`TreeProblem::TooManyEntries`] is recorded).
+    pub overflowed: bool,
+    duplicate_set: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Tree {
@@ -118,6 +126,9 @@ impl Tree {
             duplicates: Vec::new(),
             problems: Vec::new(),
             offsets: Default::default(),
+            max_members: limits::MAX_ARCHIVE_ENTRIES,
+            overflowed: false,
+            duplicate_set: Default::default(),
         }
     }
 
@@ -147,8 +158,19 @@ impl Tree {
 
     /// Reads `root` (a directory or a tar file, possibly compressed) and scans every regular file.
     /// `progress`, if given, counts the source bytes read so far (for a progress bar).
-    pub fn read(root: &Path, container: Container, fast: bool, progress: Option<Arc<AtomicU64>>) -> io::Result<Tree> {
+    ///
+    /// `Err` is an input that cannot be checked: a member that cannot be read (permissions, I/O
+    /// error), more members than `limits` allow, a tar header over [`limits::MAX_TAR_HEADER_BYTES`],
+    /// or a wrapped archive that decompresses past its allowance.
+    pub fn read(
+        root: &Path,
+        container: Container,
+        fast: bool,
+        progress: Option<Arc<AtomicU64>>,
+        limits: &ReadLimits,
+    ) -> io::Result<Tree> {
         let mut tree = Tree::new(root.to_path_buf(), container);
+        tree.max_members = limits.max_members;
         match container {
             Container::Directory => {
                 let mut files = Vec::new();
@@ -163,24 +185,45 @@ impl Tree {
                 let tasks = index_tar(root, &mut tree)?;
                 run_parallel(&tasks, root, fast, &progress, &mut tree);
             }
-            Container::Tar(c) => stream_tar(root, c, fast, &progress, &mut tree)?,
+            Container::Tar(c) => stream_tar(root, c, fast, &progress, limits, &mut tree)?,
             Container::Registry => {
                 return Err(io::Error::other("a registry is read by shipcheck-registry, not as a file tree"))
             }
         }
+        tree.unreadable()?;
         Ok(tree)
     }
 
+    /// A member of a directory or an uncompressed archive that could not be read is an input
+    /// error, never a skipped blob: the verdict would otherwise pass unseen content.
+    fn unreadable(&self) -> io::Result<()> {
+        if !matches!(self.container, Container::Directory | Container::Tar(Compression::None)) {
+            // In a stream, a read error is the decompressor's: a corrupt archive, reported as such.
+            return Ok(());
+        }
+        let problem = self.problems.iter().find_map(|p| match p {
+            TreeProblem::Unreadable { path, detail } => Some((path.as_str(), detail.as_str())),
+            _ => None,
+        });
+        let failed =
+            || self.entries.values().find_map(|e| Some((e.path.as_str(), e.facts.as_ref()?.read_error.as_deref()?)));
+        match problem.or_else(failed) {
+            Some((path, detail)) => Err(io::Error::other(format!("member {path} cannot be read: {detail}"))),
+            None => Ok(()),
+        }
+    }
+
     fn insert(&mut self, entry: Entry) {
-        if self.entries.len() >= limits::MAX_ARCHIVE_ENTRIES {
-            if !self.problems.contains(&TreeProblem::TooManyEntries) {
+        if self.entries.len() >= self.max_members {
+            if !self.overflowed {
+                self.overflowed = true;
                 self.problems.push(TreeProblem::TooManyEntries);
             }
             return;
         }
         if let Some(old) = self.entries.insert(entry.path.clone(), entry) {
             // Directories repeated by some writers are harmless; files are not.
-            if old.kind != EntryKind::Dir && !self.duplicates.contains(&old.path) {
+            if old.kind != EntryKind::Dir && self.duplicate_set.insert(old.path.clone()) {
                 self.duplicates.push(old.path);
             }
         }
@@ -189,12 +232,16 @@ impl Tree {
     /// Adds a member named `raw`, or records why its name is unsafe. Returns the clean name.
     fn admit(&mut self, raw: &[u8], kind: EntryKind, size: u64) -> Option<String> {
         let Ok(name) = std::str::from_utf8(raw) else {
-            self.problems.push(TreeProblem::UnsafeName {
-                path: String::from_utf8_lossy(raw).into_owned(),
-                why: "is not valid UTF-8".into(),
-            });
+            self.problems.push(TreeProblem::UnsafeName { path: tarwalk::shown(raw), why: "is not valid UTF-8".into() });
             return None;
         };
+        if name.len() > limits::MAX_MEMBER_NAME {
+            self.problems.push(TreeProblem::UnsafeName {
+                path: tarwalk::shown(raw),
+                why: format!("is {} bytes long, over the {} byte limit", name.len(), limits::MAX_MEMBER_NAME),
+            });
+            return None;
+        }
         match clean(name) {
             Ok(path) if path.is_empty() => None,
             Ok(path) => {
@@ -232,7 +279,7 @@ fn walk_dir(dir: &Path, prefix: &str, tree: &mut Tree, files: &mut Vec<(String, 
     let mut children: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     children.sort_by_key(|e| e.file_name());
     for child in children {
-        if tree.entries.len() >= limits::MAX_ARCHIVE_ENTRIES {
+        if tree.entries.len() >= tree.max_members {
             tree.insert(Entry { path: String::new(), kind: EntryKind::Dir, size: 0, facts: None });
             return Ok(());
         }
@@ -272,14 +319,10 @@ fn walk_dir(dir: &Path, prefix: &str, tree: &mut Tree, files: &mut Vec<(String, 
     Ok(())
 }
 
-/// A tar member's data size, kind and raw name.
-fn member(entry: &tar::Entry<'_, impl Read>) -> (u64, EntryKind, Vec<u8>) {
-    (entry.header().entry_size().unwrap_or(0), kind_of(entry), entry.path_bytes().into_owned())
-}
-
-fn kind_of(entry: &tar::Entry<'_, impl Read>) -> EntryKind {
-    let t = entry.header().entry_type();
-    let link = || entry.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default();
+/// What a member is, from its tar type.
+fn kind_of(m: &Member) -> EntryKind {
+    let t = m.kind;
+    let link = || String::from_utf8_lossy(&m.link).into_owned();
     if t.is_file() || t == tar::EntryType::Continuous {
         EntryKind::File
     } else if t.is_dir() {
@@ -293,25 +336,55 @@ fn kind_of(entry: &tar::Entry<'_, impl Read>) -> EntryKind {
     }
 }
 
+/// The next member of an image archive; `Ok(None)` at its end or where it breaks (recorded as
+/// a problem). A header over the size limit is an input error: nothing after it can be trusted.
+fn next_member<R: Read>(walker: &mut TarWalker<R>, tree: &mut Tree, seekable: bool) -> io::Result<Option<Member>> {
+    match walker.next_member() {
+        Ok(m) => Ok(m),
+        Err(TarError::TooLarge(why)) => Err(io::Error::new(io::ErrorKind::InvalidData, why)),
+        // On a file read in place, an error other than its end is the disk's, not the archive's.
+        Err(TarError::Io(e))
+            if seekable && !matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData) =>
+        {
+            Err(e)
+        }
+        Err(e) => {
+            tree.problems.push(TreeProblem::Truncated { path: "(tar header)".into(), detail: e.to_string() });
+            Ok(None)
+        }
+    }
+}
+
+/// Adds a member to the tree, recording a header Go would refuse. Returns its clean name.
+fn admit_member(tree: &mut Tree, m: &Member) -> Option<String> {
+    if m.link.len() > limits::MAX_MEMBER_NAME {
+        tree.problems.push(TreeProblem::UnsafeName {
+            path: tarwalk::shown(&m.name),
+            why: format!(
+                "has a link target of {} bytes, over the {} byte limit",
+                m.link.len(),
+                limits::MAX_MEMBER_NAME
+            ),
+        });
+        return None;
+    }
+    let name = tree.admit(&m.name, kind_of(m), m.size);
+    if let Some(why) = &m.pax_error {
+        let path = name.clone().unwrap_or_else(|| tarwalk::shown(&m.name));
+        tree.problems.push(TreeProblem::BadHeader { path, detail: format!("{why} ({GO_INVALID_HEADER})") });
+    }
+    name
+}
+
 /// Lists the members of an uncompressed tar without reading their data (it seeks past it).
 fn index_tar(path: &Path, tree: &mut Tree) -> io::Result<Vec<Task>> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
-    let mut archive = tar::Archive::new(BufReader::new(file));
+    let mut walker = TarWalker::seekable(BufReader::new(file));
     let mut tasks = Vec::new();
-    let entries = archive.entries_with_seek()?;
-    for entry in entries {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                tree.problems.push(TreeProblem::Truncated { path: "(tar header)".into(), detail: e.to_string() });
-                break;
-            }
-        };
-        let (size, kind, raw) = member(&entry);
-        let offset = entry.raw_file_position();
-        let is_file = kind == EntryKind::File;
-        if let Some(name) = tree.admit(&raw, kind, size) {
+    while let Some(m) = next_member(&mut walker, tree, true)? {
+        let (size, offset, is_file) = (m.size, m.offset, kind_of(&m) == EntryKind::File);
+        if let Some(name) = admit_member(tree, &m) {
             if offset.saturating_add(size) > len {
                 tree.problems.push(TreeProblem::Truncated {
                     path: name.clone(),
@@ -323,7 +396,7 @@ fn index_tar(path: &Path, tree: &mut Tree) -> io::Result<Vec<Task>> {
                 tasks.push(Task { name, size, at: TaskSource::Range(offset) });
             }
         }
-        if tree.problems.contains(&TreeProblem::TooManyEntries) {
+        if tree.overflowed {
             break;
         }
     }
@@ -345,6 +418,7 @@ fn run_parallel(tasks: &[Task], root: &Path, fast: bool, progress: &Option<Arc<A
     let mut order: Vec<usize> = (0..tasks.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(tasks[i].size));
     let next = AtomicUsize::new(0);
+    let json_kept = &AtomicU64::new(0);
     let results: Mutex<Vec<(usize, BlobFacts)>> = Mutex::new(Vec::with_capacity(tasks.len()));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(tasks.len().max(1));
     std::thread::scope(|s| {
@@ -354,10 +428,11 @@ fn run_parallel(tasks: &[Task], root: &Path, fast: bool, progress: &Option<Arc<A
                 let Some(&i) = order.get(k) else { break };
                 let task = &tasks[i];
                 let opts = ScanOptions { fast, algorithm: algorithm_for(&task.name), size_hint: task.size };
-                let facts = match open_task(root, task) {
+                let mut facts = match open_task(root, task) {
                     Ok(reader) => scan_blob(Counting { inner: reader, counter: progress.clone() }, opts),
                     Err(e) => BlobFacts { read_error: Some(e.to_string()), ..BlobFacts::default() },
                 };
+                keep_json(&mut facts, json_kept);
                 results.lock().unwrap_or_else(|p| p.into_inner()).push((i, facts));
             });
         }
@@ -366,6 +441,18 @@ fn run_parallel(tasks: &[Task], root: &Path, fast: bool, progress: &Option<Arc<A
         if let Some(e) = tree.entries.get_mut(&tasks[i].name) {
             e.facts = Some(facts);
         }
+    }
+}
+
+/// Keeps a scanned JSON document only while the source's documents stay within
+/// [`limits::MAX_JSON_TOTAL_BYTES`] together; `kept` counts what was kept so far.
+fn keep_json(facts: &mut BlobFacts, kept: &AtomicU64) {
+    let Some(doc) = &facts.json else { return };
+    let len = doc.len() as u64;
+    if kept.fetch_add(len, Ordering::Relaxed).saturating_add(len) > limits::MAX_JSON_TOTAL_BYTES {
+        kept.fetch_sub(len, Ordering::Relaxed);
+        facts.json = None;
+        facts.json_over_budget = true;
     }
 }
 
@@ -405,23 +492,20 @@ fn stream_tar(
     compression: Compression,
     fast: bool,
     progress: &Option<Arc<AtomicU64>>,
+    limits: &ReadLimits,
     tree: &mut Tree,
 ) -> io::Result<()> {
-    let file =
-        BufReader::with_capacity(limits::CHUNK, Counting { inner: File::open(path)?, counter: progress.clone() });
-    let decoded: Box<dyn Read> = match compression {
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(file)?),
-        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(file)),
-        Compression::None | Compression::Bzip2 => return Err(io::Error::other("not a supported outer compression")),
-    };
+    let file = File::open(path)?;
+    let allowance = limits.unpacked_allowance(file.metadata()?.len());
+    let file = BufReader::with_capacity(limits::CHUNK, Counting { inner: file, counter: progress.clone() });
+    let decoded = Bounded { inner: decoder(file, compression)?, left: allowance, tripped: false };
+    let mut walker = TarWalker::new(decoded);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers);
     let job_rx = Mutex::new(job_rx);
     let (res_tx, res_rx) = mpsc::channel::<(usize, String, BlobFacts)>();
-    let mut archive = tar::Archive::new(decoded);
-    let entries = archive.entries()?;
-    std::thread::scope(|s| {
+    let json_kept = &AtomicU64::new(0);
+    let walked = std::thread::scope(|s| {
         for _ in 0..workers {
             let res_tx = res_tx.clone();
             let job_rx = &job_rx;
@@ -429,50 +513,66 @@ fn stream_tar(
                 let job = job_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                 let Ok(job) = job else { break };
                 let mut reader = ChunkReader { rx: job.rx, cur: Vec::new(), pos: 0 };
-                let facts = scan_blob(&mut reader, job.opts);
+                let mut facts = scan_blob(&mut reader, job.opts);
+                keep_json(&mut facts, json_kept);
                 // Whatever the scan did not read (--fast) must still be taken off the pipe.
                 while reader.rx.recv().is_ok() {}
                 let _ = res_tx.send((job.seq, job.name, facts));
             });
         }
-        let mut seq = 0;
-        for entry in entries {
-            let mut entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    tree.problems.push(TreeProblem::Truncated { path: "(tar header)".into(), detail: e.to_string() });
-                    break;
-                }
-            };
-            let (size, kind, raw) = member(&entry);
-            let is_file = kind == EntryKind::File;
-            let Some(name) = tree.admit(&raw, kind, size) else { continue };
-            if is_file {
-                let (tx, rx) = mpsc::sync_channel(PIPE_CHUNKS);
-                let opts = ScanOptions { fast, algorithm: algorithm_for(&name), size_hint: size };
-                if job_tx.send(Job { seq, name: name.clone(), opts, rx }).is_err() {
-                    break;
-                }
-                seq += 1;
-                if let Err(e) = pump(&mut entry, &tx) {
-                    tree.problems.push(TreeProblem::Truncated { path: name, detail: e.to_string() });
-                    let _ = tx.send(Err(e));
-                    break;
-                }
-            }
-            if tree.problems.contains(&TreeProblem::TooManyEntries) {
-                break;
-            }
-        }
+        let walked = feed(&mut walker, fast, &job_tx, tree);
         drop(job_tx);
+        walked
     });
     drop(res_tx);
+    if walker.into_inner().tripped {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it decompresses to more than {allowance} bytes (the limit for a {} archive of this size); \
+                 reading stopped. If the archive is genuine, raise the unpacked-size limit",
+                compression.name()
+            ),
+        ));
+    }
+    walked?;
     // Apply in archive order, so a later member of the same name wins, as on extraction.
     let mut results: Vec<(usize, String, BlobFacts)> = res_rx.into_iter().collect();
     results.sort_by_key(|r| r.0);
     for (_, name, facts) in results {
         if let Some(e) = tree.entries.get_mut(&name) {
             e.facts = Some(facts);
+        }
+    }
+    Ok(())
+}
+
+/// Walks a decompressed archive, handing each regular file's bytes to a scanner.
+fn feed<R: Read>(
+    walker: &mut TarWalker<R>,
+    fast: bool,
+    job_tx: &mpsc::SyncSender<Job>,
+    tree: &mut Tree,
+) -> io::Result<()> {
+    let mut seq = 0;
+    while let Some(m) = next_member(walker, tree, false)? {
+        let (size, is_file) = (m.size, kind_of(&m) == EntryKind::File);
+        let Some(name) = admit_member(tree, &m) else { continue };
+        if is_file {
+            let (tx, rx) = mpsc::sync_channel(PIPE_CHUNKS);
+            let opts = ScanOptions { fast, algorithm: algorithm_for(&name), size_hint: size };
+            if job_tx.send(Job { seq, name: name.clone(), opts, rx }).is_err() {
+                break;
+            }
+            seq += 1;
+            if let Err(e) = pump(walker, size, &tx) {
+                tree.problems.push(TreeProblem::Truncated { path: name, detail: e.to_string() });
+                let _ = tx.send(Err(e));
+                break;
+            }
+        }
+        if tree.overflowed {
+            break;
         }
     }
     Ok(())
@@ -489,9 +589,11 @@ struct Job {
 }
 
 /// Sends a member's bytes down the pipe; an error is the archive's (truncation), returned.
-fn pump<R: Read>(entry: &mut R, tx: &mpsc::SyncSender<io::Result<Vec<u8>>>) -> io::Result<()> {
+/// Buffers are no larger than the member, so a crowd of tiny members costs little each.
+fn pump<R: Read>(entry: &mut R, size: u64, tx: &mpsc::SyncSender<io::Result<Vec<u8>>>) -> io::Result<()> {
+    let mut left = size;
     loop {
-        let mut buf = vec![0u8; limits::CHUNK];
+        let mut buf = vec![0u8; (limits::CHUNK as u64).min(left.max(1)) as usize];
         let n = match entry.read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
@@ -499,6 +601,7 @@ fn pump<R: Read>(entry: &mut R, tx: &mpsc::SyncSender<io::Result<Vec<u8>>>) -> i
             Err(e) => return Err(e),
         };
         buf.truncate(n);
+        left = left.saturating_sub(n as u64);
         if tx.send(Ok(buf)).is_err() {
             return Ok(());
         }

@@ -1,20 +1,23 @@
 //! Verification: reads a source once (see [`crate::tree`]), then walks index.json and/or
 //! manifest.json over what was read, and reports every defect as a finding.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::de::DeserializeOwned;
 use shipcheck_report::{Finding, Rule, Severity, Subject};
 
 use crate::digest::Digest;
 use crate::elf::ElfMachine;
-use crate::limits;
+use crate::limits::{self, ReadLimits};
 use crate::model::{self, Config, Descriptor, DockerEntry, Index, Manifest, OciLayout, Probe};
 use crate::platform::Platform;
 use crate::rules::*;
-use crate::scan::{BlobFacts, Compression};
+use crate::scan::{BlobFacts, Compression, GO_INVALID_HEADER};
 use crate::source::{detect, Container, Selector, SourceSpec, Transport};
 use crate::tree::{Entry, EntryKind, Tree, TreeProblem, Unresolved};
+
+/// Evidence key of a manifest.json path that leaves the archive (read by engine predictions).
+pub const MANIFEST_JSON_PATH: &str = "manifest_json_path";
 
 /// What the caller wants checked.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +28,8 @@ pub struct VerifyOptions {
     pub platforms: Vec<Platform>,
     /// Counts source bytes read, for a progress display. Verification never prints.
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Reading limits a user may raise for a genuine archive (members, unpacked size).
+    pub limits: ReadLimits,
 }
 
 /// Where an image was found.
@@ -98,6 +103,7 @@ pub struct Verified {
 /// Verifies one source. `Err` is an input that cannot be checked at all (exit status 2), with a
 /// message that names the path and says what was expected.
 pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, String> {
+    let limits = &opts.limits;
     let container = detect(&spec.path)?;
     let shown = spec.path.display();
     match (spec.transport, container) {
@@ -112,7 +118,7 @@ pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, Strin
         }
         _ => {}
     }
-    let tree = Tree::read(&spec.path, container, opts.fast, opts.progress.clone())
+    let tree = Tree::read(&spec.path, container, opts.fast, opts.progress.clone(), limits)
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
     verify_tree(tree, spec, opts)
 }
@@ -125,8 +131,9 @@ pub fn verify_tree(tree: Tree, spec: &SourceSpec, opts: &VerifyOptions) -> Resul
     let shown = if spec.path.as_os_str().is_empty() { spec.display.clone() } else { spec.path.display().to_string() };
     if tree.problems.contains(&TreeProblem::TooManyEntries) {
         return Err(format!(
-            "{shown} has more than {} members: expected an image archive (refusing to index it)",
-            limits::MAX_ARCHIVE_ENTRIES
+            "{shown} has more than {} members: expected an image archive (refusing to index it; \
+             raise the member limit if it is genuine)",
+            tree.max_members
         ));
     }
     let has = |p: &str| tree.entries.contains_key(p);
@@ -171,6 +178,8 @@ pub fn verify_tree(tree: Tree, spec: &SourceSpec, opts: &VerifyOptions) -> Resul
         referenced: HashSet::new(),
         reported_blobs: HashSet::new(),
         visited: HashSet::new(),
+        checked: HashSet::new(),
+        renamed: HashMap::new(),
         top_names: (None, None),
         images: Vec::new(),
         dir_layout: false,
@@ -219,8 +228,21 @@ pub fn verify_tree(tree: Tree, spec: &SourceSpec, opts: &VerifyOptions) -> Resul
     }
     let first_dir = tree.entries.keys().filter_map(|k| k.split_once('/').map(|(d, _)| d.to_string())).min();
     let shape = Shape { container, index_json: has_index, manifest_json: has_manifest, first_dir };
-    let (images, findings) = (c.images, c.findings);
+    let (images, findings) = (c.images, dedupe(c.findings));
     Ok(Verified { kind, shape, images, facts, findings, tree })
+}
+
+/// Drops findings identical to an earlier one (same rule, subject, message and evidence): a
+/// document listing one defective descriptor many times gets one finding for it.
+fn dedupe(mut findings: Vec<Finding>) -> Vec<Finding> {
+    use std::hash::{Hash, Hasher};
+    let mut seen = HashSet::new();
+    findings.retain(|f| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (f.rule.id, &f.subject, &f.message, &f.evidence).hash(&mut h);
+        seen.insert(h.finish())
+    });
+    findings
 }
 
 fn kind_name(container: Container, index: bool, manifest: bool, both_present: bool) -> String {
@@ -253,8 +275,13 @@ struct Checker<'a> {
     referenced: HashSet<String>,
     /// Blobs whose content findings were already reported (shared layers are checked once).
     reported_blobs: HashSet<String>,
-    /// Index and manifest digests already walked (guards against loops in nested indexes).
+    /// Index and manifest digests already walked (guards against loops in nested indexes, and
+    /// against an index listing the same nested index or manifest many times).
     visited: HashSet<Digest>,
+    /// Descriptors (digest, declared size, media type) already checked against their blob.
+    checked: HashSet<(String, Option<i64>, Option<String>)>,
+    /// How often each manifest listed again at the top of index.json was described again.
+    renamed: HashMap<Digest, usize>,
     /// The containerd and ref names of the index.json descriptor being walked.
     top_names: (Option<String>, Option<String>),
     images: Vec<ImageInfo>,
@@ -294,6 +321,9 @@ impl<'a> Checker<'a> {
                 TreeProblem::Unreadable { path, detail } => {
                     (&TRUNCATED_ARCHIVE, path, format!("member cannot be read: {detail}"))
                 }
+                TreeProblem::BadHeader { path, detail } => {
+                    (&TRUNCATED_ARCHIVE, path, format!("tar header that engines refuse: {detail}"))
+                }
                 TreeProblem::TooManyEntries => continue,
             };
             let s = self.entry_subject(path);
@@ -302,7 +332,11 @@ impl<'a> Checker<'a> {
             } else {
                 "Re-create the archive with docker save or skopeo copy."
             };
-            self.add(Finding::new(rule, s, msg).remedy(remedy));
+            let f = self.add(Finding::new(rule, s, msg).remedy(remedy));
+            if let TreeProblem::BadHeader { .. } = p {
+                f.evidence.push((crate::engine::ENGINE_ERROR.into(), GO_INVALID_HEADER.into()));
+                f.remedy = "Re-create the archive with a tar writer that writes valid PAX records (docker save, skopeo copy, GNU tar).".into();
+            }
         }
         for dup in &self.tree.duplicates {
             let s = self.entry_subject(dup);
@@ -353,6 +387,20 @@ impl<'a> Checker<'a> {
             }
             Err(Unresolved::NotAFile) => {
                 self.add(Finding::new(&BLOB_MISSING, subject, format!("{what} `{path}` is not a regular file")));
+                None
+            }
+            Err(Unresolved::Escapes(why)) if crate::tree::clean(path).is_err() => {
+                // The name itself (not a link in the archive) points outside it: an engine that
+                // joins it to its unpack directory reads the host's file, or finds nothing.
+                self.add(
+                    Finding::new(
+                        &ARCHIVE_UNSAFE_ENTRY,
+                        subject,
+                        format!("manifest.json names {what} `{path}`, which {why}: it is not a member of the archive"),
+                    )
+                    .evidence(MANIFEST_JSON_PATH, path)
+                    .remedy("Re-create the archive with docker save or skopeo copy; never load an archive whose manifest.json names paths outside it."),
+                );
                 None
             }
             // Reported once for the link itself by archive_problems.
@@ -409,6 +457,18 @@ impl<'a> Checker<'a> {
     /// Parses a kept JSON document, reporting why it cannot be.
     fn json<T: DeserializeOwned>(&mut self, entry: &Entry, what: &str, subject: Subject) -> Option<T> {
         let facts = entry.facts.as_ref()?;
+        if facts.json_over_budget {
+            self.add(Finding::new(
+                &INVALID_JSON,
+                subject,
+                format!(
+                    "{what} `{}` was not kept: the source's JSON documents pass {} bytes together",
+                    entry.path,
+                    limits::MAX_JSON_TOTAL_BYTES
+                ),
+            ));
+            return None;
+        }
         if facts.json_too_large {
             self.add(Finding::new(
                 &INVALID_JSON,
@@ -503,10 +563,25 @@ impl<'a> Checker<'a> {
             Some(mt) if model::is_index_type(mt) => "index",
             _ => "manifest",
         };
-        let Some((digest, entry)) = self.blob(d, what) else { return };
-        if !self.visited.insert(digest.clone()) && depth > 0 {
+        let key = (d.digest.clone().unwrap_or_default(), d.size, d.media_type.clone());
+        let fresh = self.checked.insert(key);
+        if let Some(seen) =
+            Digest::parse(d.digest.as_deref().unwrap_or_default()).ok().filter(|g| self.visited.contains(g))
+        {
+            // Walked already: each distinct descriptor is checked once, nothing is walked twice.
+            if fresh {
+                self.blob(d, what);
+            }
+            if depth == 0 {
+                self.describe_again(&seen, names);
+            }
             return;
         }
+        if !fresh {
+            return;
+        }
+        let Some((digest, entry)) = self.blob(d, what) else { return };
+        self.visited.insert(digest.clone());
         let top = top.or_else(|| Some(digest.clone()));
         let subject = self.digest_subject(&digest);
         let Some(value) = self.json::<serde_json::Value>(entry, what, subject.clone()) else { return };
@@ -597,6 +672,24 @@ impl<'a> Checker<'a> {
                 self.add(Finding::new(&INVALID_JSON, subject, format!("manifest is not valid: {e}")));
             }
         }
+    }
+
+    /// A manifest listed again at the top of index.json under other names: the same image, under
+    /// those names (engines tag it with each), without walking it again. A nested index listed
+    /// again adds nothing: its manifests were walked under the names it was first reached by.
+    fn describe_again(&mut self, digest: &Digest, names: Vec<String>) {
+        let count = self.renamed.entry(digest.clone()).or_insert(0);
+        if *count >= limits::MAX_NAMES_PER_DIGEST {
+            return;
+        }
+        *count += 1;
+        let Some(first) = self.images.iter().find(|i| i.manifest_digest.as_ref() == Some(digest)) else { return };
+        let mut again = first.clone();
+        again.names = names;
+        again.top_digest = Some(digest.clone());
+        again.containerd_name = self.top_names.0.clone();
+        again.ref_name = self.top_names.1.clone();
+        self.images.push(again);
     }
 
     fn image_manifest(

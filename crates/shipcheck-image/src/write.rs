@@ -5,12 +5,14 @@
 //! fixed mtimes, sorted keys, no host metadata. Tests use it for the shapes skopeo, umoci and
 //! buildah cannot make, and it is the base `shipcheck convert` builds on.
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use serde_json::{json, Value};
+use shipcheck_core::scratch::Dir;
 
-use crate::digest::{sha256, Digest};
+use crate::digest::{sha256, Digest, Hasher};
 use crate::model;
 use crate::platform::Platform;
 use crate::scan::Compression;
@@ -173,14 +175,22 @@ impl Built {
         tar_bytes(&files)
     }
 
-    /// Writes the files under `dir` (an OCI layout directory).
+    /// Writes the files under `dir` (an OCI layout directory), each through the directory
+    /// handle: a path with `..` or an absolute one is refused, no link under `dir` is followed,
+    /// and an existing file is replaced atomically.
     pub fn write_dir(&self, dir: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let root = Dir::open(dir)?;
         for (p, d) in &self.files {
-            let path = dir.join(p);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(path, d)?;
+            let sub;
+            let (at, name) = match p.rsplit_once('/') {
+                Some((parent, name)) => {
+                    sub = root.create_dirs(parent)?;
+                    (&sub, name)
+                }
+                None => (&root, p.as_str()),
+            };
+            at.write_atomic(name, d, true)?;
         }
         Ok(())
     }
@@ -325,4 +335,126 @@ impl ArchiveDraft {
             "annotations": {model::ANN_REFERENCE_DIGEST: b.manifest_digest.to_string(), model::ANN_REFERENCE_TYPE: "attestation-manifest"},
         }))
     }
+}
+
+/// Why a blob was not written to a layout.
+#[derive(Debug)]
+pub enum BlobError {
+    /// The digest is not `algorithm:<hex>` of the right length: it never becomes a path.
+    Invalid(String),
+    /// Reading the bytes failed.
+    Read(io::Error),
+    /// Writing the layout failed.
+    Write(io::Error),
+    /// The bytes read do not hash to the digest, or number other than expected: nothing of them
+    /// was kept.
+    Mismatch { got: Digest, bytes: u64 },
+}
+
+impl std::fmt::Display for BlobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobError::Invalid(why) => f.write_str(why),
+            BlobError::Read(e) => write!(f, "cannot read: {e}"),
+            BlobError::Write(e) => write!(f, "cannot write: {e}"),
+            BlobError::Mismatch { got, bytes } => write!(f, "the {bytes} bytes read have digest {got}"),
+        }
+    }
+}
+
+impl std::error::Error for BlobError {}
+
+/// An OCI layout being written, through a handle on its directory. Blob paths are built only
+/// from typed digests that pass [`Digest::check`]; every file is created by name relative to
+/// an open directory, exclusively and without following links, then renamed into place; so no
+/// digest or name from an image can make a write land outside the layout, and an interrupted
+/// write leaves only a registered scratch file (see `shipcheck_core::scratch`).
+pub struct LayoutWriter {
+    root: Dir,
+    blobs: Dir,
+}
+
+impl LayoutWriter {
+    /// A writer over the layout directory `root`: new and empty, or an existing layout that an
+    /// image is added to (blobs already there are kept).
+    pub fn new(root: Dir) -> io::Result<LayoutWriter> {
+        let blobs = root.create_dir("blobs")?;
+        Ok(LayoutWriter { root, blobs })
+    }
+
+    /// The layout's directory.
+    pub fn root(&self) -> &Dir {
+        &self.root
+    }
+
+    fn blob_dir(&self, d: &Digest) -> Result<Dir, BlobError> {
+        d.check().map_err(BlobError::Invalid)?;
+        self.blobs.create_dir(d.algorithm.name()).map_err(BlobError::Write)
+    }
+
+    /// Whether the layout has the blob `d` (a file or anything else of that name).
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        d.check().is_ok() && self.blobs.open_dir(d.algorithm.name()).is_ok_and(|dir| dir.contains(&d.hex))
+    }
+
+    /// Streams `src` into the blob `d`, hashing it on the way: bytes that do not hash to `d`,
+    /// or number other than `size`, are removed and nothing is kept. At most `size + 1` bytes
+    /// are read. Returns the number of bytes written.
+    pub fn put_blob(&self, d: &Digest, size: u64, src: &mut dyn Read) -> Result<u64, BlobError> {
+        let dir = self.blob_dir(d)?;
+        let (tmp, file) = dir.scratch_file().map_err(BlobError::Write)?;
+        let mut out = io::BufWriter::with_capacity(crate::limits::CHUNK, file);
+        let mut hasher = Hasher::new(d.algorithm);
+        let mut buf = vec![0u8; crate::limits::CHUNK];
+        let mut limited = src.take(size.saturating_add(1));
+        let mut got = 0u64;
+        loop {
+            let n = limited.read(&mut buf).map_err(BlobError::Read)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(BlobError::Write)?;
+            got += n as u64;
+        }
+        out.flush().map_err(BlobError::Write)?;
+        drop(out);
+        let digest = hasher.finish();
+        if digest != *d || got != size {
+            // `tmp` is removed when dropped.
+            return Err(BlobError::Mismatch { got: digest, bytes: got });
+        }
+        dir.rename(tmp.name(), &dir, &d.hex, true).map_err(BlobError::Write)?;
+        tmp.keep();
+        Ok(got)
+    }
+
+    /// [`LayoutWriter::put_blob`] for bytes in memory (manifests, configs).
+    pub fn put_bytes(&self, d: &Digest, bytes: &[u8]) -> Result<(), BlobError> {
+        self.put_blob(d, bytes.len() as u64, &mut &bytes[..]).map(|_| ())
+    }
+
+    /// Copies the file `src`, which the caller hashed to `d` itself, as the blob `d` without
+    /// hashing it again (convert, whose own work files these are).
+    pub fn put_file_hashed(&self, d: &Digest, src: &Path) -> Result<(), BlobError> {
+        let dir = self.blob_dir(d)?;
+        let (tmp, mut out) = dir.scratch_file().map_err(BlobError::Write)?;
+        let mut input = File::open(src).map_err(|e| BlobError::Read(at(src, e)))?;
+        // io::copy between files uses copy_file_range: the bytes stay in the kernel.
+        io::copy(&mut input, &mut out).map_err(BlobError::Write)?;
+        drop(out);
+        dir.rename(tmp.name(), &dir, &d.hex, true).map_err(BlobError::Write)?;
+        tmp.keep();
+        Ok(())
+    }
+
+    /// Writes the top-level file `name` (`oci-layout`, `index.json`, `manifest.json`)
+    /// atomically, replacing it.
+    pub fn put_top(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.root.write_atomic(name, bytes, true)
+    }
+}
+
+fn at(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }

@@ -164,6 +164,36 @@ fn generated_shapes_load_as_predicted() {
     eprintln!("{}", report.join("\n"));
 }
 
+/// Hostile archives (issue 12): a malformed PAX record in the archive and in a layer, and a
+/// manifest.json naming /etc/passwd and ../../etc/shadow. No engine may be predicted to load
+/// what it refuses.
+#[test]
+fn hostile_archives_load_as_predicted() {
+    if !available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let archives = [
+        ("malformed-pax", common::hostile::malformed_pax_archive()),
+        ("malformed-pax-in-layer", common::hostile::malformed_pax_layer_archive()),
+        ("manifest-json-escapes", common::hostile::escaping_manifest_json()),
+        ("manifest-json-layer-climbs", common::hostile::manifest_json_naming(None, Some("../../../../etc/shadow"))),
+        ("manifest-json-layer-absolute", common::hostile::manifest_json_naming(None, Some("/etc/shadow"))),
+    ];
+    let daemons = Daemons::start();
+    let mut lines = Vec::new();
+    for (n, (label, bytes)) in archives.into_iter().enumerate() {
+        let path = work.path().join(format!("{label}.tar"));
+        std::fs::write(&path, bytes).unwrap();
+        lines.extend(compare(label, &path, &daemons, work.path(), 100 + n));
+    }
+    drop(daemons);
+    let diffs = lines.iter().filter(|(ok, _)| !ok).count();
+    let report: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(diffs, 0, "predictions that differ from the live engines:\n{}", report.join("\n"));
+    eprintln!("{}", report.join("\n"));
+}
+
 /// Corpus archives whose engine behaviour shipcheck does not predict yet, with the reason.
 /// Every other (archive, engine) pair must agree with the live engine.
 const KNOWN_DISAGREEMENTS: &[(&str, &str, &str)] = &[(

@@ -14,10 +14,12 @@ pub mod targets;
 use std::path::Path;
 
 /// Reads a text file of at most `max` bytes; the error names the path and what was expected.
+/// Directories, FIFOs, devices and link loops are refused by type, without blocking.
 pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > max {
-        return Err(format!("{} is {} bytes: expected {what} under {} MiB", path.display(), meta.len(), max >> 20));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    read_shown(path, path, max, what)
+}
+
+/// [`read_capped`] of `real` (a resolved path), naming `shown` (the path as the user knows it).
+fn read_shown(real: &Path, shown: &Path, max: u64, what: &str) -> Result<String, String> {
+    shipcheck_core::yaml::read_text(real, max, what).map_err(|e| format!("{}: {e}", shown.display()))
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
-use yaml_rust2::Yaml;
+use shipcheck_core::yaml::{Node, Value};
 
 #[derive(Deserialize)]
 pub struct Schema {
@@ -37,17 +37,63 @@ pub fn schema() -> &'static Schema {
     })
 }
 
+/// What a value is as packit's loader reads it. Plain scalars are resolved as yaml-rust2 (YAML
+/// 1.2 core schema) resolves them; quoted and block scalars are strings. PyYAML's YAML 1.1
+/// booleans (`yes`, `on`, …) stay strings here and are accepted where a boolean is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Int,
+    Real,
+    Str,
+    List,
+    Map,
+}
+
+pub fn kind(node: &Node) -> Kind {
+    let text = match &node.value {
+        Value::Seq(_) => return Kind::List,
+        Value::Map(_) => return Kind::Map,
+        Value::Scalar { quoted: true, .. } | Value::Scalar { block: true, .. } => return Kind::Str,
+        Value::Scalar { text, .. } => text.as_str(),
+    };
+    let radix = |digits: Option<&str>, radix| digits.is_some_and(|d| i64::from_str_radix(d, radix).is_ok());
+    match text {
+        "" | "~" | "null" => Kind::Null,
+        "true" | "True" | "TRUE" => Kind::Bool(true),
+        "false" | "False" | "FALSE" => Kind::Bool(false),
+        _ if radix(text.strip_prefix("0x"), 16) || radix(text.strip_prefix("0o"), 8) => Kind::Int,
+        _ if text.strip_prefix('+').unwrap_or(text).parse::<i64>().is_ok() => Kind::Int,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN"
+        | ".NAN" => Kind::Real,
+        _ if text.bytes().any(|b| b.is_ascii_digit()) && text.parse::<f64>().is_ok() => Kind::Real,
+        _ => Kind::Str,
+    }
+}
+
+/// A scalar that packit reads as a string.
+pub fn string(node: &Node) -> Option<&str> {
+    (kind(node) == Kind::Str).then(|| node.str()).flatten()
+}
+
+/// A scalar that packit reads as a boolean (`true`, `False`, …).
+pub fn boolean(node: &Node) -> Option<bool> {
+    match kind(node) {
+        Kind::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
 /// What a YAML value is, in words for messages.
-pub fn describe(y: &Yaml) -> &'static str {
-    match y {
-        Yaml::String(_) => "a string",
-        Yaml::Integer(_) => "a number",
-        Yaml::Real(_) => "a number",
-        Yaml::Boolean(_) => "a boolean",
-        Yaml::Array(_) => "a list",
-        Yaml::Hash(_) => "a mapping",
-        Yaml::Null => "empty",
-        Yaml::Alias(_) | Yaml::BadValue => "unreadable",
+pub fn describe(node: &Node) -> &'static str {
+    match kind(node) {
+        Kind::Str => "a string",
+        Kind::Int | Kind::Real => "a number",
+        Kind::Bool(_) => "a boolean",
+        Kind::List => "a list",
+        Kind::Map => "a mapping",
+        Kind::Null => "empty",
     }
 }
 
@@ -93,29 +139,34 @@ fn yaml11_bool(s: &str) -> bool {
     )
 }
 
-/// Whether `y` has type `ty` as packit loads it. An empty value is always accepted
+/// Whether `node` has type `ty` as packit loads it. An empty value is always accepted
 /// (packit's fields default to nothing).
-pub fn fits(ty: &str, y: &Yaml) -> bool {
-    let strings = |a: &[Yaml]| a.iter().all(|i| matches!(i, Yaml::String(_)));
-    match (ty, y) {
-        (_, Yaml::Null) => true,
-        ("string", Yaml::String(_)) => true,
-        ("bool", Yaml::Boolean(_)) => true,
-        ("bool", Yaml::String(s)) => yaml11_bool(s),
-        ("int", Yaml::Integer(_)) => true,
-        ("list", Yaml::Array(a)) => strings(a),
+pub fn fits(ty: &str, node: &Node) -> bool {
+    let all = |items: &[Node], want: fn(Kind) -> bool| items.iter().all(|i| want(kind(i)));
+    let strings = |items: &[Node]| all(items, |k| k == Kind::Str);
+    let mappings = |items: &[Node]| all(items, |k| k == Kind::Map);
+    // Package names map to their settings (or to nothing).
+    let settings = |n: &Node| n.entries().iter().all(|(_, v)| matches!(kind(v), Kind::Map | Kind::Null));
+    let items = node.items();
+    match (ty, kind(node)) {
+        (_, Kind::Null) => true,
+        ("string", Kind::Str) => true,
+        ("bool", Kind::Bool(_)) => true,
+        ("bool", Kind::Str) => node.str().is_some_and(yaml11_bool),
+        ("int", Kind::Int) => true,
+        ("list", Kind::List) => strings(items),
         // One branch, a list, or (packit ≥ 0.100) a mapping with fast_forward_merge_into.
-        ("branches", Yaml::String(_) | Yaml::Hash(_)) => true,
-        ("branches", Yaml::Array(a)) => strings(a),
-        ("map", Yaml::Hash(_)) => true,
-        ("targets", Yaml::String(_) | Yaml::Hash(_)) => true,
-        ("targets", Yaml::Array(a)) => strings(a),
-        ("files", Yaml::Array(a)) => a.iter().all(|i| matches!(i, Yaml::String(_) | Yaml::Hash(_))),
-        ("sources", Yaml::Array(a)) => a.iter().all(|i| matches!(i, Yaml::Hash(_))),
-        ("jobs", Yaml::Array(a)) => a.iter().all(|i| matches!(i, Yaml::Hash(_))),
-        ("packages", Yaml::Hash(h)) => h.values().all(|v| matches!(v, Yaml::Hash(_) | Yaml::Null)),
-        ("job-packages", Yaml::Array(a)) => strings(a),
-        ("job-packages", Yaml::Hash(h)) => h.values().all(|v| matches!(v, Yaml::Hash(_) | Yaml::Null)),
+        ("branches", Kind::Str | Kind::Map) => true,
+        ("branches", Kind::List) => strings(items),
+        ("map", Kind::Map) => true,
+        ("targets", Kind::Str | Kind::Map) => true,
+        ("targets", Kind::List) => strings(items),
+        ("files", Kind::List) => all(items, |k| matches!(k, Kind::Str | Kind::Map)),
+        ("sources", Kind::List) => mappings(items),
+        ("jobs", Kind::List) => mappings(items),
+        ("packages", Kind::Map) => settings(node),
+        ("job-packages", Kind::List) => strings(items),
+        ("job-packages", Kind::Map) => settings(node),
         _ => false,
     }
 }
@@ -124,8 +175,8 @@ pub fn fits(ty: &str, y: &Yaml) -> bool {
 mod tests {
     use super::*;
 
-    fn y(s: &str) -> Yaml {
-        yaml_rust2::YamlLoader::load_from_str(s).unwrap().remove(0)
+    fn y(s: &str) -> Node {
+        shipcheck_core::yaml::parse(s).unwrap().unwrap()
     }
 
     #[test]
@@ -140,6 +191,12 @@ mod tests {
         assert!(fits("files", &y("[a, {src: b, dest: c}]")));
         assert!(!fits("int", &y("'7200'")));
         assert!(fits("string", &y("~")));
+        assert_eq!(kind(&y("0x1f")), Kind::Int);
+        assert_eq!(kind(&y("-1.5e3")), Kind::Real);
+        assert_eq!(kind(&y("'1'")), Kind::Str);
+        assert_eq!(kind(&y("inf")), Kind::Str);
+        assert_eq!(boolean(&y("True")), Some(true));
+        assert_eq!(string(&y("true")), None);
     }
 
     #[test]

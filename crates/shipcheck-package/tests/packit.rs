@@ -37,7 +37,7 @@ fn nested_destination_without_mkpath_names_the_branches() {
     assert_eq!(rules(&f), vec!["package/files-to-sync-mkpath"]);
     let branches = &f[0].evidence.iter().find(|(k, _)| k == "affected_branches").unwrap().1;
     assert!(branches.contains("rawhide") && branches.contains("c10s"), "{branches}");
-    assert_eq!(f[0].subject.place().as_deref(), Some("6"), "the line of the entry");
+    assert_eq!(f[0].subject.place().as_deref(), Some("6:5"), "the line and column of the entry");
     // The fix clears it.
     let fixed = CRUN_SHAPE.replace("    dest: tests/tmt/\n", "    dest: tests/tmt/\n    mkpath: true\n");
     assert!(check(&fixed).is_empty());
@@ -77,7 +77,7 @@ fn typos_unknown_targets_and_bad_yaml() {
     assert!(f[0].message.contains("did you mean `upstream_tag_template`"));
     let f = check("jobs:\n  - job: propose_downstream\n    trigger: release\n    dist_git_branches: [fedora-al]\n");
     assert_eq!(rules(&f), vec!["package/unknown-target"]);
-    assert_eq!(f[0].subject.place().as_deref(), Some("4"));
+    assert_eq!(f[0].subject.place().as_deref(), Some("4:25"), "the target itself");
     let f = check("jobs: [\n  - job: x\n");
     assert_eq!(rules(&f), vec!["package/invalid-config"]);
     let f = check("- just\n- a list\n");
@@ -124,5 +124,5 @@ jobs:
     // `create_pr: yes` is a boolean to packit (PyYAML reads YAML 1.1).
     assert!(!got.iter().any(|(_, m)| m.contains("create_pr")), "{got:#?}");
     let line = f.iter().find(|f| f.message.contains("specfile_path")).unwrap();
-    assert_eq!(line.subject.place().as_deref(), Some("1"));
+    assert_eq!(line.subject.place().as_deref(), Some("1:16"), "the value of the wrong type");
 }

@@ -12,6 +12,13 @@
 //! - **Bodies** are streamed from a reopenable source, so a retried request sends them again
 //!   from the start; large ones go with `Expect: 100-continue`, so a refused request costs no
 //!   upload.
+//! - **Credentials** (basic, or a bearer token) go only to the origin of the registry that
+//!   challenged for them, and basic ones to the token realm it named. An upload `Location` or a
+//!   blob redirect on another origin gets none (ureq drops `Authorization` on redirects).
+//! - **Limits** ([`Limits`]): a blob transfer slower than a minimum rate is aborted, and the
+//!   whole operation has a deadline, so a registry that trickles bytes cannot hold it forever.
+//! - **Errors** carry nothing secret: registry text goes through `error::shown`, and
+//!   [`Client::scrub`] masks the literal credentials and tokens this client holds.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -23,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Challenge, Credential};
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::reference::{self, Reference};
 
 /// Manifests and indexes larger than this are refused (the image-spec recommends 4 MiB).
 pub const MAX_MANIFEST: u64 = 4 << 20;
@@ -77,6 +84,75 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Bounds on registry I/O. The defaults let a slow link finish and stop a registry that stalls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A blob transfer (download or upload) that moves fewer than `min_bytes` in any `window`
+    /// is aborted. Default: 30 KiB in 30 s (1 KiB/s on average). 0 turns the check off.
+    pub min_bytes: u64,
+    pub window: Duration,
+    /// The whole operation (one push, copy or remote verification: one `Client`) ends with an
+    /// error this long after the client was made or its limits set. Default: 2 hours.
+    pub deadline: Option<Duration>,
+    /// A single read or write that waits longer than this (a registry that sends nothing at
+    /// all) fails the request. Default: 120 s.
+    pub stall: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            min_bytes: 30 << 10,
+            window: Duration::from_secs(30),
+            deadline: Some(Duration::from_secs(2 * 3600)),
+            stall: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The rate check of one transfer: bytes counted per chunk read, the clock read once per chunk
+/// (a vDSO call, no syscall), judged at the end of each window.
+pub(crate) struct Pace {
+    min_bytes: u64,
+    window: Duration,
+    started: Instant,
+    bytes: u64,
+}
+
+impl Pace {
+    pub(crate) fn new(limits: &Limits) -> Pace {
+        Pace { min_bytes: limits.min_bytes, window: limits.window, started: Instant::now(), bytes: 0 }
+    }
+
+    /// Counts `n` more bytes; an error when the window that just ended moved too few.
+    pub(crate) fn tick(&mut self, n: usize) -> std::io::Result<()> {
+        self.bytes += n as u64;
+        if self.min_bytes == 0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.started);
+        if elapsed < self.window {
+            return Ok(());
+        }
+        if self.bytes < self.min_bytes {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "too slow: {} bytes in {:.0} s, under the minimum of {} bytes per {} s (--min-rate, --rate-window)",
+                    self.bytes,
+                    elapsed.as_secs_f64(),
+                    self.min_bytes,
+                    self.window.as_secs()
+                ),
+            ));
+        }
+        self.started = now;
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
 pub struct Client {
     agent: ureq::Agent,
     /// For transfers that may take long: no overall deadline, but one on every read and write.
@@ -92,6 +168,13 @@ pub struct Client {
     realms: Mutex<HashMap<String, (String, Option<String>)>>,
     pub retry: RetryPolicy,
     pub stats: Stats,
+    limits: Limits,
+    /// The overall timeout of a small request (manifests, configs, tokens).
+    small_timeout: Duration,
+    /// When the operation must be over (see [`Limits::deadline`]).
+    deadline_at: Option<Instant>,
+    /// Every token fetched, kept to mask them in errors even after they are dropped.
+    issued: Mutex<Vec<String>>,
 }
 
 impl Default for Client {
@@ -184,20 +267,24 @@ pub fn push_scope(r: &Reference) -> String {
 impl Client {
     /// A client whose small requests (manifests, configs, tokens) each finish within `timeout`.
     pub fn new(timeout: Duration) -> Client {
+        Client::with_limits(timeout, Limits::default())
+    }
+
+    /// [`Client::new`] with these transfer limits; the deadline counts from now.
+    pub fn with_limits(timeout: Duration, limits: Limits) -> Client {
         let base = || {
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(5)
+                // Said explicitly: no Authorization header survives a redirect.
+                .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
                 .timeout_connect(Some(Duration::from_secs(10)))
                 .timeout_await_100(Some(Duration::from_secs(1)))
                 .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
         };
         let agent = ureq::Agent::new_with_config(base().timeout_global(Some(timeout)).build());
         let transfer_agent = ureq::Agent::new_with_config(
-            base()
-                .timeout_per_read(Some(Duration::from_secs(120)))
-                .timeout_per_write(Some(Duration::from_secs(120)))
-                .build(),
+            base().timeout_per_read(Some(limits.stall)).timeout_per_write(Some(limits.stall)).build(),
         );
         Client {
             agent,
@@ -209,7 +296,52 @@ impl Client {
             realms: Mutex::default(),
             retry: RetryPolicy::default(),
             stats: Stats::default(),
+            limits,
+            small_timeout: timeout,
+            deadline_at: limits.deadline.map(|d| Instant::now() + d),
+            issued: Mutex::default(),
         }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Time left before the deadline; `None` when there is none.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        self.deadline_at.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    fn deadline_error(&self, url: &str) -> Error {
+        let secs = self.limits.deadline.unwrap_or_default().as_secs();
+        Error::protocol(url, &format!("the operation's deadline of {secs} s passed (--timeout)"))
+    }
+
+    /// The literal secrets this client holds: passwords (4 characters or more: a shorter one
+    /// would mask ordinary words), their basic-auth encodings, and every token fetched.
+    fn secrets(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in self.credentials.lock().unwrap_or_else(|e| e.into_inner()).values().flatten() {
+            if c.secret.chars().count() >= 4 {
+                out.push(c.secret.clone());
+            }
+            out.push(c.basic_header().trim_start_matches("Basic ").to_string());
+        }
+        out.extend(self.issued.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
+        // Longest first, so a secret that contains another is masked whole.
+        out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        out
+    }
+
+    /// `e` with every credential and token this client holds masked, wherever the registry
+    /// echoed it (a message, a URL it named). Every error that leaves an operation goes through it.
+    pub fn scrub(&self, e: Error) -> Error {
+        e.masked(&self.secrets())
+    }
+
+    /// `text` with every credential and token this client holds masked.
+    pub fn scrub_text(&self, text: &str) -> String {
+        crate::error::mask(text, &self.secrets())
     }
 
     pub(crate) fn transfer_agent(&self) -> &ureq::Agent {
@@ -237,6 +369,14 @@ impl Client {
     /// Returns every response the registry gave in the end, success or not: the caller
     /// decides which statuses it expects (see [`expect`]).
     pub fn send(&self, registry: &str, req: &Req<'_>) -> Result<Response, Error> {
+        if self.remaining() == Some(Duration::ZERO) {
+            return Err(self.deadline_error(&req.url));
+        }
+        if reference::origin(&req.url) != reference::origin(&reference::base_url(registry)) {
+            // An upload Location or any URL on another origin: nothing of this registry's
+            // credentials goes there, and its challenges are not answered.
+            return self.send_retrying(req, None);
+        }
         let key = format!("{registry} {}", req.scope);
         let mut challenged = false;
         loop {
@@ -282,6 +422,7 @@ impl Client {
                     attempt += 1;
                     continue;
                 }
+                Err(_) if self.remaining() == Some(Duration::ZERO) => return Err(self.deadline_error(&req.url)),
                 Err(e) => return Err(Error::transport(&req.url, &e)),
             };
             match resp.status().as_u16() {
@@ -341,6 +482,11 @@ impl Client {
                 if !req.follow_redirects {
                     b = b.config().max_redirects(0).build();
                 }
+                if let Some(left) = self.remaining() {
+                    // The deadline bounds every request, its body included.
+                    let global = if req.transfer { left } else { left.min(self.small_timeout) };
+                    b = b.config().timeout_global(Some(global.max(Duration::from_millis(1)))).build();
+                }
                 b
             }};
         }
@@ -366,7 +512,8 @@ impl Client {
                             b = b.header("Expect", "100-continue");
                         }
                         let reader = open().map_err(ureq::Error::Io)?;
-                        let mut counted = Counted { inner: reader, count: &self.stats.bytes_sent };
+                        let pace = Pace::new(&self.limits);
+                        let mut counted = Counted { inner: reader, count: &self.stats.bytes_sent, pace };
                         b.header("Content-Length", len.to_string()).send(ureq::SendBody::from_reader(&mut counted))
                     }
                 }
@@ -402,7 +549,7 @@ impl Client {
         let mut resp = self.send_retrying(&req, basic.as_deref())?;
         let status = resp.status().as_u16();
         if status != 200 {
-            return Err(Error::from_response(realm, status, &read_error_body(&mut resp)));
+            return Err(self.refused(realm, &mut resp));
         }
         let body =
             resp.body_mut().with_config().limit(1 << 20).read_to_vec().map_err(|e| Error::transport(realm, &e))?;
@@ -419,6 +566,10 @@ impl Client {
         let life = Duration::from_secs(v.get("expires_in").and_then(|e| e.as_u64()).unwrap_or(60));
         let margin = (life / 10).min(Duration::from_secs(30));
         self.stats.tokens_fetched.fetch_add(1, Ordering::Relaxed);
+        let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        if !issued.contains(&value) && issued.len() < 1024 {
+            issued.push(value.clone());
+        }
         Ok(Token { value, refresh_at: asked_at + life - margin })
     }
 
@@ -451,7 +602,7 @@ impl Client {
         let req = Req::new(Method::Get, url, pull_scope(r)).header("Accept", accept);
         let mut attempt = 0;
         loop {
-            let mut resp = expect(self.send(&r.registry, &req)?, url, &[200])?;
+            let mut resp = self.expect(self.send(&r.registry, &req)?, url, &[200])?;
             let ctype = header(&resp, "content-type").unwrap_or_default();
             let digest = header(&resp, "docker-content-digest");
             match read_limited(&mut resp, url, limit) {
@@ -480,9 +631,13 @@ impl Client {
         if reference.contains(':') && reference != digest {
             return Err(Error::digest_mismatch(&url, reference, &digest));
         }
-        // By tag, the registry's own Docker-Content-Digest is what the body must hash to.
-        if let Some(said) = said.filter(|s| s.starts_with("sha256:")) {
-            if said != digest {
+        // By tag, the registry's own Docker-Content-Digest is what the body must hash to. One
+        // that is not a digest at all is refused: nothing of this registry's is trusted then.
+        if let Some(said) = said.filter(|s| !s.is_empty()) {
+            if shipcheck_image::digest::Digest::parse(&said).is_err() {
+                return Err(Error::bad_digest(&url, "the Docker-Content-Digest", &said));
+            }
+            if said.starts_with("sha256:") && said != digest {
                 return Err(Error::digest_mismatch(&url, &said, &digest));
             }
         }
@@ -533,6 +688,9 @@ impl Client {
             .and_then(|c| c.get("digest"))
             .and_then(|d| d.as_str())
             .ok_or_else(|| Error::protocol(&url, "neither an index nor an image manifest"))?;
+        if shipcheck_image::digest::Digest::parse(config).is_err() {
+            return Err(Error::bad_digest(&url, "the config digest", config));
+        }
         let bytes = self.blob(r, config, MAX_CONFIG)?;
         let c: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|_| Error::protocol(&url, "the image config is not JSON"))?;
@@ -543,26 +701,38 @@ impl Client {
 }
 
 /// Counts body bytes as they are sent.
+/// Counts body bytes as they are sent, and holds the upload to the minimum rate (the network
+/// takes bytes only as fast as the registry reads them).
 struct Counted<'s, R> {
     inner: R,
     count: &'s AtomicU64,
+    pace: Pace,
 }
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
+        self.pace.tick(n)?;
         Ok(n)
     }
 }
 
-/// The response if its status is one of `ok`, else the registry's error.
-pub fn expect(mut resp: Response, url: &str, ok: &[u16]) -> Result<Response, Error> {
-    let status = resp.status().as_u16();
-    if ok.contains(&status) {
-        Ok(resp)
-    } else {
-        Err(Error::from_response(url, status, &read_error_body(&mut resp)))
+impl Client {
+    /// The response if its status is one of `ok`, else the registry's error.
+    pub fn expect(&self, mut resp: Response, url: &str, ok: &[u16]) -> Result<Response, Error> {
+        if ok.contains(&resp.status().as_u16()) {
+            Ok(resp)
+        } else {
+            Err(self.refused(url, &mut resp))
+        }
+    }
+
+    /// The registry's error from a refusal: its body read (64 KiB at most), what it says
+    /// redacted, and the secrets this client holds masked in case the registry echoed them.
+    pub fn refused(&self, url: &str, resp: &mut Response) -> Error {
+        let status = resp.status().as_u16();
+        self.scrub(Error::from_response(url, status, &read_error_body(resp)))
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use shipcheck_core::scratch::Scratch;
 use shipcheck_image::convert;
 use shipcheck_image::source::{SourceSpec, Transport};
 use shipcheck_image::store::{single, Store};
@@ -83,8 +84,16 @@ impl From<crate::Error> for Refused {
     }
 }
 
-/// Copies `src` to `dst`.
+/// Copies `src` to `dst`. A refusal's text has every credential and token the client holds
+/// masked (a registry may echo them in an error or a URL it names).
 pub fn copy(client: &Client, src: &Endpoint, dst: &Endpoint, opts: &CopyOptions) -> Result<Copied, Refused> {
+    copy_unscrubbed(client, src, dst, opts).map_err(|refused| match refused {
+        Refused::Damaged(v, why) => Refused::Damaged(v, client.scrub_text(&why)),
+        Refused::Failed(why) => Refused::Failed(client.scrub_text(&why)),
+    })
+}
+
+fn copy_unscrubbed(client: &Client, src: &Endpoint, dst: &Endpoint, opts: &CopyOptions) -> Result<Copied, Refused> {
     match (src, dst) {
         (Endpoint::Local(spec), Endpoint::Registry(dest)) => push_local(client, spec, dest, opts),
         (Endpoint::Registry(from), Endpoint::Registry(dest)) => {
@@ -108,7 +117,11 @@ fn verified_local(spec: &SourceSpec, opts: &CopyOptions) -> Result<Verified, Ref
     } else {
         // A bare path may turn out to be a docker-archive: then it is read again, whole.
         let v = shipcheck_image::verify(spec, &VerifyOptions { fast: true, ..Default::default() })?;
-        if v.shape.index_json { v } else { full(spec)? }
+        if v.shape.index_json {
+            v
+        } else {
+            full(spec)?
+        }
     };
     if let Some(f) = convert::damage(&v) {
         let why = format!("{} is damaged ({}: {}): not copied", spec.display, f.rule.id, f.message);
@@ -141,8 +154,10 @@ fn copy_local(from: &SourceSpec, spec: &SourceSpec, opts: &CopyOptions) -> Resul
 }
 
 /// A work directory beside the destination (so the final rename stays on one file system),
-/// and the layout path inside it. Refuses a destination that cannot be written as asked.
-fn work_beside(spec: &SourceSpec) -> Result<(tempfile::TempDir, PathBuf), Refused> {
+/// and the layout path inside it. Refuses a destination that cannot be written as asked. The
+/// work directory is a registered scratch path: removed when the copy fails or ends, and on
+/// SIGINT/SIGTERM; what a killed run left in the same directory is removed first.
+fn work_beside(spec: &SourceSpec) -> Result<(Scratch, PathBuf), Refused> {
     let dest = &spec.path;
     if spec.transport == Transport::Auto {
         return Err(Refused::Failed(format!(
@@ -156,9 +171,9 @@ fn work_beside(spec: &SourceSpec) -> Result<(tempfile::TempDir, PathBuf), Refuse
     let parent =
         dest.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| ".".into());
     std::fs::create_dir_all(&parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let work = tempfile::Builder::new()
-        .prefix(".shipcheck-copy-")
-        .tempdir_in(&parent)
+    // Best effort: a directory that cannot be listed fails just below, with its reason.
+    let _ = shipcheck_core::scratch::remove_stale(&parent);
+    let work = Scratch::create_dir_in(&parent)
         .map_err(|e| format!("cannot create a work directory in {}: {e}", parent.display()))?;
     let layout = work.path().join("layout");
     Ok((work, layout))

@@ -3,12 +3,13 @@
 //! than by the HTTP library, so that the registry's token is never sent to storage, and so that
 //! a signed URL that has expired (403, or 400/401 from some stores) is requested anew from the
 //! registry instead of failing the pull. A stream that breaks mid-blob is reopened at the offset
-//! reached, with a `Range` request.
+//! reached, with a `Range` request. A blob that arrives slower than the client's minimum rate
+//! is abandoned (see `Limits`): a registry that trickles it byte by byte cannot hold a pull.
 
 use std::io::{self, Read};
 use std::sync::atomic::Ordering;
 
-use crate::client::{expect, header, pull_scope, read_error_body, Client, Method, Req};
+use crate::client::{header, pull_scope, read_error_body, Client, Method, Pace, Req};
 use crate::error::Error;
 use crate::reference::Reference;
 
@@ -19,7 +20,16 @@ impl Client {
     /// Opens blob `digest` of `r`'s repository for reading from byte `offset`.
     pub fn blob_reader<'c>(&'c self, r: &Reference, digest: &str, offset: u64) -> Result<BlobReader<'c>, Error> {
         let inner = self.open_blob(r, digest, offset)?;
-        Ok(BlobReader { client: self, reference: r.clone(), digest: digest.to_string(), offset, inner, reopened: 0 })
+        let pace = Pace::new(self.limits());
+        Ok(BlobReader {
+            client: self,
+            reference: r.clone(),
+            digest: digest.to_string(),
+            offset,
+            inner,
+            reopened: 0,
+            pace,
+        })
     }
 
     fn open_blob(&self, r: &Reference, digest: &str, offset: u64) -> Result<Box<dyn Read + Send>, Error> {
@@ -41,6 +51,9 @@ impl Client {
                     let target = resolve(&url, &location);
                     // Storage gets no Authorization header: the URL carries its own signature.
                     let mut get = self.transfer_agent().get(&target);
+                    if let Some(left) = self.remaining() {
+                        get = get.config().timeout_global(Some(left.max(std::time::Duration::from_millis(1)))).build();
+                    }
                     if offset > 0 {
                         get = get.header("Range", format!("bytes={offset}-"));
                     }
@@ -53,9 +66,9 @@ impl Client {
                         self.stats.redirects_renewed.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    (expect(stored, &target, &[200, 206])?, target)
+                    (self.expect(stored, &target, &[200, 206])?, target)
                 }
-                _ => (expect(resp, &url, &[200, 206])?, url.clone()),
+                _ => (self.expect(resp, &url, &[200, 206])?, url.clone()),
             };
             let partial = resp.status().as_u16() == 206;
             let mut body: Box<dyn Read + Send> = Box::new(resp.into_body().into_reader());
@@ -76,6 +89,7 @@ pub struct BlobReader<'c> {
     offset: u64,
     inner: Box<dyn Read + Send>,
     reopened: u32,
+    pace: Pace,
 }
 
 impl Read for BlobReader<'_> {
@@ -85,6 +99,8 @@ impl Read for BlobReader<'_> {
                 Ok(n) => {
                     self.offset += n as u64;
                     self.client.stats.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+                    // Too slow is final: reopening would only restart the registry's trickle.
+                    self.pace.tick(n)?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

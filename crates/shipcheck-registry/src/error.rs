@@ -1,5 +1,8 @@
 //! Registry errors with the distribution-spec code and a plain explanation. URLs in errors lose
 //! their query strings (signed URLs carry signatures there), and no header is ever quoted.
+//! Everything a registry chose (its messages, codes, URLs it named, digests it sent) goes through
+//! [`shown`]: secret shapes redacted, control characters escaped, length capped. The literal
+//! credentials a client holds are masked by `Client::scrub` on top.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -34,7 +37,32 @@ pub fn explain(code: &str) -> &'static str {
 }
 
 fn strip_query(url: &str) -> String {
-    url.split(['?', '#']).next().unwrap_or(url).to_string()
+    shown(url.split(['?', '#']).next().unwrap_or(url), 512)
+}
+
+/// Text a registry chose, fit for a message: the one redaction pass for secret shapes, control
+/// and bidirectional characters escaped (no terminal escapes, no line-start `::error`), at most
+/// `max` characters.
+pub fn shown(text: &str, max: usize) -> String {
+    // Redacted before it is cut, so that a cut never splits a secret out of its pattern.
+    let redacted = shipcheck_report::redact::redact(text);
+    let capped: String = redacted.chars().take(max).collect();
+    let mut out = shipcheck_report::escape::one_line(&capped).into_owned();
+    if redacted.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` with each of `secrets` replaced by `[REDACTED]`.
+pub(crate) fn mask(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), "[REDACTED]");
+        }
+    }
+    out
 }
 
 impl Error {
@@ -50,7 +78,8 @@ impl Error {
                 _ => None,
             });
         let said = first.as_ref().and_then(|e| e.get("message")).and_then(|m| m.as_str()).unwrap_or("");
-        let said: String = said.chars().take(200).collect();
+        let said = shown(said, 200);
+        let code = code.map(|c| shown(&c, 64));
         let plain = code.as_deref().map(explain).unwrap_or("");
         let message = match (said.is_empty(), plain.is_empty()) {
             (false, false) => format!("{said}: {plain}"),
@@ -81,6 +110,28 @@ impl Error {
 
     pub fn protocol(url: &str, what: &str) -> Error {
         Error { url: strip_query(url), status: None, code: None, message: what.to_string() }
+    }
+
+    /// A digest the registry sent that is not `algorithm:hex` as the image spec defines it.
+    /// Nothing is fetched or written with it.
+    pub fn bad_digest(url: &str, what: &str, digest: &str) -> Error {
+        Error {
+            url: strip_query(url),
+            status: None,
+            code: Some("DIGEST_INVALID".into()),
+            message: format!(
+                "{what} \"{}\" is not a digest (expected sha256:<64 lowercase hex>): nothing is fetched or written with it",
+                shown(digest, 100)
+            ),
+        }
+    }
+
+    /// This error with the literal `secrets` masked everywhere in it.
+    pub(crate) fn masked(mut self, secrets: &[String]) -> Error {
+        self.url = mask(&self.url, secrets);
+        self.message = mask(&self.message, secrets);
+        self.code = self.code.map(|c| mask(&c, secrets));
+        self
     }
 
     pub fn digest_mismatch(url: &str, expected: &str, got: &str) -> Error {
@@ -120,5 +171,18 @@ mod tests {
         let e = Error::from_response("https://r/v2/", 401, b"");
         assert_eq!(e.code.as_deref(), Some("UNAUTHORIZED"));
         assert_eq!(Error::from_response("https://r/v2/", 502, b"<html>").message, "HTTP 502");
+    }
+
+    #[test]
+    fn registry_text_is_redacted_escaped_and_capped() {
+        let body = br#"{"errors":[{"code":"DENIED\u001b[2J","message":"bad password=hunter2\u001b[2J\n::error::x"}]}"#;
+        let e = Error::from_response("https://r/v2/\u{1b}x", 403, body);
+        let text = e.to_string();
+        assert!(!text.contains("hunter2") && !text.contains('\u{1b}') && !text.contains('\n'), "{text}");
+        assert!(text.contains("\\u{1b}[2J"), "{text}");
+        let e = e.masked(&["r/v2".to_string()]);
+        assert!(!e.url.contains("r/v2"), "{e}");
+        let long = Error::bad_digest("u", "a layer digest", &"../".repeat(500));
+        assert!(long.message.len() < 400 && long.code.as_deref() == Some("DIGEST_INVALID"), "{long}");
     }
 }

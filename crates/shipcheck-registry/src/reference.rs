@@ -75,11 +75,32 @@ impl Reference {
     /// The base URL of the registry API. Loopback registries are spoken to over plain HTTP,
     /// as Docker does for 127.0.0.0/8 by default; all others over HTTPS.
     pub fn base_url(&self) -> String {
-        let host = if self.registry == "docker.io" { "registry-1.docker.io" } else { &self.registry };
-        let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        let loopback = bare == "localhost" || bare.starts_with("127.") || bare == "[::1]";
-        format!("{}://{host}", if loopback { "http" } else { "https" })
+        base_url(&self.registry)
     }
+}
+
+/// The base URL of `registry` (a host with optional port, `docker.io` for Docker Hub).
+pub fn base_url(registry: &str) -> String {
+    let host = if registry == "docker.io" { "registry-1.docker.io" } else { registry };
+    let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let loopback = bare == "localhost" || bare.starts_with("127.") || bare == "[::1]";
+    format!("{}://{host}", if loopback { "http" } else { "https" })
+}
+
+/// The origin of a URL, `scheme://host[:port]` in lower case with the scheme's default port
+/// dropped, or `None` when it is not an http(s) URL. Credentials go only to their registry's
+/// origin: user info (`a@host`) makes an origin of its own, which matches no registry.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    let default = match scheme.as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let authority = authority.strip_suffix(default).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 impl std::fmt::Display for Reference {
@@ -121,6 +142,15 @@ mod tests {
         let r = Reference::parse("localhost:5000/x").unwrap();
         assert_eq!(r.tag.as_deref(), Some("latest"));
         assert_eq!(Reference::parse("ghcr.io/o/r:1.2").unwrap().base_url(), "https://ghcr.io");
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin("http://127.0.0.1:5000/v2/a/blobs/uploads/x?s=1").as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(origin("HTTPS://GHCR.io:443/v2/"), origin(&base_url("ghcr.io")));
+        assert_ne!(origin("http://127.0.0.2:5000/x"), origin("http://127.0.0.1:5000/x"));
+        assert_ne!(origin("http://evil@127.0.0.1:5000/x"), origin("http://127.0.0.1:5000/x"));
+        assert_eq!(origin("ftp://x/"), None);
     }
 
     #[test]

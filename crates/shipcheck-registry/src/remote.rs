@@ -23,8 +23,19 @@ use crate::rules::FETCH_FAILED;
 use crate::transfer::{graph, Blob, Doc, Walk};
 
 /// Verifies `r` as `shipcheck image` verifies a local source. `Err` when nothing could be
-/// checked (the registry cannot be reached, the reference does not exist).
+/// checked (the registry cannot be reached, the reference does not exist). Errors have every
+/// credential and token the client holds masked.
 pub fn verify(
+    client: &Client,
+    r: &Reference,
+    display: &str,
+    opts: &VerifyOptions,
+    jobs: usize,
+) -> Result<Verified, Error> {
+    verify_unscrubbed(client, r, display, opts, jobs).map_err(|e| client.scrub(e))
+}
+
+fn verify_unscrubbed(
     client: &Client,
     r: &Reference,
     display: &str,
@@ -51,7 +62,9 @@ pub fn verify(
     let top_doc = Doc { digest: top.digest.clone(), media_type: top.media_type.clone(), bytes: top.bytes.clone() };
     let g = graph(top_doc, Walk::Lenient, &fetch, &|m| Error::protocol(display, &m))?;
     for d in &g.docs {
-        tree.add_file(&blob_path(&d.digest), scan_bytes(&d.bytes, &d.digest));
+        if let Some(path) = blob_path(&d.digest) {
+            tree.add_file(&path, scan_bytes(&d.bytes, &d.digest));
+        }
     }
     // Foreign layers are not in the registry by design; the verifier notes them.
     let blobs: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign).collect();
@@ -61,7 +74,11 @@ pub fn verify(
     let mut unreadable = unreadable.into_inner().unwrap_or_else(|p| p.into_inner());
     for (b, result) in blobs.iter().zip(results) {
         match result {
-            Ok(facts) => tree.add_file(&blob_path(&b.digest), facts),
+            Ok(facts) => {
+                if let Some(path) = blob_path(&b.digest) {
+                    tree.add_file(&path, facts)
+                }
+            }
             Err(e) if e.status == Some(404) => {} // The verifier reports it missing.
             Err(e) => unreadable.push((b.digest.clone(), e)),
         }
@@ -92,6 +109,7 @@ pub fn verify(
             && matches!(&f.subject.locator, shipcheck_report::Locator::Descriptor { digest } if unreadable.iter().any(|(u, _)| u == digest)))
     });
     for (digest, e) in &unreadable {
+        let e = client.scrub(e.clone());
         v.findings.push(
             Finding::new(&FETCH_FAILED, Subject::descriptor(display, digest), format!("cannot be read from the registry: {}", e.message))
                 .evidence("url", &e.url)
@@ -146,7 +164,8 @@ fn scan_bytes(bytes: &[u8], digest: &str) -> shipcheck_image::scan::BlobFacts {
     scan_blob(bytes, ScanOptions { fast: false, algorithm, size_hint: bytes.len() as u64 })
 }
 
-/// Where a blob sits in the tree. The walk passes only valid digests on.
-fn blob_path(digest: &str) -> String {
-    shipcheck_image::digest::Digest::parse(digest).map_or_else(|_| format!("blobs/invalid/{digest}"), |d| d.blob_path())
+/// Where a blob sits in the tree: only a parsed digest makes a path. The walk passes only valid
+/// digests on; anything else is left out of the tree, for the verifier to report as missing.
+fn blob_path(digest: &str) -> Option<String> {
+    shipcheck_image::digest::Digest::parse(digest).ok().map(|d| d.blob_path())
 }

@@ -228,6 +228,21 @@ fn respond(stream: &mut TcpStream, status: u16, extra: &[(&str, String)], body: 
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// Accepts connections until `stop` is set, each handled on a thread of its own.
+fn serve_each(listener: TcpListener, stop: Arc<AtomicBool>, handle: impl Fn(TcpStream) + Send + Sync + 'static) {
+    let handle = Arc::new(handle);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let Ok(conn) = conn else { continue };
+            let handle = handle.clone();
+            std::thread::spawn(move || handle(conn));
+        }
+    });
+}
+
 fn query_params(target: &str) -> Vec<(String, String)> {
     let Some((_, q)) = target.split_once('?') else { return Vec::new() };
     q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
@@ -479,19 +494,8 @@ impl Proxy {
         let host = listener.local_addr().unwrap().to_string();
         let state: Arc<ProxyState> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
-        {
-            let (state, stop) = (state.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let state = state.clone();
-                    std::thread::spawn(move || handle(conn, &state));
-                }
-            });
-        }
+        let shared = state.clone();
+        serve_each(listener, stop.clone(), move |conn| handle(conn, &shared));
         Proxy { host, state, stop }
     }
 
@@ -751,4 +755,255 @@ pub fn tokens_used(log: &[Logged]) -> Vec<String> {
         }
     }
     seen
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A request as the [`Hostile`] server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A canned answer. With `trickle`, the body goes one byte per interval.
+#[derive(Clone, Debug, Default)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub trickle: Option<Duration>,
+}
+
+impl Reply {
+    pub fn new(status: u16) -> Reply {
+        Reply { status, ..Reply::default() }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Reply {
+        self.body = body.into();
+        self
+    }
+}
+
+/// A hostile registry: a loopback HTTP server on `ip` answering each request with what its
+/// handler returns, and logging every request (headers and body) it received.
+pub struct Hostile {
+    /// `IP:PORT`.
+    pub host: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(&self.host);
+    }
+}
+
+impl Hostile {
+    /// Listens on `ip` (`127.0.0.1`, `127.0.0.2`: different hosts, both loopback).
+    pub fn start(ip: &str, handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Hostile {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (log, halt) = (seen.clone(), stop.clone());
+        serve_each(listener, stop.clone(), move |conn| answer(conn, &log, &handler, &halt));
+        Hostile { host, seen, stop }
+    }
+
+    /// Every request received so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn answer(mut conn: TcpStream, seen: &Mutex<Vec<Seen>>, handler: &impl Fn(&Seen) -> Reply, stop: &AtomicBool) {
+    let Ok(clone) = conn.try_clone() else { return };
+    let mut reader = BufReader::new(clone);
+    let Some(head) = read_head(&mut reader) else { return };
+    if head.header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) {
+        let _ = conn.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    let len: u64 = head.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let mut body = Vec::new();
+    let _ = (&mut reader).take(len.min(256 << 20)).read_to_end(&mut body);
+    let mut parts = head.first.split(' ');
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("").to_string();
+    let request = Seen { method, target, headers: head.headers.clone(), body };
+    seen.lock().unwrap().push(request.clone());
+    let reply = handler(&request);
+    let extra: Vec<(&str, String)> = reply.headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let body: &[u8] = if request.method == "HEAD" { &[] } else { &reply.body };
+    let Some(interval) = reply.trickle else { return respond(&mut conn, reply.status, &extra, body) };
+    let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n", reply.status, body.len());
+    for (k, v) in &extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = conn.write_all(head.as_bytes());
+    for byte in body {
+        if stop.load(Ordering::Relaxed) || conn.write_all(&[*byte]).and_then(|_| conn.flush()).is_err() {
+            return;
+        }
+        std::thread::sleep(interval);
+    }
+}
+
+/// What a canned hostile registry serves.
+#[derive(Clone, Debug, Default)]
+pub struct Canned {
+    /// (reference: a tag or digest, media type, bytes). A manifest request for a reference not
+    /// listed gets the last one: a hostile registry serves whatever it likes.
+    pub manifests: Vec<(String, String, Vec<u8>)>,
+    /// (digest, bytes).
+    pub blobs: Vec<(String, Vec<u8>)>,
+    /// A blob sent one byte per interval.
+    pub trickle: Option<(String, Duration)>,
+    /// Extra headers on every manifest response (a hostile `Docker-Content-Digest`).
+    pub manifest_headers: Vec<(String, String)>,
+}
+
+impl Canned {
+    /// Answers `GET /v2/`, manifests and blobs as listed; anything else 404.
+    pub fn reply(&self, seen: &Seen) -> Reply {
+        let path = seen.target.split('?').next().unwrap_or("");
+        if path == "/v2/" {
+            return Reply::new(200).body("{}");
+        }
+        if let Some((_, reference)) = path.split_once("/manifests/") {
+            let Some(found) = self.manifests.iter().find(|(r, _, _)| r == reference).or(self.manifests.last()) else {
+                return Reply::new(404);
+            };
+            let mut reply = Reply::new(200).header("Content-Type", found.1.clone()).body(found.2.clone());
+            reply.headers.extend(self.manifest_headers.iter().cloned());
+            return reply;
+        }
+        if let Some((_, digest)) = path.split_once("/blobs/") {
+            let Some((_, bytes)) = self.blobs.iter().find(|(d, _)| d == digest) else { return Reply::new(404) };
+            let mut reply = Reply::new(200).header("Content-Type", "application/octet-stream").body(bytes.clone());
+            reply.trickle = self.trickle.as_ref().filter(|(d, _)| d == digest).map(|(_, t)| *t);
+            return reply;
+        }
+        Reply::new(404)
+    }
+
+    /// One image: a config and a layer of `layer` bytes (not a tar: nothing here reads it), its
+    /// manifest under tag `1`. `layer_digest` replaces the layer's real digest in the manifest.
+    pub fn image(layer: Vec<u8>, layer_digest: Option<&str>) -> Canned {
+        let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
+        let config_digest = crate::client::sha256_digest(&config);
+        let real = crate::client::sha256_digest(&layer);
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest.unwrap_or(&real), "size": layer.len()}],
+        });
+        let manifest = serde_json::to_vec(&manifest).unwrap();
+        Canned {
+            manifests: vec![("1".into(), "application/vnd.oci.image.manifest.v1+json".into(), manifest)],
+            blobs: vec![(config_digest, config), (layer_digest.unwrap_or(&real).to_string(), layer)],
+            ..Canned::default()
+        }
+    }
+
+    /// An index under tag `1` naming one child manifest by `child_digest` (served for any
+    /// manifest reference, as a hostile registry would).
+    pub fn index(child_digest: &str) -> Canned {
+        let mut c = Canned::image(b"layer".to_vec(), None);
+        let (_, _, child) = c.manifests.pop().unwrap();
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": child_digest, "size": child.len(),
+                           "platform": {"os": "linux", "architecture": "amd64"}}],
+        });
+        c.manifests.push((
+            "1".into(),
+            "application/vnd.oci.image.index.v1+json".into(),
+            serde_json::to_vec(&index).unwrap(),
+        ));
+        c.manifests.push(("*".into(), "application/vnd.oci.image.manifest.v1+json".into(), child));
+        c
+    }
+}
+
+/// A registry on 127.0.0.1 that wants `ci:hunter2-password` (basic, or a token from its own
+/// realm) and sends uploads to `upload_host`; it keeps the manifest pushed to serve it back.
+pub fn uploads_elsewhere(bearer: bool, upload_host: String) -> Hostile {
+    let pushed: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let realm: Arc<Mutex<String>> = Arc::default();
+    let realm_set = realm.clone();
+    let server = Hostile::start("127.0.0.1", move |seen: &Seen| {
+        let path = seen.target.split('?').next().unwrap_or("");
+        if path == "/token" {
+            return Reply::new(200).body(r#"{"token":"tok-Very-Secret-Token","expires_in":300}"#);
+        }
+        let expected = if bearer { "Bearer tok-Very-Secret-Token" } else { "Basic Y2k6aHVudGVyMi1wYXNzd29yZA==" };
+        if seen.header("authorization") != Some(expected) {
+            let challenge = if bearer {
+                format!(r#"Bearer realm="{}/token",service="s""#, realm.lock().unwrap())
+            } else {
+                r#"Basic realm="r""#.to_string()
+            };
+            return Reply::new(401).header("WWW-Authenticate", challenge);
+        }
+        match seen.method.as_str() {
+            "HEAD" => Reply::new(404),
+            "POST" => {
+                Reply::new(202).header("Location", format!("http://{upload_host}/upload/1")).header("Range", "0-0")
+            }
+            "PUT" if path.contains("/manifests/") => {
+                *pushed.lock().unwrap() = seen.body.clone();
+                Reply::new(201)
+            }
+            "GET" if path.contains("/manifests/") => Reply::new(200)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .body(pushed.lock().unwrap().clone()),
+            _ => Reply::new(404),
+        }
+    });
+    *realm_set.lock().unwrap() = format!("http://{}", server.host);
+    server
+}
+
+/// A handler for the other host of [`uploads_elsewhere`]: it takes the final upload `PUT` (with
+/// or without credentials: the test checks that none came) and challenges anything else.
+pub fn upload_host(seen: &Seen) -> Reply {
+    if seen.method == "PUT" {
+        Reply::new(201)
+    } else {
+        Reply::new(401).header("WWW-Authenticate", r#"Basic realm="elsewhere""#)
+    }
+}
+
+/// A handler that challenges for basic credentials, then refuses them with an error message
+/// that echoes `password`, the Authorization header it got, and terminal escapes.
+pub fn echoes_credentials(password: &'static str) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
+    move |seen: &Seen| {
+        let Some(auth) = seen.header("authorization").map(String::from) else {
+            return Reply::new(401).header("WWW-Authenticate", r#"Basic realm="r""#);
+        };
+        let body = serde_json::json!({"errors": [{"code": "DENIED",
+            "message": format!("user ci password {password} header {auth} refused \u{1b}[2J\n::error::ALL CLEAN")}]});
+        Reply::new(403).header("Content-Type", "application/json").body(serde_json::to_vec(&body).unwrap())
+    }
 }

@@ -12,9 +12,9 @@ use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use shipcheck_image::digest::{Digest, Hasher};
 
-use crate::client::{hex, sha256_digest, Client, MAX_MANIFEST};
+use crate::client::{sha256_digest, Client, MAX_MANIFEST};
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::upload::Outcome;
@@ -80,7 +80,14 @@ pub type Fetch<'a, E> = &'a dyn Fn(&str) -> Result<Option<Vec<u8>>, E>;
 /// Builds the graph under `top`. `fetch(digest)` gives a child document; `invalid` turns the
 /// walk's own complaints (strict mode only) into the caller's error type.
 pub fn graph<E>(top: Doc, mode: Walk, fetch: Fetch<'_, E>, invalid: &dyn Fn(String) -> E) -> Result<Graph, E> {
-    let mut w = Walker { mode, fetch, invalid, g: Graph { docs: Vec::new(), blobs: Vec::new() }, docs: HashSet::new(), blobs: HashSet::new() };
+    let mut w = Walker {
+        mode,
+        fetch,
+        invalid,
+        g: Graph { docs: Vec::new(), blobs: Vec::new() },
+        docs: HashSet::new(),
+        blobs: HashSet::new(),
+    };
     w.walk(top, 0)?;
     Ok(w.g)
 }
@@ -109,8 +116,12 @@ impl<E> Walker<'_, E> {
             self.complain(format!("a descriptor in {parent} has no digest"))?;
             return Ok(None);
         };
-        if shipcheck_image::digest::Digest::parse(digest).is_err() {
-            self.complain(format!("{digest:?} in {parent} is not a digest"))?;
+        // The one gate: a digest that is not `algorithm:hex` never reaches a URL or a path.
+        if Digest::parse(digest).is_err() {
+            let shown = crate::error::shown(digest, 100);
+            self.complain(format!(
+                "\"{shown}\" in {parent} is not a digest (expected sha256:<64 lowercase hex>): nothing is fetched or written with it"
+            ))?;
             return Ok(None);
         }
         let size = match d.get("size").and_then(|x| x.as_u64()) {
@@ -142,18 +153,23 @@ impl<E> Walker<'_, E> {
                 continue;
             }
             if depth + 1 > MAX_DEPTH || self.docs.len() >= MAX_DOCUMENTS {
-                self.complain(format!("{digest}: indexes nest deeper than {MAX_DEPTH} levels or name over {MAX_DOCUMENTS} documents"))?;
+                self.complain(format!(
+                    "{digest}: indexes nest deeper than {MAX_DEPTH} levels or name over {MAX_DOCUMENTS} documents"
+                ))?;
                 continue;
             }
             if size > MAX_MANIFEST && self.mode == Walk::Strict {
-                self.complain(format!("manifest {digest} declares {size} bytes, over the {} MiB cap", MAX_MANIFEST >> 20))?;
+                self.complain(format!(
+                    "manifest {digest} declares {size} bytes, over the {} MiB cap",
+                    MAX_MANIFEST >> 20
+                ))?;
             }
             let Some(bytes) = (self.fetch)(&digest)? else {
                 self.complain(format!("manifest {digest} is not in the source"))?;
                 continue;
             };
-            let got = sha256_digest(&bytes);
-            if digest.starts_with("sha256:") && got != digest {
+            let got = digest_of(&digest, &bytes);
+            if got != digest {
                 self.complain(format!("manifest {digest} has digest {got}"))?;
             }
             if bytes.len() as u64 != size {
@@ -174,6 +190,14 @@ impl<E> Walker<'_, E> {
         self.g.docs.push(doc);
         Ok(())
     }
+}
+
+/// The digest of `bytes` in the algorithm of `expected` (a digest the walk validated).
+fn digest_of(expected: &str, bytes: &[u8]) -> String {
+    let algorithm = Digest::parse(expected).map_or(shipcheck_image::digest::Algorithm::Sha256, |d| d.algorithm);
+    let mut h = Hasher::new(algorithm);
+    h.update(bytes);
+    h.finish().to_string()
 }
 
 /// The media type a document declares, or the one its shape implies.
@@ -356,11 +380,18 @@ pub fn write_layout(
 ) -> Result<Pulled, Error> {
     let shown = dir.display().to_string();
     let io_err = |e: io::Error| Error::protocol(&shown, &format!("cannot write: {e}"));
-    let blobs = dir.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).map_err(io_err)?;
-    let path_of = |digest: &str| blobs.join(digest.trim_start_matches("sha256:"));
+    // Every path is built from a parsed digest: `blobs/<algorithm>/<hex>`, nothing else.
+    let path_of = |digest: &str, name: &dyn Fn() -> String| -> Result<(Digest, std::path::PathBuf), Error> {
+        let d = Digest::parse(digest).map_err(|_| Error::bad_digest(&name(), "the digest", digest))?;
+        let path = dir.join(d.blob_path());
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io_err)?;
+        }
+        Ok((d, path))
+    };
+    std::fs::create_dir_all(dir.join("blobs/sha256")).map_err(io_err)?;
     for d in &g.docs {
-        std::fs::write(path_of(&d.digest), &d.bytes).map_err(io_err)?;
+        std::fs::write(path_of(&d.digest, &|| shown.clone())?.1, &d.bytes).map_err(io_err)?;
     }
     let wanted: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign || source.has(&b.digest)).collect();
     let sizes = crate::pool::try_run(
@@ -369,40 +400,8 @@ pub fn write_layout(
         |b| b.size,
         |b| {
             let name = source.name(&b.digest);
-            if !b.digest.starts_with("sha256:") || b.digest.len() != 71 {
-                return Err(Error::protocol(&name, "only sha256 blobs can be written to a layout"));
-            }
-            let final_path = path_of(&b.digest);
-            let part = final_path.with_extension("part");
-            let reader = source.open_at(&b.digest, 0).map_err(|e| Error::io(&name, &e))?;
-            let mut hasher = Sha256::new();
-            let mut out = io::BufWriter::with_capacity(256 << 10, std::fs::File::create(&part).map_err(io_err)?);
-            let mut limited = reader.take(b.size + 1);
-            let mut buf = vec![0u8; 256 << 10];
-            let mut got = 0u64;
-            loop {
-                let n = limited.read(&mut buf).map_err(|e| Error::io(&name, &e))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                out.write_all(&buf[..n]).map_err(io_err)?;
-                got += n as u64;
-            }
-            out.flush().map_err(io_err)?;
-            drop(out);
-            let digest = format!("sha256:{}", hex(&hasher.finalize()));
-            if digest != b.digest || got != b.size {
-                let _ = std::fs::remove_file(&part);
-                let mut e = Error::digest_mismatch(&name, &b.digest, &digest);
-                if got != b.size {
-                    e.message =
-                        format!("{got} bytes were read, the descriptor says {}: nothing from it is used", b.size);
-                }
-                return Err(e);
-            }
-            std::fs::rename(&part, &final_path).map_err(io_err)?;
-            Ok(got)
+            let (digest, path) = path_of(&b.digest, &|| name.clone())?;
+            write_blob(source, b, &digest, &path, &name, &io_err)
         },
     )?;
     let top = g.top();
@@ -414,6 +413,48 @@ pub fn write_layout(
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap_or_default()).map_err(io_err)?;
     std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).map_err(io_err)?;
     Ok(Pulled { digest: top.digest.clone(), blobs: sizes.len(), bytes: sizes.iter().sum() })
+}
+
+/// Streams blob `b` from `source` to `path` through its digest check: written as `path.part`
+/// and renamed when it matches; a blob whose bytes do not match is deleted. `io_err` names a
+/// failure to write.
+fn write_blob(
+    source: &dyn Source,
+    b: &Blob,
+    digest: &Digest,
+    path: &Path,
+    name: &str,
+    io_err: &dyn Fn(io::Error) -> Error,
+) -> Result<u64, Error> {
+    let part = path.with_extension("part");
+    let reader = source.open_at(&b.digest, 0).map_err(|e| Error::io(name, &e))?;
+    let mut hasher = Hasher::new(digest.algorithm);
+    let mut out = io::BufWriter::with_capacity(256 << 10, std::fs::File::create(&part).map_err(io_err)?);
+    let mut limited = reader.take(b.size + 1);
+    let mut buf = vec![0u8; 256 << 10];
+    let mut got = 0u64;
+    loop {
+        let n = limited.read(&mut buf).map_err(|e| Error::io(name, &e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(io_err)?;
+        got += n as u64;
+    }
+    out.flush().map_err(io_err)?;
+    drop(out);
+    let got_digest = hasher.finish();
+    if &got_digest != digest || got != b.size {
+        let _ = std::fs::remove_file(&part);
+        let mut e = Error::digest_mismatch(name, &b.digest, &got_digest.to_string());
+        if got != b.size {
+            e.message = format!("{got} bytes were read, the descriptor says {}: nothing from it is used", b.size);
+        }
+        return Err(e);
+    }
+    std::fs::rename(&part, path).map_err(io_err)?;
+    Ok(got)
 }
 
 /// A verified local source (directory, archive) as a push source.

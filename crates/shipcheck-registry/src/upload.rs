@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use crate::client::{expect, header, hex, push_scope, read_error_body, Body, Client, Method, Req, Response};
+use crate::client::{header, hex, push_scope, read_error_body, Body, Client, Method, Req, Response};
 use crate::download::resolve;
 use crate::error::Error;
 use crate::reference::Reference;
@@ -52,7 +52,7 @@ impl Client {
         match resp.status().as_u16() {
             200 => Ok(Some(header(&resp, "content-length").and_then(|l| l.parse().ok()).unwrap_or(0))),
             404 => Ok(None),
-            _ => expect(resp, &url, &[200]).map(|_| None),
+            _ => self.expect(resp, &url, &[200]).map(|_| None),
         }
     }
 
@@ -150,7 +150,9 @@ impl Client {
         match resp.status().as_u16() {
             201 if mount.is_some() => Ok(None),
             202 => Ok(Some(location(&resp, &url)?)),
-            _ => Err(expect(resp, &url, &[202]).err().unwrap_or_else(|| Error::protocol(&url, "unexpected status"))),
+            _ => {
+                Err(self.expect(resp, &url, &[202]).err().unwrap_or_else(|| Error::protocol(&url, "unexpected status")))
+            }
         }
     }
 
@@ -179,7 +181,7 @@ impl Client {
                 Ok(Some((next, range.hash(), to)))
             }
             Ok(mut resp) => {
-                let e = Error::from_response(location, resp.status().as_u16(), &read_error_body(&mut resp));
+                let e = self.refused(location, &mut resp);
                 Err(self.status(r, scope, location, e))
             }
             Err(e) => Err(self.status(r, scope, location, e)),
@@ -217,7 +219,7 @@ impl Client {
                 if got != digest && digest.starts_with("sha256:") {
                     return Err(Broken::Lost(source_mismatch(location, digest, &got)));
                 }
-                Err(Broken::Lost(Error::from_response(location, status, &body)))
+                Err(Broken::Lost(self.scrub(Error::from_response(location, status, &body))))
             }
             Err(e) => Err(Broken::Lost(e)),
         }
@@ -237,7 +239,7 @@ impl Client {
         match self.send(&r.registry, &req) {
             Ok(resp) if matches!(resp.status().as_u16(), 201 | 204) => Ok(()),
             Ok(mut resp) => {
-                let e = Error::from_response(location, resp.status().as_u16(), &read_error_body(&mut resp));
+                let e = self.refused(location, &mut resp);
                 Err(self.status(r, scope, location, e))
             }
             Err(e) => Err(self.status(r, scope, location, e)),
@@ -269,7 +271,7 @@ impl Client {
         let url = format!("{}/v2/{}/manifests/{reference}", r.base_url(), r.repository);
         let req =
             Req::new(Method::Put, &url, push_scope(r)).header("Content-Type", media_type).body(Body::Bytes(bytes));
-        let resp = expect(self.send(&r.registry, &req)?, &url, &[200, 201, 202, 204])?;
+        let resp = self.expect(self.send(&r.registry, &req)?, &url, &[200, 201, 202, 204])?;
         let digest = crate::client::sha256_digest(bytes);
         if let Some(said) = header(&resp, "docker-content-digest") {
             if said.starts_with("sha256:") && said != digest {

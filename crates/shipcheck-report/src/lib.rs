@@ -4,6 +4,7 @@
 //! The binary collects them in a [`Report`] and hands it to one renderer in [`render`].
 //! Nothing in this crate knows about images, runtimes or logs.
 
+pub mod escape;
 mod finding;
 pub mod redact;
 pub mod render;

@@ -2,13 +2,15 @@
 //! containerd, Docker, Podman, CRI-O, conmon) will work with it.
 //!
 //! Everything a probe sees is an [`observe::Observation`]: live ([`probe`]) or replayed from a
-//! recording directory ([`observe::load`]). [`check::check`] turns observations and the
-//! embedded caller/runtime data ([`data`]) into findings. No probe creates anything: every
+//! recording directory ([`observe::load`]). [`facts::Facts`] measures an observation against
+//! the embedded caller/runtime data ([`data`]); each rule in [`rules`] reads those facts and
+//! reports findings; [`check::check`] runs them. No probe creates anything: every
 //! command is `--version`, `features` or ends in `--help`.
 
 pub mod check;
 pub mod data;
 pub mod discover;
+pub mod facts;
 pub mod features;
 pub mod help;
 pub mod identity;

@@ -80,7 +80,7 @@ pub fn findings(kb: &Kb, artifact: &str, scanned: &Scanned) -> Vec<Finding> {
         }
         for h in cause.hits.iter().rev().take(3).rev() {
             let ts = h.timestamp.as_deref().map(|t| format!(" [{t}]")).unwrap_or_default();
-            f = f.evidence(format!("line {}{ts}", h.line), redact(&clip(&h.text)));
+            f = f.evidence(format!("line {}{ts}", h.line), clip(&redact(&h.text)));
         }
         if cause.hits.len() > 3 {
             f = f.evidence("occurrences", cause.hits.len());
@@ -89,7 +89,7 @@ pub fn findings(kb: &Kb, artifact: &str, scanned: &Scanned) -> Vec<Finding> {
         for (k, v) in cause.hits.iter().flat_map(|h| h.facts.iter()) {
             if !seen.contains(k) {
                 seen.push(k.clone());
-                f = f.evidence(k, redact(&clip(v)));
+                f = f.evidence(k, clip(&redact(v)));
             }
         }
         for (k, v) in derived_facts(sig.id.as_str(), &sig.class, last, scanned) {
@@ -102,6 +102,8 @@ pub fn findings(kb: &Kb, artifact: &str, scanned: &Scanned) -> Vec<Finding> {
     out
 }
 
+/// At most 300 characters. Callers redact first: a cut through a secret would leave a part
+/// that redaction no longer recognises.
 fn clip(s: &str) -> String {
     if s.chars().count() > 300 {
         s.chars().take(300).collect::<String>() + "…"

@@ -202,11 +202,19 @@ pub enum Finder {
 }
 
 impl Finder {
-    /// Start offsets of needles in `haystack` (lowercased bytes).
+    /// Start offsets of needles in `haystack` (lowercased bytes), at most one per line: after a
+    /// match the search resumes at the next line. A line packed with needles is found once,
+    /// not once per needle (and then sorted and skipped once per needle).
     pub fn starts(&self, haystack: &[u8], out: &mut Vec<usize>) {
-        match self {
-            Finder::Packed(s) => out.extend(s.find_iter(haystack).map(|m| m.start())),
-            Finder::Automaton(a) => out.extend(a.find_iter(haystack).map(|m| m.start())),
+        let mut at = 0;
+        while at < haystack.len() {
+            let found = match self {
+                Finder::Packed(s) => s.find_in(haystack, aho_corasick::Span::from(at..haystack.len())),
+                Finder::Automaton(a) => a.find(aho_corasick::Input::new(haystack).span(at..haystack.len())),
+            };
+            let Some(m) = found else { break };
+            out.push(m.start());
+            at = memchr::memchr(b'\n', &haystack[m.start()..]).map_or(haystack.len(), |p| m.start() + p + 1);
         }
     }
 }

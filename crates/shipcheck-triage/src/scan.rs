@@ -5,10 +5,23 @@ use std::collections::BTreeSet;
 use std::io::{self, Read};
 
 use crate::kb::{Kb, Owner};
-use crate::line::{normalize, Marker, MAX_LINE};
+use crate::line::{normalize, Line, Marker, MAX_LINE};
 
 /// Most signature hits kept per log; more are counted, not stored.
 pub const MAX_HITS: usize = 20_000;
+
+/// Most `##[group]` / GitLab section names kept per log, and the longest name kept (bytes):
+/// names are structure, not evidence, and a log of 64 KiB group lines must not be held whole.
+pub const MAX_GROUPS: usize = 10_000;
+pub const MAX_GROUP_NAME: usize = 256;
+
+/// Most milestones (logins, cache imports, references) kept per log.
+pub const MAX_MILESTONES: usize = 1000;
+
+/// Longest line text kept with a hit or milestone (bytes). Evidence shows 300 characters and
+/// the facts read from a line (signed-URL windows, references) sit well within this; the rest
+/// of a long line is matched but not stored, so memory is bounded by the counts above.
+pub const MAX_KEPT_TEXT: usize = 4096;
 
 const CHUNK: usize = 1 << 20;
 
@@ -47,6 +60,10 @@ pub struct Scanned {
     /// Lines longer than the matching limit (only their start was matched).
     pub long_lines: u64,
     pub first_timestamp: Option<String>,
+    /// Bytes the per-line stages examined (finding line bounds, normalizing, needle and
+    /// signature matching). Each line's work is bounded by its length times the number of
+    /// signatures that can match it, whatever it repeats: tests assert this stays linear.
+    pub line_work: u64,
 }
 
 /// Reads `reader` to its end.
@@ -111,17 +128,24 @@ fn process(kb: &Kb, region: &[u8], line_base: u64, lower: &mut Vec<u8>, out: &mu
     for f in &kb.finders {
         f.starts(lower, &mut hits);
     }
-    let mut starts: Vec<usize> =
-        hits.into_iter().map(|h| memchr::memrchr(b'\n', &region[..h]).map_or(0, |p| p + 1)).collect();
-    starts.sort_unstable();
-    starts.dedup();
+    // Needle offsets in order; each line is handled once, however many needles it holds, and
+    // its start is found by looking back no further than the previous line handled (a line
+    // packed with needles must not be rescanned once per needle).
+    hits.sort_unstable();
+    let mut handled_to = 0usize; // region[..handled_to] is done
     let mut counted_to = 0usize;
     let mut line_no = line_base;
-    for start in starts {
+    for h in hits {
+        if h < handled_to {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &region[handled_to..h]).map_or(handled_to, |p| handled_to + p + 1);
         line_no += memchr::memchr_iter(b'\n', &region[counted_to..start]).count() as u64;
         counted_to = start;
-        let end = memchr::memchr(b'\n', &region[start..]).map_or(region.len(), |p| start + p);
+        let end = memchr::memchr(b'\n', &region[h..]).map_or(region.len(), |p| h + p);
+        out.line_work += (end - handled_to) as u64;
         handle_line(kb, &region[start..end], line_no + 1, out);
+        handled_to = end + 1;
     }
     let total = memchr::memchr_iter(b'\n', region).count() as u64;
     total + u64::from(!region.ends_with(b"\n") && !region.is_empty())
@@ -129,33 +153,21 @@ fn process(kb: &Kb, region: &[u8], line_base: u64, lower: &mut Vec<u8>, out: &mu
 
 fn handle_line(kb: &Kb, raw: &[u8], line: u64, out: &mut Scanned) {
     let l = normalize(raw);
+    out.line_work += (raw.len() + l.text.len()) as u64;
     if out.first_timestamp.is_none() {
         out.first_timestamp = l.timestamp.clone();
     }
     match &l.marker {
         Some(Marker::Error) => out.last_error = Some(line),
-        Some(Marker::Group(name)) | Some(Marker::Section(name)) => out.groups.push((line, name.clone())),
+        Some(Marker::Group(name)) | Some(Marker::Section(name)) if out.groups.len() < MAX_GROUPS => {
+            out.groups.push((line, clip_at_char(name, MAX_GROUP_NAME).to_string()));
+        }
         _ => {}
     }
-    let mut candidates: BTreeSet<usize> = BTreeSet::new();
-    for m in kb.automaton.find_overlapping_iter(l.text.as_bytes()) {
-        match &kb.owners[m.pattern().as_usize()] {
-            Owner::Signatures(v) => candidates.extend(v.iter().copied()),
-            Owner::Milestone(kind) => {
-                if out.milestones.len() < 1000 {
-                    out.milestones.push(Milestone { kind, line, timestamp: l.timestamp.clone(), text: l.text.clone() });
-                }
-            }
-            Owner::Marker => {
-                let lower = l.text.to_ascii_lowercase();
-                if lower.contains("retrying") || lower.contains("will retry") {
-                    out.retries.push(line);
-                }
-            }
-        }
-    }
+    let (candidates, retry) = needles_in(kb, &l, line, out);
     for i in candidates {
         let sig = &kb.signatures[i];
+        out.line_work += l.text.len() as u64;
         let Some(c) = sig.regex.captures(&l.text) else { continue };
         if out.hits.len() >= MAX_HITS {
             out.dropped_hits += 1;
@@ -165,15 +177,81 @@ fn handle_line(kb: &Kb, raw: &[u8], line: u64, out: &mut Scanned) {
             .regex
             .capture_names()
             .flatten()
-            .filter_map(|name| c.name(name).map(|v| (name.to_string(), v.as_str().to_string())))
+            .filter_map(|name| c.name(name).map(|v| (name.to_string(), kept(v.as_str()))))
             .collect();
         out.hits.push(Hit {
             signature: i,
             line,
-            text: l.text.clone(),
+            text: kept(&l.text),
             timestamp: l.timestamp.clone(),
             step: l.step,
             facts,
         });
     }
+    // After this line's hits: a retry on the line of the error it retries counts.
+    if retry {
+        note_retry(line, out);
+    }
+}
+
+/// The signatures whose needles occur in the line, and whether it says a retry is coming.
+/// Records the line's milestones, each kind once per line.
+fn needles_in(kb: &Kb, l: &Line, line: u64, out: &mut Scanned) -> (BTreeSet<usize>, bool) {
+    let mut candidates: BTreeSet<usize> = BTreeSet::new();
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let mut retry = false;
+    for m in kb.automaton.find_overlapping_iter(l.text.as_bytes()) {
+        match &kb.owners[m.pattern().as_usize()] {
+            Owner::Signatures(v) => candidates.extend(v.iter().copied()),
+            Owner::Milestone(kind) => {
+                if !kinds.contains(kind) && out.milestones.len() < MAX_MILESTONES {
+                    kinds.push(kind);
+                    let text = kept(&l.text);
+                    out.milestones.push(Milestone { kind, line, timestamp: l.timestamp.clone(), text });
+                }
+            }
+            // The automaton is case-insensitive: the needle itself says which marker it is.
+            Owner::Marker => {
+                let needle = &l.text.as_bytes()[m.start()..m.end()];
+                retry |= RETRY_MARKERS.iter().any(|r| r.as_bytes().eq_ignore_ascii_case(needle));
+            }
+        }
+    }
+    (candidates, retry)
+}
+
+/// The markers that say a retry is coming.
+const RETRY_MARKERS: &[&str] = &["retrying", "will retry"];
+
+/// Keeps a retry line only where ranking can use it: within 10 lines after a stored hit (see
+/// `diagnose::rank`). A log of nothing but retries keeps nothing.
+fn note_retry(line: u64, out: &mut Scanned) {
+    let near_hit = out.hits.last().is_some_and(|h| h.line + 10 >= line);
+    if near_hit && out.retries.last() != Some(&line) {
+        out.retries.push(line);
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn clip_at_char(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Text kept with a hit or milestone: at most [`MAX_KEPT_TEXT`] bytes. Where the cut falls
+/// inside a word, that word goes too: it may be a secret, and half a secret is not recognised
+/// by redaction.
+fn kept(s: &str) -> String {
+    if s.len() <= MAX_KEPT_TEXT {
+        return s.to_string();
+    }
+    let head = clip_at_char(s, MAX_KEPT_TEXT);
+    let whole_words = head.rfind(char::is_whitespace).map_or("", |p| &head[..p]);
+    format!("{whole_words} …")
 }

@@ -13,7 +13,8 @@ pub mod repo;
 pub mod rules;
 pub mod shell;
 pub mod workflow;
-pub mod yaml;
+/// The positioned YAML tree, shared with the other domains (it lives in shipcheck-core).
+pub use shipcheck_core::yaml;
 
 use std::path::Path;
 
@@ -98,23 +99,15 @@ pub fn build_context(analysis: &workflow::Analysis, rel: &str) -> dockerfile_che
     build_contexts(analysis).remove(&rel.to_ascii_lowercase()).unwrap_or_default()
 }
 
-/// Reads and checks one Dockerfile (at most 1 MiB): its findings, and its base images with the
-/// platforms each must provide (for `--online`). `Err` names the path and what was expected.
+/// Reads and checks one Dockerfile (at most 1 MiB; never a FIFO or a device): its findings, and
+/// its base images with the platforms each must provide (for `--online`). `Err` names the path
+/// and what was expected.
 pub fn check_dockerfile(
     path: &Path,
     artifact: &str,
     ctx: &dockerfile_check::Context,
 ) -> Result<(Vec<Finding>, Vec<dockerfile_check::BaseImage>), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!("{} is not a file: expected a Dockerfile", path.display()));
-    }
-    if meta.len() > repo::MAX_FILE {
-        return Err(format!("{} is {} bytes: expected a Dockerfile under 1 MiB", path.display(), meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text: expected a Dockerfile", path.display()))?;
+    let text = yaml::read_text(path, repo::MAX_FILE, "a Dockerfile").map_err(|e| format!("{}: {e}", path.display()))?;
     let df = dockerfile::parse(&text);
     Ok((dockerfile_check::check(&df, artifact, ctx), dockerfile_check::base_images(&df, ctx)))
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
+use shipcheck_core::paths::{PathError, Root};
+
 use crate::yaml::{self, Node};
 
 /// A workflow, action or bake file larger than this is refused (the largest real workflows are
@@ -25,6 +27,8 @@ pub struct File {
 
 pub struct Repo {
     pub root: PathBuf,
+    /// The root that paths are resolved against (links followed, nothing outside it).
+    resolver: Result<Root, PathError>,
     cache: RefCell<BTreeMap<String, Option<Rc<File>>>>,
     /// Files that exist but could not be read (too big, not UTF-8, unreadable), with why.
     pub unreadable: RefCell<Vec<(String, String)>>,
@@ -42,6 +46,7 @@ impl Repo {
     pub fn new(root: &Path) -> Repo {
         Repo {
             root: root.to_path_buf(),
+            resolver: Root::new(root),
             cache: RefCell::default(),
             unreadable: RefCell::default(),
             budget: Cell::new(MAX_JOB_EVALUATIONS),
@@ -88,39 +93,39 @@ impl Repo {
     }
 
     /// Reads a text file inside the repository (capped), following no link out of the root.
+    /// A missing file is `None` without a word (callers probe for optional files); anything
+    /// else that is not a readable text file (a directory, FIFO, device, link loop, a link out
+    /// of the repository) is `None` and noted in `unreadable` with why.
     pub fn text(&self, rel: &str) -> Option<String> {
         let rel = Self::clean(rel)?;
         if let Some(files) = &self.memory {
             return files.get(&rel).filter(|t| t.len() as u64 <= MAX_FILE).cloned();
         }
+        // Resolved before anything is opened: a link out of the repository is never read.
         let path = self.root.join(&rel);
-        let meta = std::fs::metadata(&path).ok()?;
-        if !meta.is_file() {
-            return None;
-        }
-        let real = path.canonicalize().ok()?;
-        let root = self.root.canonicalize().ok()?;
-        if !real.starts_with(&root) {
-            self.unreadable.borrow_mut().push((self.artifact(&rel), "a link that leads out of the repository".into()));
-            return None;
-        }
-        if meta.len() > MAX_FILE {
-            self.unreadable
-                .borrow_mut()
-                .push((self.artifact(&rel), format!("{} bytes: expected a text file under 1 MiB", meta.len())));
-            return None;
-        }
-        match std::fs::read(&path).map(String::from_utf8) {
-            Ok(Ok(t)) => Some(t),
-            Ok(Err(_)) => {
-                self.unreadable.borrow_mut().push((self.artifact(&rel), "not UTF-8 text".into()));
-                None
+        let read = match self.resolver.as_ref().map(|root| root.resolve(Path::new(&rel))) {
+            Ok(Ok(real)) => yaml::read_text(&real, MAX_FILE, "a text file"),
+            Ok(Err(PathError::Outside { .. })) => {
+                self.note(&rel, "a link that leads out of the repository".into());
+                return None;
             }
+            // Missing, a dangling link, a link loop: said in the words of the file reader.
+            Ok(Err(PathError::Io { source, .. })) => Err(yaml::ReadError::from_io(&path, source)),
+            Err(_) => return None,
+        };
+        match read {
+            Ok(text) => Some(text),
+            Err(yaml::ReadError::Missing) => None,
             Err(e) => {
-                self.unreadable.borrow_mut().push((self.artifact(&rel), e.to_string()));
+                self.note(&rel, e.to_string());
                 None
             }
         }
+    }
+
+    /// Notes a file that exists but could not be read, with why.
+    fn note(&self, rel: &str, why: String) {
+        self.unreadable.borrow_mut().push((self.artifact(rel), why));
     }
 
     /// A YAML file of the repository, parsed once.

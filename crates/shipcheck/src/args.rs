@@ -136,7 +136,31 @@ pub(crate) struct ImageArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     #[command(flatten)]
+    pub(crate) limits: ReadLimitArgs,
+    #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+/// Limits on reading an archive, for a genuine one that needs more (docs/ARCHITECTURE.md#limits).
+#[derive(Args)]
+pub(crate) struct ReadLimitArgs {
+    /// Most members (files, directories, links) in one archive or layout [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub(crate) max_members: Option<usize>,
+    /// Most bytes, in MiB, that an archive wrapped whole in gzip, zstd or xz may unpack to
+    /// [default: 200 × its compressed size, at least 1024].
+    #[arg(long, value_name = "MIB")]
+    pub(crate) max_unpacked_size: Option<u64>,
+}
+
+impl ReadLimitArgs {
+    pub(crate) fn limits(&self) -> shipcheck_image::ReadLimits {
+        let defaults = shipcheck_image::ReadLimits::default();
+        shipcheck_image::ReadLimits {
+            max_members: self.max_members.unwrap_or(defaults.max_members),
+            max_unpacked_bytes: self.max_unpacked_size.map(|m| m.saturating_mul(1 << 20)),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -159,6 +183,17 @@ pub(crate) struct ConvertArgs {
     /// Keep the image's attestation manifests (provenance, SBOM), in a nested index beside it.
     #[arg(long)]
     pub(crate) keep_attestations: bool,
+    /// Replace an existing archive at DEST. Without it an existing file is refused; an existing
+    /// OCI layout (`--to oci`) gets the image added, never replaced, as skopeo does. DEST is
+    /// never the source itself (compared by device and inode, through links).
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+    /// Most temporary space convert may use, in MiB [default: 50 × the source's size, at least
+    /// 1024]; temp files live beside DEST and are removed on SIGINT/SIGTERM.
+    #[arg(long, value_name = "MIB")]
+    pub(crate) temp_limit: Option<u64>,
+    #[command(flatten)]
+    pub(crate) limits: ReadLimitArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }

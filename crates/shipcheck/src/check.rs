@@ -41,7 +41,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
                 Some(p) => parse_platforms(p).with_context(|| format!("in {}", path.display()))?,
                 None => defaults.clone(),
             };
-            let opts = VerifyOptions { fast: entry.fast, platforms, progress: None };
+            let opts = VerifyOptions { fast: entry.fast, platforms, ..VerifyOptions::default() };
             let engines = match &entry.engines {
                 Some(list) => shipcheck_image::engine::select(list)
                     .map_err(anyhow::Error::msg)

@@ -66,7 +66,7 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
     let config = config.unwrap_or_default();
     let platforms =
         if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
-    let opts = VerifyOptions { fast: args.fast, platforms, progress: None };
+    let opts = VerifyOptions { fast: args.fast, platforms, progress: None, limits: args.limits.limits() };
     let engines = match &args.engine {
         Some(list) => shipcheck_image::engine::select(list).map_err(anyhow::Error::msg)?,
         None => Vec::new(),
@@ -79,7 +79,7 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
 }
 
 pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
-    use shipcheck_image::convert::{convert as write_converted, Format, Options};
+    use shipcheck_image::convert::{convert_with, Format, Options, WriteOptions};
     let engines: Vec<&'static shipcheck_image::engine::Profile> = if args.engines.is_empty() {
         shipcheck_image::engine::profiles().iter().collect()
     } else {
@@ -87,19 +87,22 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     };
     let platform = args.platform.as_deref().map(Platform::parse).transpose().map_err(anyhow::Error::msg)?;
     let spec = SourceSpec::parse(&args.source).map_err(anyhow::Error::msg)?;
-    let verified = shipcheck_image::verify(&spec, &VerifyOptions::default()).map_err(anyhow::Error::msg)?;
+    let read = VerifyOptions { limits: args.limits.limits(), ..VerifyOptions::default() };
+    let verified = shipcheck_image::verify(&spec, &read).map_err(anyhow::Error::msg)?;
     let format = match args.to {
         ConvertFormat::DockerArchive => Format::DockerArchive,
         ConvertFormat::OciArchive => Format::OciArchive,
         ConvertFormat::Oci => Format::Oci,
     };
     let opts = Options { format, platform, engines: &engines, keep_attestations: args.keep_attestations };
-    let written = write_converted(&spec, &verified, &args.dest, &opts).map_err(anyhow::Error::msg)?;
+    let write =
+        WriteOptions { overwrite: args.overwrite, temp_limit: args.temp_limit.map(|m| m.saturating_mul(1 << 20)) };
+    let written = convert_with(&spec, &verified, &args.dest, &opts, &write).map_err(anyhow::Error::msg)?;
     // Verify what was written, and what each engine will make of it.
     // A bare path: read by content, index.json and manifest.json both, as engines read it.
     let out = written.path.display().to_string();
     let mut report = Report::new();
-    verify_into(&mut report, &out, &VerifyOptions::default(), &engines);
+    verify_into(&mut report, &out, &read, &engines);
     if let Some(c) = report.checked.last_mut() {
         c.facts.push(("converted_from".into(), spec.display.clone()));
         c.facts.push(("names".into(), if written.names.is_empty() { "-".into() } else { written.names.join(", ") }));

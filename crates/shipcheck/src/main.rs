@@ -25,6 +25,8 @@ use config::Config;
 use output::finish;
 
 fn main() -> ExitCode {
+    // Temp files of convert, copy and push are removed on SIGINT/SIGTERM, not left behind.
+    shipcheck_core::scratch::install_signal_cleanup().ok();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -40,18 +42,21 @@ fn main() -> ExitCode {
 /// `::error` for GitHub to parse) and secrets are redacted, like every report.
 fn safe_error(text: &str) -> String {
     const LINE: usize = 300;
-    let lines = text.lines().take(20).map(|line| {
-        let mut cut: String = line.chars().take(LINE).collect();
-        if line.chars().nth(LINE).is_some() {
-            cut.push('…');
-        }
-        shipcheck_report::redact::redact(&cut)
-    });
-    let joined = lines.collect::<Vec<_>>().join("\n  ");
-    joined
-        .chars()
-        .flat_map(|c| if c.is_control() && c != '\n' { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
-        .collect()
+    // Redacted whole first: a cut cannot leave half a secret, and a PEM block spans lines.
+    let redacted = shipcheck_report::redact::redact(text);
+    let lines: Vec<String> = redacted
+        .lines()
+        .take(20)
+        .map(|line| {
+            let mut cut: String = line.chars().take(LINE).collect();
+            if line.chars().nth(LINE).is_some() {
+                cut.push('…');
+            }
+            cut
+        })
+        .collect();
+    // Controls escaped; no line, indented or not, that GitHub parses as a command.
+    shipcheck_report::escape::terminal(&lines.join("\n  "))
 }
 
 fn run(cli: Cli) -> Result<u8> {

@@ -38,14 +38,12 @@ pub(crate) fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, e
     let (specfile, template) = packit::spec_and_template(&config);
     let spec = match specfile {
         // specfile_path comes from the repository: it is read only if it stays inside it.
-        Some(s) => match shipcheck_core::paths::Root::new(dir).and_then(|root| root.resolve(Path::new(&s))) {
-            Err(e) if !e.is_not_found() => {
-                report
-                    .errors
-                    .push(InputError { input: artifact_of_config(dir), message: format!("specfile_path: {e}") });
+        Some(s) => match packit::spec_path(dir, &s) {
+            Ok(p) => Some(p),
+            Err(message) => {
+                report.errors.push(InputError { input: artifact_of_config(dir), message });
                 return Ok(());
             }
-            _ => Some(dir.join(s)),
         },
         None => {
             let specs: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -97,16 +95,16 @@ pub(crate) fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, e
         &["for-each-ref", "--sort=-creatordate", "--count=10000", "--format=%(refname:short)", "refs/tags"],
     );
     if let Some(tags) = &tags {
-        let (include, exclude, line) = shipcheck_package::packit::tag_filters(&config);
+        let settings = packit::settings(&config);
         let config_artifact = packit::find(dir).map(|p| p.display().to_string()).unwrap_or_default();
-        let at = match line {
-            Some(l) => shipcheck_report::Subject::position(&config_artifact, l as u32, None),
+        let at = match settings.template_at {
+            Some((line, column)) => shipcheck_report::Subject::position(&config_artifact, line, Some(column)),
             None => shipcheck_report::Subject::whole(&config_artifact),
         };
         let rules = shipcheck_package::history::TagRules {
             template: &template,
-            include: include.as_deref(),
-            exclude: exclude.as_deref(),
+            include: settings.include.as_deref(),
+            exclude: settings.exclude.as_deref(),
         };
         report.findings.extend(shipcheck_package::history::check_tags(tags, &rules, at));
     }

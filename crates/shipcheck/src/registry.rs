@@ -2,13 +2,14 @@
 //! registry crate, and its results to the report.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use clap::Args;
 use shipcheck_image::platform::Platform;
 use shipcheck_image::VerifyOptions;
 use shipcheck_registry::auth::Credential;
+use shipcheck_registry::client::Limits;
 use shipcheck_registry::copy::{copy, Copied, CopyOptions, Endpoint, Refused};
 use shipcheck_registry::transfer::Options;
 use shipcheck_registry::{Client, Reference};
@@ -33,6 +34,16 @@ pub struct TransferArgs {
     /// Without it, the structure is verified first and blob digests as they are sent.
     #[arg(long)]
     pub verify: bool,
+    /// Abort a blob transfer that moves fewer than this many KiB in any --rate-window (a
+    /// registry that stalls or trickles bytes). 0 turns the check off.
+    #[arg(long, value_name = "KIB", default_value_t = 30)]
+    pub min_rate: u64,
+    /// The window, in seconds, over which --min-rate is judged.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_window: u64,
+    /// The whole push or copy fails after this many seconds (0: no deadline).
+    #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
+    pub timeout: u64,
 }
 
 #[derive(Args)]
@@ -85,7 +96,13 @@ fn credential(arg: &str) -> Result<Credential> {
 }
 
 fn client(transfer: &TransferArgs) -> Client {
-    let c = Client::default();
+    let limits = Limits {
+        min_bytes: transfer.min_rate.saturating_mul(1 << 10),
+        window: Duration::from_secs(transfer.rate_window.max(1)),
+        deadline: (transfer.timeout > 0).then(|| Duration::from_secs(transfer.timeout)),
+        ..Limits::default()
+    };
+    let c = Client::with_limits(Duration::from_secs(30), limits);
     if let Some(f) = &transfer.authfile {
         c.set_authfile(f);
     }

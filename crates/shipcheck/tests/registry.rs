@@ -1,13 +1,17 @@
 //! `shipcheck push`, `shipcheck copy` and `shipcheck image docker://…` end to end, against
 //! Debian's docker-registry (distribution 2.8) started on loopback by the test harness. Images
 //! pulled back are checked by skopeo and by the verifier. Without docker-registry or skopeo
-//! the tests skip, except under CI=true, where they fail.
+//! the tests skip, except under CI=true, where they fail. The hostile-registry tests at the end
+//! need neither: their registry is a small server in the test (`testing::Hostile`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use shipcheck_registry::testing::{available, htpasswd, Registry};
+use shipcheck_registry::testing::{
+    available, echoes_credentials, htpasswd, layout, upload_host, uploads_elsewhere, Canned, Hostile, Registry,
+};
 
 fn shipcheck() -> Command {
     Command::cargo_bin("shipcheck").unwrap()
@@ -161,4 +165,126 @@ fn credentials_from_flags_and_auth_files_and_never_in_output() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
+}
+
+/// Every path under `dir`, relative.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            out.push(e.path().strip_prefix(dir).unwrap().display().to_string());
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn a_hostile_registry_cannot_write_outside_the_destination() {
+    let root = tempfile::tempdir().unwrap();
+    let victim = root.path().join("victim.json");
+    // A layer is written as `<path>.part` first: the `.part` file is a victim too.
+    for path in [&victim, &root.path().join("victim.part")] {
+        std::fs::write(path, "original").unwrap();
+    }
+    let escapes = [
+        format!("{}{}", "../".repeat(30), victim.display()),
+        // Exactly `sha256:` and 64 characters, as a length check alone would accept.
+        format!("sha256:{}../../../../../victim.json", "./".repeat(19)),
+    ];
+    for bad in &escapes {
+        for canned in [Canned::index(bad), Canned::image(b"layer".to_vec(), Some(bad))] {
+            let server = Hostile::start("127.0.0.1", move |seen| canned.reply(seen));
+            let src = format!("docker://{}/app:1", server.host);
+            for dest in ["oci:out/layout", "oci-archive:out/image.tar", "docker-archive:out/image.docker.tar"] {
+                let (form, name) = dest.split_once(':').unwrap();
+                let target = format!("{form}:{}", root.path().join(name).display());
+                let out = shipcheck().args(["copy", &src, &target]).output().unwrap();
+                assert_eq!(out.status.code(), Some(2), "{dest}: {}", text(&out));
+                assert!(text(&out).contains("is not a digest"), "{dest}: {}", text(&out));
+                assert_eq!(std::fs::read_to_string(&victim).unwrap(), "original");
+                assert_eq!(std::fs::read_to_string(root.path().join("victim.part")).unwrap(), "original");
+                assert_eq!(tree(root.path()), ["out", "victim.json", "victim.part"], "{bad} {dest}");
+            }
+        }
+    }
+}
+
+#[test]
+fn push_sends_no_credential_to_an_upload_location_on_another_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = layout(dir.path(), "app:1", 1, 4096, 3);
+    let elsewhere = Hostile::start("127.0.0.2", upload_host);
+    let registry = uploads_elsewhere(false, elsewhere.host.clone());
+    let dest = format!("docker://{}/team/app:1", registry.host);
+    let out = shipcheck()
+        .arg("push")
+        .arg(format!("oci:{}", src.display()))
+        .arg(&dest)
+        .args(["--creds", "ci:hunter2-password"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let there = elsewhere.seen();
+    assert!(!there.is_empty());
+    assert!(there.iter().all(|s| s.header("authorization").is_none()), "{there:?}");
+}
+
+#[test]
+fn a_registry_error_echoing_the_password_is_masked_in_every_format() {
+    const PASSWORD: &str = "Sup3r-Secret-pw";
+    let server = Hostile::start("127.0.0.1", echoes_credentials(PASSWORD));
+    let src = format!("docker://{}/app:1", server.host);
+    let encoded =
+        shipcheck_registry::auth::Credential { username: "ci".into(), secret: PASSWORD.into() }.basic_header();
+    let encoded = encoded.trim_start_matches("Basic ").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["human", "json", "sarif", "github"] {
+        let dest = format!("oci:{}", dir.path().join(format).display());
+        let copied = shipcheck()
+            .args(["copy", &src, &dest, "--src-creds", &format!("ci:{PASSWORD}"), "--format", format])
+            .output()
+            .unwrap();
+        let verified = shipcheck()
+            .args(["image", &src, "--format", format])
+            .env("SHIPCHECK_REGISTRY_USERNAME", "ci")
+            .env("SHIPCHECK_REGISTRY_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        for out in [copied, verified] {
+            let shown = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{format}: {shown}");
+            assert!(shown.contains("DENIED"), "{format}: {shown}");
+            assert!(!shown.contains(PASSWORD) && !shown.contains(&encoded), "{format}: {shown}");
+            assert!(!shown.contains('\u{1b}'), "{format}: {shown}");
+        }
+    }
+}
+
+#[test]
+fn a_trickling_blob_aborts_the_copy_in_bounded_time_and_leaves_nothing() {
+    let layer = vec![1u8; 4096];
+    let mut canned = Canned::image(layer.clone(), None);
+    canned.trickle = Some((shipcheck_registry::client::sha256_digest(&layer), Duration::from_secs(1)));
+    let server = Hostile::start("127.0.0.1", move |seen| canned.reply(seen));
+    let root = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = shipcheck()
+        .args(["copy", &format!("docker://{}/app:1", server.host)])
+        .arg(format!("oci:{}", root.path().join("out").display()))
+        .args(["--min-rate", "1", "--rate-window", "2"])
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("too slow"), "{}", text(&out));
+    assert_eq!(tree(root.path()), Vec::<String>::new());
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 pub mod engines;
+pub mod hostile;
 
 /// The corpus, from SHIPCHECK_CORPUS or ../shared/corpus beside the repository. Missing: skip,
 /// except under CI=true, where it must be there.

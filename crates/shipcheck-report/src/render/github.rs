@@ -42,8 +42,10 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// Escapes as the runner unescapes; other control characters (ANSI sequences) are shown
+/// escaped, as in the human format.
 fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    crate::escape::multi_line(s).replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn property(s: &str) -> String {

@@ -1,4 +1,8 @@
 //! Renderers: one function per output format, all over the same [`Report`].
+//!
+//! [`render`] redacts the whole report before any format sees it (see [`crate::redact`]), so a
+//! format cannot leak a secret by forgetting to redact a field, and [`Format::ALL`] lists every
+//! format so tests cover each one, present or future.
 
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -12,30 +16,49 @@ mod sarif;
 
 pub use human::HumanOptions;
 
-/// The output formats, as named by `--format`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
-    Sarif,
-    Github,
+/// Declares [`Format`] and [`Format::ALL`] from one list, so ALL cannot miss a variant.
+macro_rules! formats {
+    ($($variant:ident = $name:literal),+ $(,)?) => {
+        /// The output formats, as named by `--format`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Format {
+            $($variant),+
+        }
+
+        impl Format {
+            /// Every format, in `--format` order.
+            pub const ALL: &'static [Format] = &[$(Format::$variant),+];
+
+            /// The name `--format` takes.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Format::$variant => $name),+
+                }
+            }
+        }
+    };
+}
+
+formats! {
+    Human = "human",
+    Json = "json",
+    Sarif = "sarif",
+    Github = "github",
 }
 
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "human" => Ok(Format::Human),
-            "json" => Ok(Format::Json),
-            "sarif" => Ok(Format::Sarif),
-            "github" => Ok(Format::Github),
-            other => Err(format!("unknown format `{other}`: expected human, json, sarif or github")),
-        }
+        Format::ALL.iter().copied().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format `{s}`: expected one of {}", names.join(", "))
+        })
     }
 }
 
-/// Writes `report` in `format`. `human` decides colour; the other formats ignore it.
+/// Writes `report` in `format`, redacted. `human` decides colour; the other formats ignore it.
 pub fn render(report: &Report, format: Format, human: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let report = &crate::redact::report(report);
     match format {
         Format::Human => human::render(report, human, out),
         Format::Json => {
@@ -50,8 +73,15 @@ pub fn render(report: &Report, format: Format, human: &HumanOptions, out: &mut d
     }
 }
 
-pub use json::to_value as json_value;
-pub use sarif::to_value as sarif_value;
+/// The JSON report as a value, redacted.
+pub fn json_value(report: &Report) -> serde_json::Value {
+    json::to_value(&crate::redact::report(report))
+}
+
+/// The SARIF log as a value, redacted.
+pub fn sarif_value(report: &Report) -> serde_json::Value {
+    sarif::to_value(&crate::redact::report(report))
+}
 
 #[cfg(test)]
 pub(crate) mod fixture {
