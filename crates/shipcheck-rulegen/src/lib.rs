@@ -57,7 +57,9 @@ pub fn registry(dir: &Path, facts: &str) -> String {
         let path = dir.join(format!("{n}.rs"));
         let _ = writeln!(s, "#[path = {:?}]\npub mod {n};", path.display().to_string());
     }
-    s.push_str("\n/// Every rule of this crate, in file-name order.\npub static ALL: &[&shipcheck_report::Rule] = &[\n");
+    s.push_str(
+        "\n/// Every rule of this crate, in file-name order.\npub static ALL: &[&shipcheck_report::Rule] = &[\n",
+    );
     for n in &names {
         let _ = writeln!(s, "    &{n}::RULE,");
     }
