@@ -101,3 +101,104 @@ fn errors_escape_control_characters_and_redact_secrets() {
     assert!(!stderr.lines().any(|l| l.trim_start().starts_with("::")), "{stderr:?}");
     assert!(!stderr.contains(SECRET), "{stderr:?}");
 }
+
+fn image_with_layer(dir: &Path, bytes: usize) -> std::path::PathBuf {
+    use shipcheck_image::platform::Platform;
+    use shipcheck_image::scan::Compression;
+    use shipcheck_image::write::{ArchiveDraft, ImageDraft, LayerDraft, LayerFile, Shape};
+    // Pseudo-random bytes, so that gzip cannot shrink the layer and copying it takes a while.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let data: Vec<u8> = (0..bytes)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let img = ImageDraft {
+        platform: Platform::parse("linux/amd64").unwrap(),
+        layers: vec![LayerDraft {
+            files: vec![LayerFile::new("blob.bin", data, 0o644)],
+            compression: Compression::Gzip,
+        }],
+        names: vec!["example.com/app:1".into()],
+    };
+    let path = dir.join("app.tar");
+    std::fs::write(&path, ArchiveDraft::new(Shape::Hybrid, vec![img]).build().unwrap().to_tar()).unwrap();
+    path
+}
+
+#[test]
+fn convert_never_replaces_without_overwrite_nor_writes_onto_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = image_with_layer(dir.path(), 1024);
+    let before = std::fs::read(&src).unwrap();
+    // DEST == SOURCE, directly and through a link: refused, with or without --overwrite.
+    std::os::unix::fs::symlink(&src, dir.path().join("link.tar")).unwrap();
+    for dest in [src.clone(), dir.path().join("link.tar")] {
+        for extra in [&[][..], &["--overwrite"][..]] {
+            let out = shipcheck().arg("convert").arg(&src).arg(&dest).args(extra).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    assert_eq!(std::fs::read(&src).unwrap(), before, "the source was changed");
+    // An existing archive is replaced only with --overwrite.
+    let dest = dir.path().join("out.tar");
+    std::fs::write(&dest, "keep me").unwrap();
+    let out = shipcheck().arg("convert").arg(&src).arg(&dest).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--overwrite"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(&dest).unwrap(), b"keep me");
+    shipcheck().arg("convert").arg(&src).arg(&dest).arg("--overwrite").assert().code(0);
+    assert_ne!(std::fs::read(&dest).unwrap(), b"keep me");
+    // A temp-space cap far below what the source needs stops convert cleanly.
+    let out = shipcheck()
+        .arg("convert")
+        .arg(&src)
+        .arg(dir.path().join("capped.tar"))
+        .args(["--temp-limit", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--temp-limit"), "{}", String::from_utf8_lossy(&out.stderr));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().starts_with(".shipcheck-")), "{left:?}");
+}
+
+#[test]
+fn sigterm_during_convert_leaves_no_temp_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = image_with_layer(dir.path(), 96 << 20);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("shipcheck");
+    let mut child = std::process::Command::new(&bin)
+        .arg("convert")
+        .arg(&src)
+        .arg(out.join("app.tar"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until convert has temp files beside DEST, then stop it as a CI runner would.
+    let started = std::time::Instant::now();
+    let scratch = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with(".shipcheck-tmp-"))
+    };
+    while !scratch(&out) {
+        assert!(started.elapsed().as_secs() < 60, "convert made no temp files");
+        if child.try_wait().unwrap().is_some() {
+            panic!("convert finished before it could be interrupted; make the layer larger");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
