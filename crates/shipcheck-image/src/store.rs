@@ -43,7 +43,8 @@ pub struct Store {
     /// Documents that exist only in memory (manifests written for docker-archive images).
     written: HashMap<String, Vec<u8>>,
     tops: Vec<Document>,
-    _work: Option<tempfile::TempDir>,
+    /// The unpacked archive, removed when the store is dropped or on SIGINT/SIGTERM.
+    _work: Option<shipcheck_core::scratch::Scratch>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -58,9 +59,9 @@ impl Store {
             Container::Directory => (spec.path.clone(), false, None),
             Container::Tar(Compression::None) => (spec.path.clone(), true, None),
             Container::Tar(c) => {
-                let work = tempfile::Builder::new()
-                    .prefix(".shipcheck-unpack-")
-                    .tempdir_in(work_in)
+                // Work left by a killed run is removed first; this one is removed on signals.
+                let _ = shipcheck_core::scratch::remove_stale(work_in);
+                let work = shipcheck_core::scratch::Scratch::create_dir_in(work_in)
                     .map_err(|e| format!("cannot create a work directory in {}: {e}", work_in.display()))?;
                 let dir = work.path().join("src");
                 crate::convert::unpack(&spec.path, c, &dir)

@@ -51,6 +51,15 @@ pub struct CopyOptions {
     pub full_verify: bool,
     /// The platform to write to a docker-archive destination (default: this machine's).
     pub platform: Option<shipcheck_image::platform::Platform>,
+    /// Replace an existing archive at a local destination. An existing OCI layout is added to
+    /// (its tag replaced), never replaced, as skopeo does.
+    pub overwrite: bool,
+}
+
+impl CopyOptions {
+    fn write(&self) -> convert::WriteOptions {
+        convert::WriteOptions { overwrite: self.overwrite, temp_limit: None }
+    }
 }
 
 /// What a copy did.
@@ -143,11 +152,11 @@ fn push_local(client: &Client, spec: &SourceSpec, dest: &Reference, opts: &CopyO
 /// and digests unchanged), a docker-archive as convert writes it.
 fn copy_local(from: &SourceSpec, spec: &SourceSpec, opts: &CopyOptions) -> Result<Copied, Refused> {
     let v = verified_local(from, opts)?;
-    let (work, layout) = work_beside(spec)?;
+    let (work, layout) = work_beside(Some(&from.path), spec, opts)?;
     let store = Store::open(from, &v, work.path())?;
     let top = single(store.tops(), &from.display)?;
     let g = transfer::local_graph(&store, top)?;
-    let ref_name = top.names.first().map(|n| shipcheck_image::engine::docker_normalize(n));
+    let ref_name = dest_name(spec).or_else(|| top.names.first().map(|n| shipcheck_image::engine::docker_normalize(n)));
     let written = transfer::write_layout(&g, &store, &layout, ref_name.as_deref(), opts.transfer.jobs)?;
     finish_local(&layout, spec, opts)?;
     Ok(Copied { verified: Some(v), pulled: Some(written), written: Some(spec.path.clone()), ..Copied::default() })
@@ -157,17 +166,22 @@ fn copy_local(from: &SourceSpec, spec: &SourceSpec, opts: &CopyOptions) -> Resul
 /// and the layout path inside it. Refuses a destination that cannot be written as asked. The
 /// work directory is a registered scratch path: removed when the copy fails or ends, and on
 /// SIGINT/SIGTERM; what a killed run left in the same directory is removed first.
-fn work_beside(spec: &SourceSpec) -> Result<(Scratch, PathBuf), Refused> {
+fn work_beside(source: Option<&Path>, spec: &SourceSpec, opts: &CopyOptions) -> Result<(Scratch, PathBuf), Refused> {
     let dest = &spec.path;
-    if spec.transport == Transport::Auto {
-        return Err(Refused::Failed(format!(
-            "name the destination's form: oci:{0}, oci-archive:{0} or docker-archive:{0}",
-            dest.display()
-        )));
-    }
-    if dest.exists() && spec.transport == Transport::Oci {
-        return Err(Refused::Failed(format!("{} exists: copy writes a new layout directory", dest.display())));
-    }
+    let format = match spec.transport {
+        Transport::Oci => convert::Format::Oci,
+        Transport::OciArchive => convert::Format::OciArchive,
+        Transport::DockerArchive => convert::Format::DockerArchive,
+        _ => {
+            return Err(Refused::Failed(format!(
+                "name the destination's form: oci:{0}, oci-archive:{0} or docker-archive:{0}",
+                dest.display()
+            )))
+        }
+    };
+    // Before any byte moves: never the source itself, never an existing archive without
+    // --overwrite, never a directory that is not an OCI layout.
+    convert::check_destination(source, dest, format, &opts.write())?;
     let parent =
         dest.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| ".".into());
     std::fs::create_dir_all(&parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
@@ -179,14 +193,22 @@ fn work_beside(spec: &SourceSpec) -> Result<(Scratch, PathBuf), Refused> {
     Ok((work, layout))
 }
 
+/// The name an `oci:DIR:REF` or `oci-archive:FILE:REF` destination asks for, as skopeo writes
+/// it into `org.opencontainers.image.ref.name`.
+fn dest_name(spec: &SourceSpec) -> Option<String> {
+    match (&spec.selector, spec.transport) {
+        (shipcheck_image::source::Selector::Reference(r), Transport::Oci | Transport::OciArchive) => Some(r.clone()),
+        _ => None,
+    }
+}
+
 /// Moves the finished layout into place in the destination's form.
 fn finish_local(layout: &Path, spec: &SourceSpec, opts: &CopyOptions) -> Result<(), Refused> {
     let dest = &spec.path;
     match spec.transport {
-        Transport::Oci => {
-            std::fs::rename(layout, dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
-        }
-        Transport::OciArchive => convert::tar_layout(layout, dest)?,
+        // Renamed into place without replacing anything, or added to an existing layout.
+        Transport::Oci => convert::place_layout(layout, dest)?,
+        Transport::OciArchive => convert::tar_layout_with(layout, dest, &opts.write())?,
         _ => {
             // The form every engine loads: convert's hybrid docker-archive, one platform.
             let local = SourceSpec::parse(&format!("oci:{}", layout.display()))?;
@@ -198,16 +220,17 @@ fn finish_local(layout: &Path, spec: &SourceSpec, opts: &CopyOptions) -> Result<
                 engines: &engines,
                 keep_attestations: false,
             };
-            convert::convert(&local, &v, dest, &copts)?;
+            convert::convert_with(&local, &v, dest, &copts, &opts.write())?;
         }
     }
     Ok(())
 }
 
 fn pull(client: &Client, from: &Reference, spec: &SourceSpec, opts: &CopyOptions) -> Result<Copied, Refused> {
-    let (_work, layout) = work_beside(spec)?;
+    let (_work, layout) = work_beside(None, spec, opts)?;
     let g = transfer::fetch_graph(client, from)?;
-    let ref_name = from.tag.as_deref().map(|t| format!("{}/{}:{t}", from.registry, from.repository));
+    let ref_name =
+        dest_name(spec).or_else(|| from.tag.as_deref().map(|t| format!("{}/{}:{t}", from.registry, from.repository)));
     let pulled = transfer::pull_to_layout(client, from, &g, &layout, ref_name.as_deref(), opts.transfer.jobs)?;
     finish_local(&layout, spec, opts)?;
     Ok(Copied { pulled: Some(pulled), written: Some(spec.path.clone()), ..Copied::default() })

@@ -925,6 +925,15 @@ impl Canned {
         }
     }
 
+    /// [`Canned::image`] with a layer of `len` bytes sent one byte per `interval`.
+    pub fn trickling(len: usize, interval: Duration) -> Canned {
+        let layer = vec![1u8; len];
+        let digest = crate::client::sha256_digest(&layer);
+        let mut c = Canned::image(layer, None);
+        c.trickle = Some((digest, interval));
+        c
+    }
+
     /// An index under tag `1` naming one child manifest by `child_digest` (served for any
     /// manifest reference, as a hostile registry would).
     pub fn index(child_digest: &str) -> Canned {

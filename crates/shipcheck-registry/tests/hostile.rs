@@ -145,11 +145,7 @@ fn a_registry_error_that_echoes_the_credential_shows_neither() {
 
 #[test]
 fn a_trickling_blob_is_abandoned_in_bounded_time_and_leaves_nothing() {
-    let layer = vec![7u8; 4096];
-    let digest = shipcheck_registry::client::sha256_digest(&layer);
-    let mut canned = Canned::image(layer, None);
-    canned.trickle = Some((digest, Duration::from_secs(1)));
-    let server = serve(canned);
+    let server = serve(Canned::trickling(4096, Duration::from_secs(1)));
     let limits = Limits { min_bytes: 1024, window: Duration::from_secs(2), ..Limits::default() };
     let c = client(limits);
     let root = tempfile::tempdir().unwrap();

@@ -34,6 +34,11 @@ pub struct TransferArgs {
     /// Without it, the structure is verified first and blob digests as they are sent.
     #[arg(long)]
     pub verify: bool,
+    /// `copy` to a local archive: replace an existing file at the destination. Without it the
+    /// copy is refused before anything moves; an existing OCI layout is added to (its tag
+    /// replaced), never replaced, and the destination is never the source.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Abort a blob transfer that moves fewer than this many KiB in any --rate-window (a
     /// registry that stalls or trickles bytes). 0 turns the check off.
     #[arg(long, value_name = "KIB", default_value_t = 30)]
@@ -111,7 +116,7 @@ fn client(transfer: &TransferArgs) -> Client {
 
 fn options(t: &TransferArgs, platform: Option<Platform>) -> CopyOptions {
     let transfer = Options { jobs: t.jobs.max(1), chunk: t.chunk_size.saturating_mul(1 << 20) };
-    CopyOptions { transfer, full_verify: t.verify, platform }
+    CopyOptions { transfer, full_verify: t.verify, platform, overwrite: t.overwrite }
 }
 
 pub fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {

@@ -202,3 +202,33 @@ fn sigterm_during_convert_leaves_no_temp_files() {
     let left: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn copy_to_a_local_form_refuses_what_convert_refuses_and_adds_to_layouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = image_with_layer(dir.path(), 1024);
+    let at = |p: &str| dir.path().join(p).display().to_string();
+    let copy = |from: String, to: String, extra: &[&str]| {
+        shipcheck().arg("copy").arg(from).arg(to).args(extra).output().unwrap()
+    };
+    // The source as its own destination.
+    let out =
+        copy(format!("docker-archive:{}", src.display()), format!("oci-archive:{}", src.display()), &["--overwrite"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    // An existing archive: refused before anything moves, replaced with --overwrite.
+    std::fs::write(at("out.tar"), "keep me").unwrap();
+    let out = copy(src.display().to_string(), format!("oci-archive:{}", at("out.tar")), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(std::fs::read(at("out.tar")).unwrap(), b"keep me");
+    let out = copy(src.display().to_string(), format!("oci-archive:{}", at("out.tar")), &["--overwrite"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // An OCI layout: a second copy under another tag adds it, as skopeo does.
+    for tag in ["one", "two"] {
+        let out = copy(src.display().to_string(), format!("oci:{}:{tag}", at("layout")), &[]);
+        assert_eq!(out.status.code(), Some(0), "{tag}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let index = std::fs::read_to_string(dir.path().join("layout/index.json")).unwrap();
+    assert_eq!(index.matches("org.opencontainers.image.ref.name").count(), 2, "{index}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().starts_with(".shipcheck-")), "{left:?}");
+}

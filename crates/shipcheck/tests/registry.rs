@@ -94,9 +94,18 @@ fn push_verify_copy_and_pull_through_the_cli() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let index: serde_json::Value = serde_json::from_slice(&std::fs::read(local.join("index.json")).unwrap()).unwrap();
     assert_eq!(index["manifests"][0]["digest"], digest.as_str());
-    // Copying onto an existing layout directory is refused.
+    // Copying onto an existing layout adds to it, as skopeo does: the same name is replaced,
+    // not listed twice; an existing archive file is refused without --overwrite.
     let out = shipcheck().arg("copy").arg(&dangerzone).arg(format!("oci:{}", local.display())).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(local.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1, "{index:#}");
+    let archive = dir.path().join("local.tar");
+    std::fs::write(&archive, "keep").unwrap();
+    let out =
+        shipcheck().arg("copy").arg(&dangerzone).arg(format!("oci-archive:{}", archive.display())).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&archive).unwrap(), b"keep");
 }
 
 #[test]
@@ -271,9 +280,7 @@ fn a_registry_error_echoing_the_password_is_masked_in_every_format() {
 
 #[test]
 fn a_trickling_blob_aborts_the_copy_in_bounded_time_and_leaves_nothing() {
-    let layer = vec![1u8; 4096];
-    let mut canned = Canned::image(layer.clone(), None);
-    canned.trickle = Some((shipcheck_registry::client::sha256_digest(&layer), Duration::from_secs(1)));
+    let canned = Canned::trickling(4096, Duration::from_secs(1));
     let server = Hostile::start("127.0.0.1", move |seen| canned.reply(seen));
     let root = tempfile::tempdir().unwrap();
     let started = Instant::now();
@@ -286,5 +293,27 @@ fn a_trickling_blob_aborts_the_copy_in_bounded_time_and_leaves_nothing() {
     assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("too slow"), "{}", text(&out));
+    assert_eq!(tree(root.path()), Vec::<String>::new());
+}
+
+#[test]
+fn sigterm_during_a_copy_from_a_registry_leaves_no_scratch_behind() {
+    let canned = Canned::trickling(4096, Duration::from_millis(200));
+    let server = Hostile::start("127.0.0.1", move |seen| canned.reply(seen));
+    let root = tempfile::tempdir().unwrap();
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("shipcheck"))
+        .args(["copy", &format!("docker://{}/app:1", server.host)])
+        .arg(format!("oci:{}", root.path().join("out").display()))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the copy has its work directory, then stop it as a CI runner would.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tree(root.path()).iter().all(|f| !f.starts_with(".shipcheck-")) {
+        assert!(Instant::now() < deadline, "no work directory appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Std::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(143));
     assert_eq!(tree(root.path()), Vec::<String>::new());
 }
