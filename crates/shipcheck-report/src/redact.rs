@@ -255,6 +255,7 @@ pub fn report(report: &Report) -> Report {
             })
             .collect(),
         errors: report.errors.iter().map(|e| InputError { input: r(&e.input), message: r(&e.message) }).collect(),
+        looked: report.looked.iter().map(r).collect(),
     }
 }
 

@@ -45,6 +45,10 @@ pub struct Report {
     pub checked: Vec<Checked>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
+    /// Where a command looked for inputs of its kind and found none (`./.github/workflows`,
+    /// `PATH and engine configs`): with nothing checked, the exit status is 3, and the places are
+    /// said, so that "no findings" never hides "nothing was looked at".
+    pub looked: Vec<String>,
 }
 
 impl Report {
@@ -72,11 +76,20 @@ impl Report {
     }
 
     /// 2 when an input could not be checked, 1 when a finding is at or above `fail_on`, else 0.
+    /// Whether the run found nothing of its kind to check at all.
+    pub fn nothing_to_check(&self) -> bool {
+        self.checked.is_empty() && self.findings.is_empty() && self.errors.is_empty() && !self.looked.is_empty()
+    }
+
+    /// The exit status: 2 when an input could not be checked, 1 when a finding is at or above
+    /// `fail_on`, 3 when there was nothing to check where the command looked, else 0.
     pub fn exit_code(&self, fail_on: Severity) -> i32 {
         if !self.errors.is_empty() {
             2
         } else if self.findings.iter().any(|f| f.severity >= fail_on) {
             1
+        } else if self.nothing_to_check() {
+            3
         } else {
             0
         }
@@ -111,5 +124,12 @@ mod tests {
         assert_eq!(r.exit_code(Severity::Note), 1);
         r.errors.push(InputError { input: "y".into(), message: "unreadable".into() });
         assert_eq!(r.exit_code(Severity::Error), 2);
+        // Nothing of its kind where it looked: 3; anything checked makes it 0 again.
+        let mut empty = Report::new();
+        assert_eq!(empty.exit_code(Severity::Error), 0);
+        empty.looked.push("./.github/workflows".into());
+        assert_eq!(empty.exit_code(Severity::Error), 3);
+        empty.checked.push(Checked::new("x", "workflow", Vec::new()));
+        assert_eq!(empty.exit_code(Severity::Error), 0);
     }
 }

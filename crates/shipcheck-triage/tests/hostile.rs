@@ -113,7 +113,7 @@ fn secrets_on_the_matched_line_reach_no_output() {
     let kb = Kb::load(&[]).unwrap();
     let (checked, findings) = diagnose_path(&kb, &log.display().to_string()).unwrap();
     assert!(!findings.is_empty());
-    let report = Report { checked: vec![checked], findings, errors: vec![] };
+    let report = Report { checked: vec![checked], findings, ..Report::default() };
     for &format in Format::ALL {
         let mut out = Vec::new();
         render(&report, format, &HumanOptions::default(), &mut out).unwrap();

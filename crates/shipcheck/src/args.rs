@@ -7,12 +7,18 @@ use shipcheck_report::Severity;
 
 use crate::registry;
 
+/// The exit status policy, printed by `--help` and documented in the README.
+const EXIT_STATUS: &str = "Exit status, for every command:
+  0  checked; nothing at or above --fail-on (default: error)
+  1  a finding at or above --fail-on
+  2  could not check: bad usage, an unreadable input, an I/O error, a push or copy not done
+  3  nothing to check: the command found no input of its kind where it looked (said in the report)";
+
 /// Catches container release failures before they ship.
 ///
-/// Exit status: 0 when nothing is at or above --fail-on, 1 when a finding is, 2 when an input
-/// could not be checked.
+/// Exit status, for every command: see EXIT_STATUS.
 #[derive(Parser)]
-#[command(name = "shipcheck", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "shipcheck", version, about, long_about = None, max_term_width = 100, after_help = EXIT_STATUS)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,

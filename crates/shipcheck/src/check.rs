@@ -86,16 +86,36 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
             dockerfiles_into(&mut part, repo.as_ref().unwrap_or(dir), &files, &d.platforms, d.online)
                 .with_context(|| format!("in {}", path.display()))?;
         }
+        let sections = [
+            config.runtime.is_some(),
+            config.diagnose.is_some(),
+            config.package.is_some(),
+            config.workflows.is_some(),
+            config.dockerfile.is_some(),
+        ];
+        if config.image.is_empty() && !sections.contains(&true) {
+            part.looked.push(format!("{} (it configures no check)", path.display()));
+        }
         apply_rule_overrides(&mut part, &config)?;
         let fail_on = fail_on(&args.output, &config)?;
         failed |= part.findings.iter().any(|f| f.severity >= fail_on);
         report.checked.append(&mut part.checked);
         report.findings.append(&mut part.findings);
         report.errors.append(&mut part.errors);
+        report.looked.append(&mut part.looked);
     }
-    let unreadable = !report.errors.is_empty();
+    // 3 only when no directory had anything to check at all.
+    let code = if !report.errors.is_empty() {
+        2
+    } else if failed {
+        1
+    } else if report.nothing_to_check() {
+        3
+    } else {
+        0
+    };
     emit(report, &args.output)?;
-    Ok(if unreadable { 2 } else { u8::from(failed) })
+    Ok(code)
 }
 
 /// A runtime named by a path in a repository's shipcheck.toml would run whatever the repository

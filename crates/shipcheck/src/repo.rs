@@ -11,6 +11,9 @@ pub(crate) fn workflows_into(report: &mut Report, dir: &Path) -> Result<shipchec
         bail!("{} is not a directory: expected a repository root", dir.display());
     }
     let (analysis, findings, unreadable) = shipcheck_workflow::check_workflows(dir);
+    if analysis.workflows.is_empty() && unreadable.is_empty() {
+        report.looked.push(format!("{} (no workflow files)", dir.join(".github/workflows").display()));
+    }
     for (input, message) in unreadable {
         report.errors.push(InputError { input, message });
     }
@@ -49,10 +52,7 @@ pub(crate) fn dockerfiles_into(
         files.to_vec()
     };
     if paths.is_empty() && files.is_empty() {
-        report.errors.push(InputError {
-            input: repo.display().to_string(),
-            message: format!("{} has no Dockerfile or Containerfile", repo.display()),
-        });
+        report.looked.push(format!("{} (no Dockerfile or Containerfile)", repo.display()));
     }
     for path in paths {
         let artifact = path.display().to_string();

@@ -50,10 +50,10 @@ pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe) -> Result<()> 
                     bins.push((c.name, c.path));
                 }
                 if bins.is_empty() {
-                    report.errors.push(InputError {
-                        input: "runtime".into(),
-                        message: "no OCI runtime found: none of runc, crun, youki, runsc, krun is on PATH, and no engine config names one".into(),
-                    });
+                    report.looked.push(
+                        "PATH (runc, crun, youki, runsc, krun) and the Docker, containerd, Podman and CRI-O configs"
+                            .into(),
+                    );
                     return Ok(());
                 }
             }

@@ -276,10 +276,20 @@ fn workflows_and_dockerfile_commands() {
     let out = shipcheck().args(["workflows", "/does/not/exist"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected a repository root"));
+    // Nothing of its kind where it looked: exit 3, saying where it looked.
     let empty = tempfile::tempdir().unwrap();
     let out = shipcheck().args(["dockerfile", "--repo"]).arg(empty.path()).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("has no Dockerfile or Containerfile"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to check: looked in"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no Dockerfile or Containerfile"));
+    let out = shipcheck().arg("workflows").arg(empty.path()).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["looked"][0].as_str().unwrap().contains(".github/workflows"), "{json}");
+    std::fs::write(empty.path().join("shipcheck.toml"), "fail-on = \"warning\"\n").unwrap();
+    let out = shipcheck().arg("check").arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("configures no check"));
 }
 
 #[test]

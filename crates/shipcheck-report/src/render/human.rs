@@ -128,6 +128,10 @@ fn finding(f: &crate::Finding, p: &Paint, out: &mut dyn Write) -> io::Result<()>
 }
 
 fn summary(report: &Report, p: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    if report.nothing_to_check() {
+        writeln!(out, "{} nothing to check: looked in {}", p.bold("shipcheck:"), one_line(&report.looked.join("; ")))?;
+        return Ok(());
+    }
     let (e, w, n) = (report.count(Severity::Error), report.count(Severity::Warning), report.count(Severity::Note));
     let inputs = report.checked.len() + report.errors.len();
     writeln!(

@@ -55,6 +55,7 @@ pub fn to_value(report: &Report) -> Value {
         "checked": checked,
         "findings": findings,
         "errors": report.errors,
+        "looked": report.looked,
     })
 }
 
