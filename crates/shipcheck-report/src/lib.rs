@@ -10,7 +10,9 @@ pub mod redact;
 pub mod render;
 mod report;
 mod rule;
+mod settings;
 
 pub use finding::{Finding, Locator, Subject};
 pub use report::{Checked, InputError, Report, Table, SCHEMA_VERSION};
 pub use rule::{doc_text, Rule, Severity};
+pub use settings::{Level, Settings, SettingsError};

@@ -11,7 +11,7 @@ use crate::config::{self, Config};
 
 use crate::diagnose::diagnose_into;
 use crate::image::{parse_platforms, verify_into};
-use crate::output::{apply_rule_overrides, emit, fail_on};
+use crate::output::emit;
 use crate::package::package_into;
 use crate::repo::{dockerfiles_into, workflows_into};
 use crate::runtime::{runtime_into, RuntimeProbe};
@@ -32,6 +32,10 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
             );
         }
         let config = Config::load(&path)?;
+        // This directory's own settings: its rules that are off are not run, and its levels
+        // and fail-on judge its findings only.
+        let settings =
+            config.settings(args.output.fail_on.map(Into::into)).with_context(|| format!("in {}", path.display()))?;
         // Every path the config names must stay inside the repository it belongs to.
         let root = shipcheck_core::paths::Root::new(dir).with_context(|| format!("cannot read {}", dir.display()))?;
         let inside = |key: &str, p: &str| config::inside(&root, key, p);
@@ -60,7 +64,8 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
                 from_recording: recording,
                 timeout: std::time::Duration::from_millis(rt.timeout_ms.unwrap_or(2000)),
             };
-            runtime_into(&mut part, &probe).with_context(|| format!("in {}", path.display()))?;
+            runtime_into(&mut part, &probe, &|id| settings.enabled(id))
+                .with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(d) = &config.diagnose {
             let logs: Vec<String> = d
@@ -96,9 +101,8 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
         if config.image.is_empty() && !sections.contains(&true) {
             part.looked.push(format!("{} (it configures no check)", path.display()));
         }
-        apply_rule_overrides(&mut part, &config)?;
-        let fail_on = fail_on(&args.output, &config)?;
-        failed |= part.findings.iter().any(|f| f.severity >= fail_on);
+        settings.apply(&mut part.findings);
+        failed |= settings.fails(&part.findings);
         report.checked.append(&mut part.checked);
         report.findings.append(&mut part.findings);
         report.errors.append(&mut part.errors);

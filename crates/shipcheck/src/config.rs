@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use shipcheck_core::paths::Root;
+use shipcheck_report::{Settings, Severity};
 
 pub const FILE_NAME: &str = "shipcheck.toml";
 
@@ -108,6 +109,16 @@ pub struct ImageEntry {
 }
 
 impl Config {
+    /// The settings this config gives its input; `--fail-on` on the command line wins.
+    pub fn settings(&self, fail_on_flag: Option<Severity>) -> Result<Settings> {
+        let rules = self.rules.iter().map(|(id, level)| (id.as_str(), level.as_str()));
+        let mut settings = Settings::from_config(self.fail_on.as_deref(), rules, &crate::explain::all_rules())?;
+        if let Some(f) = fail_on_flag {
+            settings.fail_on = f;
+        }
+        Ok(settings)
+    }
+
     pub fn load(path: &Path) -> Result<Config> {
         let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.len() > 1 << 20 {

@@ -3,13 +3,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use shipcheck_report::render::{render, Format, HumanOptions};
-use shipcheck_report::{Report, Severity};
+use shipcheck_report::Report;
 
 use crate::args::{FormatArg, OutputArgs};
 use crate::config::Config;
-use crate::explain::all_rules;
 
 pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) -> Result<()> {
     let human = HumanOptions { color };
@@ -41,41 +40,13 @@ pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) 
     }
 }
 
-/// Applies `[rules]` from shipcheck.toml: a severity, or `off` to drop the rule's findings.
-pub(crate) fn apply_rule_overrides(report: &mut Report, config: &Config) -> Result<()> {
-    let known = all_rules();
-    for (id, level) in &config.rules {
-        if !known.iter().any(|r| r.id == id) {
-            bail!("[rules] names unknown rule `{id}`: run `shipcheck explain` for the list");
-        }
-        if level == "off" {
-            report.findings.retain(|f| f.rule.id != id);
-            continue;
-        }
-        let severity: Severity = level.parse().map_err(|e: String| anyhow::anyhow!("[rules] `{id}`: {e}, or off"))?;
-        for f in report.findings.iter_mut().filter(|f| f.rule.id == id) {
-            f.severity = severity;
-        }
-    }
-    Ok(())
-}
-
-/// Applies the config's rule overrides, renders, and returns the exit status for its fail-on.
+/// Applies the config's settings (rule levels, fail-on), renders, and returns the exit status.
 pub(crate) fn finish(mut report: Report, config: &Config, out: &OutputArgs) -> Result<u8> {
-    apply_rule_overrides(&mut report, config)?;
-    let fail_on = fail_on(out, config)?;
-    let code = report.exit_code(fail_on) as u8;
+    let settings = config.settings(out.fail_on.map(Into::into))?;
+    settings.apply(&mut report.findings);
+    let code = report.exit_code(settings.fail_on) as u8;
     emit(report, out)?;
     Ok(code)
-}
-
-/// The lowest failing severity: the flag, else the config's `fail-on`, else error.
-pub(crate) fn fail_on(out: &OutputArgs, config: &Config) -> Result<Severity> {
-    Ok(match (out.fail_on, &config.fail_on) {
-        (Some(s), _) => s.into(),
-        (None, Some(s)) => s.parse().map_err(|e: String| anyhow::anyhow!("fail-on in shipcheck.toml: {e}"))?,
-        (None, None) => Severity::Error,
-    })
 }
 
 /// Sorts and writes the report in the chosen format.

@@ -27,12 +27,12 @@ pub(crate) fn runtime(args: RuntimeArgs) -> Result<u8> {
         timeout: std::time::Duration::from_millis(args.timeout),
     };
     let mut report = Report::new();
-    runtime_into(&mut report, &probe)?;
+    runtime_into(&mut report, &probe, &|_| true)?;
     finish(report, &Config::default(), &args.output)
 }
 
 /// Probes (or replays), optionally records, and checks; adds the results to `report`.
-pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe) -> Result<()> {
+pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe, enabled: &dyn Fn(&str) -> bool) -> Result<()> {
     use shipcheck_runtime::{check, data, discover, observe, probe};
     let callers = if p.callers.is_empty() {
         data::callers().iter().map(|c| data::CallerSpec::parse(c)).collect::<Result<Vec<_>, _>>()
@@ -78,7 +78,7 @@ pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe) -> Result<()> 
         }
     }
     for o in &observations {
-        let (checked, findings) = check::check(o, &callers);
+        let (checked, findings) = check::check_enabled(o, &callers, enabled);
         report.checked.push(checked);
         report.findings.extend(findings);
     }
