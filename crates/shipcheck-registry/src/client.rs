@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Challenge, Credential};
 use crate::error::Error;
-use crate::reference::{self, Reference};
+use crate::reference::{self, Reference, RegistryUrl};
 
 /// Manifests and indexes larger than this are refused (the image-spec recommends 4 MiB).
 pub const MAX_MANIFEST: u64 = 4 << 20;

@@ -31,7 +31,7 @@ impl Endpoint {
     /// `docker://REGISTRY/REPO[:TAG][@DIGEST]`, or anything `SourceSpec` reads.
     pub fn parse(arg: &str) -> Result<Endpoint, String> {
         match arg.strip_prefix("docker://") {
-            Some(rest) => Reference::parse(rest).map(Endpoint::Registry),
+            Some(rest) => Reference::parse(rest).map(Endpoint::Registry).map_err(|e| e.to_string()),
             None => SourceSpec::parse(arg).map(Endpoint::Local),
         }
     }

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 
 use crate::client::{header, pull_scope, read_error_body, Client, Method, Pace, Req};
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::reference::{Reference, RegistryUrl};
 
 /// Times an expired redirect URL is renewed, and a broken stream reopened, per blob.
 const RENEWALS: u32 = 3;

@@ -18,7 +18,7 @@ use shipcheck_report::{Finding, Subject};
 
 use crate::client::{Client, MANIFEST_TYPES, MAX_CONFIG, MAX_MANIFEST};
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::reference::{Reference, RegistryUrl};
 use crate::rules::FETCH_FAILED;
 use crate::transfer::{graph, Blob, Doc, Walk};
 

@@ -16,7 +16,7 @@ use shipcheck_image::digest::{Digest, Hasher};
 
 use crate::client::{sha256_digest, Client, MAX_MANIFEST};
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::reference::{Reference, RegistryUrl};
 use crate::upload::Outcome;
 
 /// Nested indexes deeper than this are refused (a loop, or not an image).

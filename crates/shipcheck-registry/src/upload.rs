@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::client::{header, hex, push_scope, read_error_body, Body, Client, Method, Req, Response};
 use crate::download::resolve;
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::reference::{Reference, RegistryUrl};
 
 /// Failed requests tolerated while uploading one blob before the push gives up on it.
 const MAX_FAILURES: u32 = 8;

@@ -233,8 +233,8 @@ pub fn verify_remote_into(
 ) {
     let reference = match Reference::parse(source.trim_start_matches("docker://")) {
         Ok(r) => r,
-        Err(message) => {
-            report.errors.push(InputError { input: source.to_string(), message });
+        Err(e) => {
+            report.errors.push(InputError { input: source.to_string(), message: e.to_string() });
             return;
         }
     };
