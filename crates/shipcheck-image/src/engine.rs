@@ -54,9 +54,11 @@ pub fn as_of() -> &'static str {
     &table().as_of
 }
 
-/// Version strings compared numerically, component by component.
-fn version_key(v: &str) -> Vec<u64> {
-    v.split(['.', '-']).map(|c| c.parse().unwrap_or(0)).collect()
+/// A version as `--engine docker@23` names it: by number only, so `23` is `23.0` (a profile
+/// `from = "23.0"` takes it) and `1.1.5+ds1` is `1.1.5`. Text without numbers sorts first.
+fn version_key(v: &str) -> shipcheck_core::version::Version {
+    shipcheck_core::version::Version::parse(v)
+        .unwrap_or(shipcheck_core::version::Version { parts: vec![0], text: v.to_string() })
 }
 
 /// The profiles `--engine podman@3.4,docker@20.10,containerd` names; a bare engine name means
@@ -752,6 +754,15 @@ pub fn matrix_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_select_by_number() {
+        // `docker@23` is 23.0: it once compared below the profile that starts at "23.0".
+        let ids = |v: &str| select(&[v.to_string()]).unwrap().iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids("docker@23"), ids("docker@23.0"));
+        assert!(!ids("docker@23").is_empty());
+        assert_eq!(ids("podman@3.4"), ids("podman@3.4.4"));
+    }
 
     #[test]
     fn names_normalize_as_the_engines_do() {
