@@ -6,7 +6,7 @@ use std::sync::Mutex;
 /// Runs `work` on every item with up to `jobs` threads, largest first (so the long transfers
 /// start early). With `stop_on_error`, the first error stops the items not yet started.
 /// Results come back in the items' order; items never started are missing.
-pub fn run<T: Sync, R: Send, E: Send>(
+pub(crate) fn run<T: Sync, R: Send, E: Send>(
     items: &[T],
     jobs: usize,
     size: impl Fn(&T) -> u64,
@@ -38,7 +38,7 @@ pub fn run<T: Sync, R: Send, E: Send>(
 }
 
 /// [`run`], stopping at the first error and returning it.
-pub fn try_run<T: Sync, R: Send, E: Send>(
+pub(crate) fn try_run<T: Sync, R: Send, E: Send>(
     items: &[T],
     jobs: usize,
     size: impl Fn(&T) -> u64,

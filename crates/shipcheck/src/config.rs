@@ -8,11 +8,11 @@ use serde::Deserialize;
 use shipcheck_core::paths::Root;
 use shipcheck_report::{Settings, Severity};
 
-pub const FILE_NAME: &str = "shipcheck.toml";
+pub(crate) const FILE_NAME: &str = "shipcheck.toml";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Config {
+pub(crate) struct Config {
     /// Lowest severity that makes the run fail: error (default), warning or note.
     pub fail_on: Option<String>,
     /// Platforms every image must provide, unless an `[[image]]` sets its own.
@@ -38,14 +38,14 @@ pub struct Config {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct WorkflowsEntry {
+pub(crate) struct WorkflowsEntry {
     /// The repository root holding .github/workflows, relative to this file (default: this directory).
     pub dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct DockerfileEntry {
+pub(crate) struct DockerfileEntry {
     /// Dockerfiles, relative to this file (default: every Dockerfile and Containerfile in `repo`).
     #[serde(default)]
     pub files: Vec<String>,
@@ -61,7 +61,7 @@ pub struct DockerfileEntry {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PackageEntry {
+pub(crate) struct PackageEntry {
     /// The directory holding .packit.yaml, relative to this file (default: this directory).
     pub dir: Option<String>,
     /// The release tag to check the spec's Version against (default: the latest git tag).
@@ -72,7 +72,7 @@ pub struct PackageEntry {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct DiagnoseEntry {
+pub(crate) struct DiagnoseEntry {
     /// Log files or directories, relative to this file.
     #[serde(default)]
     pub logs: Vec<String>,
@@ -83,7 +83,7 @@ pub struct DiagnoseEntry {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RuntimeEntry {
+pub(crate) struct RuntimeEntry {
     /// Runtime names or paths; empty means discover them (PATH and engine configs).
     #[serde(default)]
     pub names: Vec<String>,
@@ -98,7 +98,7 @@ pub struct RuntimeEntry {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ImageEntry {
+pub(crate) struct ImageEntry {
     /// A source as `shipcheck image` takes it; a path is relative to the config file.
     pub source: String,
     pub platforms: Option<Vec<String>>,
@@ -110,7 +110,7 @@ pub struct ImageEntry {
 
 impl Config {
     /// The settings this config gives its input; `--fail-on` on the command line wins.
-    pub fn settings(&self, fail_on_flag: Option<Severity>) -> Result<Settings> {
+    pub(crate) fn settings(&self, fail_on_flag: Option<Severity>) -> Result<Settings> {
         let rules = self.rules.iter().map(|(id, level)| (id.as_str(), level.as_str()));
         let mut settings = Settings::from_config(self.fail_on.as_deref(), rules, &crate::explain::all_rules())?;
         if let Some(f) = fail_on_flag {
@@ -119,7 +119,7 @@ impl Config {
         Ok(settings)
     }
 
-    pub fn load(path: &Path) -> Result<Config> {
+    pub(crate) fn load(path: &Path) -> Result<Config> {
         let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.len() > 1 << 20 {
             bail!("{} is {} bytes: expected a shipcheck.toml under 1 MiB", path.display(), meta.len());
@@ -134,7 +134,7 @@ impl Config {
 /// config is untrusted (a pull request can change it), so `/proc/self/environ` or a link out of
 /// the repository is refused here, before anything reads it. A path that does not exist passes:
 /// the check that reads it reports it as missing in its own words.
-pub fn inside(root: &Root, key: &str, path: &str) -> Result<PathBuf> {
+pub(crate) fn inside(root: &Root, key: &str, path: &str) -> Result<PathBuf> {
     match root.resolve(Path::new(path)) {
         Ok(_) => Ok(root.path().join(path)),
         Err(e) if e.is_not_found() => Ok(root.path().join(path)),
@@ -145,7 +145,7 @@ pub fn inside(root: &Root, key: &str, path: &str) -> Result<PathBuf> {
 /// Rewrites a source given relative to the config file's directory so it resolves from the
 /// working directory, keeping its transport prefix and selector; its path must stay inside
 /// the repository ([`inside`]).
-pub fn rebase_source(source: &str, root: &Root) -> Result<String> {
+pub(crate) fn rebase_source(source: &str, root: &Root) -> Result<String> {
     if source.starts_with("docker://") {
         return Ok(source.to_string());
     }

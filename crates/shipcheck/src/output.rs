@@ -10,7 +10,7 @@ use shipcheck_report::Report;
 use crate::args::{FormatArg, OutputArgs};
 use crate::config::Config;
 
-pub fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) -> Result<()> {
+pub(crate) fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) -> Result<()> {
     let human = HumanOptions { color };
     match path {
         None => {

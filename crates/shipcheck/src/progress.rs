@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
 }
 
 /// Whether a progress bar may be drawn at all.
-pub fn wanted() -> bool {
+pub(crate) fn wanted() -> bool {
     std::io::stderr().is_terminal()
         && std::env::var_os("CI").is_none()
         && std::env::var("TERM").map_or(true, |t| t != "dumb")
@@ -24,7 +24,7 @@ pub fn wanted() -> bool {
 
 impl Progress {
     /// Starts drawing `counter` against `total` bytes (a spinner when the total is unknown).
-    pub fn start(label: &str, total: Option<u64>, counter: Arc<AtomicU64>) -> Progress {
+    pub(crate) fn start(label: &str, total: Option<u64>, counter: Arc<AtomicU64>) -> Progress {
         let bar = match total {
             Some(t) => ProgressBar::new(t).with_style(
                 ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")

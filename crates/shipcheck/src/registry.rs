@@ -19,7 +19,7 @@ use crate::progress;
 
 /// How blobs move.
 #[derive(Args, Clone)]
-pub struct TransferArgs {
+pub(crate) struct TransferArgs {
     /// Blobs transferred at the same time.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub jobs: usize,
@@ -52,7 +52,7 @@ pub struct TransferArgs {
 }
 
 #[derive(Args)]
-pub struct PushArgs {
+pub(crate) struct PushArgs {
     /// The image to push, named as for `shipcheck image` (one image: select it with :REF or @N).
     #[arg(value_name = "SOURCE")]
     pub source: String,
@@ -70,7 +70,7 @@ pub struct PushArgs {
 }
 
 #[derive(Args)]
-pub struct CopyArgs {
+pub(crate) struct CopyArgs {
     /// docker://REGISTRY/REPOSITORY[:TAG|@DIGEST], or a local source as for `shipcheck image`.
     #[arg(value_name = "SOURCE")]
     pub source: String,
@@ -119,7 +119,7 @@ fn options(t: &TransferArgs, platform: Option<Platform>) -> CopyOptions {
     CopyOptions { transfer, full_verify: t.verify, platform, overwrite: t.overwrite }
 }
 
-pub fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
+pub(crate) fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
     let Endpoint::Registry(dest) = Endpoint::parse(&args.dest).map_err(anyhow::Error::msg)? else {
         bail!("{} is not a registry: expected docker://REGISTRY/REPOSITORY[:TAG]", args.dest);
     };
@@ -135,7 +135,7 @@ pub fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn copy_into(report: &mut Report, args: &CopyArgs) -> Result<()> {
+pub(crate) fn copy_into(report: &mut Report, args: &CopyArgs) -> Result<()> {
     let src = Endpoint::parse(&args.source).map_err(anyhow::Error::msg)?;
     let dst = Endpoint::parse(&args.dest).map_err(anyhow::Error::msg)?;
     let c = client(&args.transfer);
@@ -225,7 +225,7 @@ fn record(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, copie
 }
 
 /// `shipcheck image docker://…`.
-pub fn verify_remote_into(
+pub(crate) fn verify_remote_into(
     report: &mut Report,
     source: &str,
     opts: &VerifyOptions,

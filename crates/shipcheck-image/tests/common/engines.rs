@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn available() -> bool {
+pub(crate) fn available() -> bool {
     let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
     let tools = ["dockerd", "docker", "containerd", "ctr", "podman", "skopeo", "buildah"].iter().all(|t| {
         Command::new("sh")
@@ -34,14 +34,14 @@ pub fn available() -> bool {
 
 /// What an engine did with an archive.
 #[derive(Debug, PartialEq)]
-pub struct Observed {
+pub(crate) struct Observed {
     pub loaded: bool,
     pub names: Vec<String>,
     pub ids: Vec<String>,
     pub error: String,
 }
 
-pub struct Daemons {
+pub(crate) struct Daemons {
     pub dir: tempfile::TempDir,
     containerd: Child,
     dockerd: Child,
@@ -61,7 +61,7 @@ impl Drop for Daemons {
     }
 }
 
-pub fn wait_for(sock: &Path, what: &str) {
+pub(crate) fn wait_for(sock: &Path, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !sock.exists() {
         assert!(Instant::now() < deadline, "{what} did not start");
@@ -70,7 +70,7 @@ pub fn wait_for(sock: &Path, what: &str) {
 }
 
 impl Daemons {
-    pub fn start() -> Daemons {
+    pub(crate) fn start() -> Daemons {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let config = format!(
@@ -114,13 +114,13 @@ impl Daemons {
         Daemons { dir, containerd, dockerd }
     }
 
-    pub fn docker(&self) -> Command {
+    pub(crate) fn docker(&self) -> Command {
         let mut c = Command::new("docker");
         c.arg("-H").arg(format!("unix://{}/docker.sock", self.dir.path().display()));
         c
     }
 
-    pub fn ctr(&self, ns: &str) -> Command {
+    pub(crate) fn ctr(&self, ns: &str) -> Command {
         let mut c = Command::new("ctr");
         c.arg("--address").arg(self.dir.path().join("containerd.sock")).args(["-n", ns]);
         c
@@ -134,14 +134,14 @@ impl Daemons {
         }
     }
 
-    pub fn load_docker(&self, archive: &Path) -> Observed {
+    pub(crate) fn load_docker(&self, archive: &Path) -> Observed {
         self.docker_empty();
         let out = self.docker().arg("load").arg("-i").arg(archive).output().unwrap();
         self.docker_observed(out)
     }
 
     /// `docker pull` (dockerd reaches loopback registries over plain HTTP by default).
-    pub fn pull_docker(&self, reference: &str) -> Observed {
+    pub(crate) fn pull_docker(&self, reference: &str) -> Observed {
         self.docker_empty();
         let out = self.docker().args(["pull", "--quiet", reference]).output().unwrap();
         self.docker_observed(out)
@@ -157,13 +157,13 @@ impl Daemons {
         Observed { loaded: out.status.success(), names, ids, error: last_line(&out.stderr) }
     }
 
-    pub fn load_ctr(&self, archive: &Path, ns: &str) -> Observed {
+    pub(crate) fn load_ctr(&self, archive: &Path, ns: &str) -> Observed {
         let out = self.ctr(ns).args(["images", "import", "--snapshotter", "native"]).arg(archive).output().unwrap();
         self.ctr_observed(out, ns)
     }
 
     /// `ctr images pull --plain-http`, unpacked for the host's platform.
-    pub fn pull_ctr(&self, reference: &str, ns: &str) -> Observed {
+    pub(crate) fn pull_ctr(&self, reference: &str, ns: &str) -> Observed {
         let out = self
             .ctr(ns)
             .args(["images", "pull", "--plain-http", "--snapshotter", "native", reference])
@@ -210,17 +210,17 @@ fn podman_observed(out: std::process::Output, state: &Path) -> Observed {
     Observed { loaded: out.status.success(), names, ids, error: last_line(&out.stderr) }
 }
 
-pub fn load_podman(archive: &Path, state: &Path) -> Observed {
+pub(crate) fn load_podman(archive: &Path, state: &Path) -> Observed {
     podman_observed(podman(state, &["load", "-i", archive.to_str().unwrap()]), state)
 }
 
 /// `podman pull` from a plain-HTTP registry into a private store.
-pub fn pull_podman(reference: &str, state: &Path) -> Observed {
+pub(crate) fn pull_podman(reference: &str, state: &Path) -> Observed {
     podman_observed(podman(state, &["pull", "--quiet", "--tls-verify=false", reference]), state)
 }
 
 /// `buildah pull docker://REF` from a plain-HTTP registry into a private store.
-pub fn pull_buildah_registry(reference: &str, state: &Path) -> Observed {
+pub(crate) fn pull_buildah_registry(reference: &str, state: &Path) -> Observed {
     let out = Command::new("buildah")
         .arg("--root")
         .arg(state.join("root"))
@@ -234,7 +234,7 @@ pub fn pull_buildah_registry(reference: &str, state: &Path) -> Observed {
 }
 
 /// `skopeo copy docker://REF oci:DIR` from a plain-HTTP registry.
-pub fn copy_skopeo_registry(reference: &str, dir: &Path) -> Observed {
+pub(crate) fn copy_skopeo_registry(reference: &str, dir: &Path) -> Observed {
     let out = Command::new("skopeo")
         .args(["copy", "--quiet", "--src-tls-verify=false"])
         .arg(format!("docker://{reference}"))
@@ -245,7 +245,7 @@ pub fn copy_skopeo_registry(reference: &str, dir: &Path) -> Observed {
 }
 
 /// `buildah pull docker-archive:FILE` into a private store.
-pub fn pull_buildah(archive: &Path, state: &Path) -> Observed {
+pub(crate) fn pull_buildah(archive: &Path, state: &Path) -> Observed {
     let out = Command::new("buildah")
         .arg("--root")
         .arg(state.join("root"))
@@ -259,7 +259,7 @@ pub fn pull_buildah(archive: &Path, state: &Path) -> Observed {
 }
 
 /// `skopeo copy TRANSPORT:FILE oci:DIR`: reads every blob of the archive's image.
-pub fn copy_skopeo(transport: &str, archive: &Path, dir: &Path) -> Observed {
+pub(crate) fn copy_skopeo(transport: &str, archive: &Path, dir: &Path) -> Observed {
     let out = Command::new("skopeo")
         .args(["copy", "--quiet"])
         .arg(format!("{transport}:{}", archive.display()))
@@ -269,12 +269,12 @@ pub fn copy_skopeo(transport: &str, archive: &Path, dir: &Path) -> Observed {
     Observed { loaded: out.status.success(), names: Vec::new(), ids: Vec::new(), error: last_line(&out.stderr) }
 }
 
-pub fn last_line(bytes: &[u8]) -> String {
+pub(crate) fn last_line(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
 }
 
 /// `name id` lines: names without `<none>`, IDs with a `sha256:` prefix, each once.
-pub fn listing_pairs(text: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn listing_pairs(text: &str) -> (Vec<String>, Vec<String>) {
     let mut names = Vec::new();
     let mut ids = Vec::new();
     for line in text.lines() {

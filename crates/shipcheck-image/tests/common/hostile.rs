@@ -7,7 +7,7 @@ use shipcheck_image::scan::Compression;
 use shipcheck_image::write::{ArchiveDraft, Built, ImageDraft, LayerDraft, LayerFile, Shape};
 use tar::EntryType;
 
-pub fn image(name: &str, content: &str) -> ImageDraft {
+pub(crate) fn image(name: &str, content: &str) -> ImageDraft {
     ImageDraft {
         platform: Platform::parse("linux/amd64").unwrap(),
         layers: vec![LayerDraft {
@@ -18,12 +18,12 @@ pub fn image(name: &str, content: &str) -> ImageDraft {
     }
 }
 
-pub fn built(shape: Shape, content: &str) -> Built {
+pub(crate) fn built(shape: Shape, content: &str) -> Built {
     ArchiveDraft::new(shape, vec![image("example.com/app:1.0", content)]).build().unwrap()
 }
 
 /// A tar without its end-of-archive blocks, so more members can follow.
-pub fn open_tar(b: &Built) -> Vec<u8> {
+pub(crate) fn open_tar(b: &Built) -> Vec<u8> {
     let mut t = b.to_tar();
     while t.len() >= 512 && t[t.len() - 512..].iter().all(|&x| x == 0) {
         t.truncate(t.len() - 512);
@@ -32,7 +32,7 @@ pub fn open_tar(b: &Built) -> Vec<u8> {
 }
 
 /// A raw header: `set_path` would refuse some of the names these tests need.
-pub fn header(name: &str, kind: EntryType, size: u64) -> [u8; 512] {
+pub(crate) fn header(name: &str, kind: EntryType, size: u64) -> [u8; 512] {
     let mut h = tar::Header::new_ustar();
     h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
     h.set_entry_type(kind);
@@ -43,7 +43,7 @@ pub fn header(name: &str, kind: EntryType, size: u64) -> [u8; 512] {
 }
 
 /// A member with its data and padding.
-pub fn member(name: &str, kind: EntryType, data: &[u8]) -> Vec<u8> {
+pub(crate) fn member(name: &str, kind: EntryType, data: &[u8]) -> Vec<u8> {
     let mut out = header(name, kind, data.len() as u64).to_vec();
     out.extend_from_slice(data);
     out.resize(out.len().div_ceil(512) * 512, 0);
@@ -51,7 +51,7 @@ pub fn member(name: &str, kind: EntryType, data: &[u8]) -> Vec<u8> {
 }
 
 /// An OCI archive followed by a PAX header whose record length is wrong, then a member.
-pub fn malformed_pax_archive() -> Vec<u8> {
+pub(crate) fn malformed_pax_archive() -> Vec<u8> {
     let mut t = open_tar(&built(Shape::Oci, "a"));
     t.extend(member("PaxHeaders/extra", EntryType::XHeader, b"30 path=extra\n"));
     t.extend(member("extra", EntryType::Regular, b"x"));
@@ -61,7 +61,7 @@ pub fn malformed_pax_archive() -> Vec<u8> {
 
 /// A docker save whose manifest.json names `config` and `layer` instead of its own paths
 /// (`None`: kept).
-pub fn manifest_json_naming(config: Option<&str>, layer: Option<&str>) -> Vec<u8> {
+pub(crate) fn manifest_json_naming(config: Option<&str>, layer: Option<&str>) -> Vec<u8> {
     let mut b = built(Shape::DockerLegacy, "a");
     let m = b.get_mut("manifest.json").unwrap();
     let mut list: Value = serde_json::from_slice(m).unwrap();
@@ -76,12 +76,12 @@ pub fn manifest_json_naming(config: Option<&str>, layer: Option<&str>) -> Vec<u8
 }
 
 /// A docker save whose manifest.json names the host's /etc/passwd and /etc/shadow.
-pub fn escaping_manifest_json() -> Vec<u8> {
+pub(crate) fn escaping_manifest_json() -> Vec<u8> {
     manifest_json_naming(Some("/etc/passwd"), Some("../../../../../../etc/shadow"))
 }
 
 /// A docker save whose layer has a PAX header with a wrong record length.
-pub fn malformed_pax_layer_archive() -> Vec<u8> {
+pub(crate) fn malformed_pax_layer_archive() -> Vec<u8> {
     let mut b = built(Shape::DockerLegacy, "a");
     let path = b.files.iter().map(|(p, _)| p.clone()).find(|p| p.ends_with("/layer.tar")).unwrap();
     let mut layer = member("PaxHeaders/a", EntryType::XHeader, b"12 path=a\n");

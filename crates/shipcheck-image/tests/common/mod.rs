@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-pub mod engines;
-pub mod hostile;
+pub(crate) mod engines;
+pub(crate) mod hostile;
 
 /// The corpus, from SHIPCHECK_CORPUS or ../shared/corpus beside the repository. Missing: skip,
 /// except under CI=true, where it must be there.
-pub fn corpus() -> Option<PathBuf> {
+pub(crate) fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("SHIPCHECK_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));

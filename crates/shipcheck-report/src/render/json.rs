@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use crate::{Report, Severity, SCHEMA_VERSION};
 
-pub fn to_value(report: &Report) -> Value {
+pub(super) fn to_value(report: &Report) -> Value {
     let findings: Vec<Value> = report
         .findings
         .iter()

@@ -13,7 +13,7 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-pub fn to_value(report: &Report) -> Value {
+pub(super) fn to_value(report: &Report) -> Value {
     let rules = report.rules();
     let rule_values: Vec<Value> = rules
         .iter()
