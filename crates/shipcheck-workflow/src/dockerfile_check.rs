@@ -1,20 +1,10 @@
 //! Findings about one Dockerfile: the mistakes that build green on amd64 and break other
 //! platforms.
 
-use std::collections::BTreeSet;
+use shipcheck_report::Finding;
 
-use shipcheck_report::{Finding, Severity, Subject};
-
-use crate::dockerfile::{arg_names, env_names, references, Dockerfile, Instruction, Stage};
-use crate::rules::*;
-
-const TARGET_ARGS: &[&str] = &["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"];
-const BUILD_ARGS: &[&str] = &["BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"];
-/// Architecture names as they appear in file names, Go's and the kernel's.
-const ARCH_WORDS: &[&str] = &["amd64", "x86_64", "x86-64", "x64", "arm64", "aarch64"];
-/// Parts of file names that come with the kernel's architecture names, not Go's.
-const UNAME_STYLE: &[&str] =
-    &["unknown-linux", "linux-gnu", "linux-musl", "apple-darwin", "linux_x86_64", "_linux_", "linux_"];
+use crate::dockerfile::Dockerfile;
+use crate::facts::{check_enabled, BaseFacts, DockerfileFacts, Facts, BUILD_ARGS};
 
 /// What the Dockerfile is built for, as far as the repository tells.
 #[derive(Debug, Clone, Default)]
@@ -26,358 +16,15 @@ pub struct Context {
 }
 
 impl Context {
-    fn multi_platform(&self) -> Option<bool> {
+    pub(crate) fn multi_platform(&self) -> Option<bool> {
         self.platforms.as_ref().map(|p| p.len() > 1 || p.iter().any(|p| p != "linux/amd64"))
     }
 }
 
+/// Every finding about one Dockerfile built for `ctx`.
 pub fn check(df: &Dockerfile, artifact: &str, ctx: &Context) -> Vec<Finding> {
-    let at = |ins: &Instruction| ins.subject(artifact);
-    let mut out = Vec::new();
-    for (line, message) in &df.errors {
-        out.push(
-            Finding::new(&INVALID_DOCKERFILE, Subject::position(artifact, *line, None), message.clone())
-                .remedy("Fix the instruction at this line; BuildKit refuses the file as it is."),
-        );
-    }
-    // Automatic platform ARGs given a default, anywhere.
-    for ins in df.instructions.iter().filter(|i| i.keyword == "ARG") {
-        for (name, has_default) in arg_names(&ins.args) {
-            if has_default && TARGET_ARGS.contains(&name.as_str()) {
-                out.push(
-                    Finding::new(&PLATFORM_ARG_DEFAULT, at(ins), format!("`ARG {}` gives {name} a default, which BuildKit then uses for every platform", ins.args))
-                        .evidence("instruction", format!("ARG {}", ins.args))
-                        .remedy(format!("Declare it without a default: `ARG {name}`; derive a fallback in the shell with ${{{name}:-…}}.")),
-                );
-            }
-        }
-    }
-    let globals: BTreeSet<String> = df.instructions[df.preamble.clone()]
-        .iter()
-        .filter(|i| i.keyword == "ARG")
-        .flat_map(|i| arg_names(&i.args).into_iter().map(|(n, _)| n))
-        .collect();
-    for (n, stage) in df.stages.iter().enumerate() {
-        out_of_scope(df, stage, &globals, artifact, &mut out);
-        hardcoded(df, stage, ctx, artifact, &mut out);
-        arch_naming(df, stage, artifact, &mut out);
-        if let Some(targets) = &ctx.platforms {
-            case_gaps(df, stage, targets, artifact, &mut out);
-        }
-        if n + 1 == df.stages.len() {
-            final_stage(df, stage, artifact, &mut out);
-        }
-    }
-    out
-}
-
-/// ENV names a stage inherits from the stages it is built `FROM`.
-fn inherited_env(df: &Dockerfile, stage: &Stage, depth: usize) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let image = stage.image.to_ascii_lowercase();
-    if let Some(parent) =
-        df.stages.iter().take_while(|s| s.from < stage.from).find(|s| s.name.as_deref() == Some(image.as_str()))
-    {
-        if depth < 32 {
-            names.extend(inherited_env(df, parent, depth + 1));
-        }
-        for ins in df.instructions[parent.body.clone()].iter() {
-            match ins.keyword.as_str() {
-                "ENV" => names.extend(env_names(&ins.args)),
-                "ARG" => {}
-                _ => {}
-            }
-        }
-    }
-    names
-}
-
-fn out_of_scope(df: &Dockerfile, stage: &Stage, globals: &BTreeSet<String>, artifact: &str, out: &mut Vec<Finding>) {
-    let mut declared = inherited_env(df, stage, 0);
-    let mut reported = BTreeSet::new();
-    for ins in &df.instructions[stage.body.clone()] {
-        let text = ins.text();
-        for name in references(&text, df.escape) {
-            let watched =
-                globals.contains(&name) || TARGET_ARGS.contains(&name.as_str()) || BUILD_ARGS.contains(&name.as_str());
-            if !watched || declared.contains(&name) || reported.contains(&name) || assigned_in_script(&text, &name) {
-                continue;
-            }
-            let why = if globals.contains(&name) {
-                format!("{name} is declared before the first FROM, which puts it in scope for FROM lines only")
-            } else {
-                format!("{name} is an automatic platform argument, which a stage sees only after `ARG {name}`")
-            };
-            reported.insert(name.clone());
-            out.push(
-                Finding::new(
-                    &ARG_OUT_OF_SCOPE,
-                    ins.subject(artifact),
-                    format!("${name} is empty here: the stage does not declare it"),
-                )
-                .evidence("why", why)
-                .evidence("stage", stage.name.clone().unwrap_or_else(|| stage.image.clone()))
-                .remedy(format!("Add `ARG {name}` inside the stage, before this line.")),
-            );
-        }
-        match ins.keyword.as_str() {
-            "ARG" => declared.extend(arg_names(&ins.args).into_iter().map(|(n, _)| n)),
-            "ENV" => declared.extend(env_names(&ins.args)),
-            _ => {}
-        }
-    }
-}
-
-/// `NAME=…`, `export NAME`, `for NAME in`, `read NAME` in a script: the shell sets it itself.
-fn assigned_in_script(text: &str, name: &str) -> bool {
-    text.match_indices(name).any(|(i, _)| {
-        let before = text[..i].chars().last();
-        let after = &text[i + name.len()..];
-        let word_start = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '{'));
-        word_start
-            && (after.starts_with('=')
-                || text[..i].trim_end().ends_with("for")
-                || text[..i].trim_end().ends_with("read"))
-    })
-}
-
-/// Whether a stage adapts to the target architecture in some way.
-fn maps_arch(df: &Dockerfile, stage: &Stage) -> bool {
-    df.instructions[stage.body.clone()].iter().any(|ins| {
-        let t = ins.text();
-        let refs = references(&t, df.escape);
-        refs.iter().any(|r| TARGET_ARGS.contains(&r.as_str()) && r != "TARGETOS")
-            || [
-                "uname -m",
-                "uname -p",
-                "dpkg --print-architecture",
-                "apk --print-arch",
-                "$(arch)",
-                "`arch`",
-                "rpm --eval '%{_arch}'",
-            ]
-            .iter()
-            .any(|k| t.contains(k))
-    })
-}
-
-/// The architecture word of a URL or `GOARCH=`, as a whole token.
-fn arch_token(s: &str) -> Option<&'static str> {
-    let lower = s.to_ascii_lowercase();
-    ARCH_WORDS.iter().copied().find(|w| {
-        lower.match_indices(w).any(|(i, _)| {
-            let before = lower[..i].chars().last();
-            let after = lower[i + w.len()..].chars().next();
-            before.is_none_or(|c| !c.is_ascii_alphanumeric()) && after.is_none_or(|c| !c.is_ascii_alphanumeric())
-        })
-    })
-}
-
-fn urls(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '(' || c == ')')
-        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
-}
-
-fn hardcoded(df: &Dockerfile, stage: &Stage, ctx: &Context, artifact: &str, out: &mut Vec<Finding>) {
-    let multi = ctx.multi_platform();
-    if multi == Some(false) || maps_arch(df, stage) {
-        return;
-    }
-    // A stage pinned to the build machine legitimately fetches the build machine's tools.
-    if stage.platform.as_deref().is_some_and(|p| p.contains("BUILDPLATFORM")) {
-        return;
-    }
-    let severity = if multi == Some(true) { Severity::Error } else { Severity::Warning };
-    let built_for =
-        ctx.platforms.as_ref().map(|p| p.join(", ")).unwrap_or_else(|| "unknown (no build of this file found)".into());
-    let mut report = |ins: &Instruction, what: String| {
-        let mut f = Finding::new(&HARDCODED_ARCH, ins.subject(artifact), what)
-            .severity(severity)
-            .evidence("built_for", &built_for)
-            .evidence("stage", stage.name.clone().unwrap_or_else(|| stage.image.clone()))
-            .remedy("Declare `ARG TARGETARCH` in the stage and derive the name from it (case \"$TARGETARCH\" in amd64) A=x86_64;; arm64) A=aarch64;; esac), or set GOARCH=$TARGETARCH.");
-        if let Some(src) = &ctx.source {
-            f = f.evidence("build", src);
-        }
-        out.push(f);
-    };
-    let from = &df.instructions[stage.from];
-    if let Some(p) = stage.platform.as_deref().filter(|p| !p.contains('$')) {
-        if arch_token(p).is_some() {
-            report(from, format!("FROM --platform={p} pins this stage to one architecture"));
-        }
-    }
-    for ins in &df.instructions[stage.body.clone()] {
-        if !matches!(ins.keyword.as_str(), "RUN" | "ADD" | "ENV") {
-            continue;
-        }
-        let text = ins.text();
-        if let Some(arch) =
-            text.split_whitespace().find_map(|w| w.strip_prefix("GOARCH=")).filter(|a| arch_token(a).is_some())
-        {
-            report(ins, format!("GOARCH={arch} builds the same binary for every platform"));
-            continue;
-        }
-        let url = urls(&text).find(|u| arch_token(u).is_some() && !u.contains('$')).map(String::from);
-        if let Some(url) = url {
-            let arch = arch_token(&url).unwrap_or("amd64");
-            report(ins, format!("downloads an {arch} file for every platform: {url}"));
-        }
-    }
-}
-
-fn arch_naming(df: &Dockerfile, stage: &Stage, artifact: &str, out: &mut Vec<Finding>) {
-    let all_text: String = df.instructions.iter().map(|i| i.text()).collect::<Vec<_>>().join("\n");
-    for ins in &df.instructions[stage.body.clone()] {
-        let text = ins.text();
-        for url in urls(&text) {
-            let uses_targetarch = url.contains("${TARGETARCH}") || url.contains("$TARGETARCH");
-            if !uses_targetarch {
-                continue;
-            }
-            let lower = url.to_ascii_lowercase();
-            let uname_style = UNAME_STYLE.iter().find(|m| lower.contains(*m)).map(|m| format!("the name has {m}"));
-            // The same download spelled with x86_64/aarch64 elsewhere in the file.
-            let prefix = url.split("$").next().unwrap_or(url);
-            let elsewhere = (prefix.len() > 12)
-                .then(|| {
-                    urls(&all_text).find(|u| {
-                        u.starts_with(prefix) && !u.contains('$') && matches!(arch_token(u), Some("x86_64" | "aarch64"))
-                    })
-                })
-                .flatten()
-                .map(|u| format!("the same download is spelled {u}"));
-            if let Some(why) = uname_style.or(elsewhere) {
-                out.push(
-                    Finding::new(&ARCH_NAMING, ins.subject(artifact), format!("TARGETARCH (amd64, arm64) in a URL whose file names use x86_64/aarch64: {url}"))
-                        .evidence("why", why)
-                        .remedy("Map it first: case \"$TARGETARCH\" in amd64) ARCH=x86_64;; arm64) ARCH=aarch64;; esac, and use $ARCH in the URL."),
-                );
-            }
-        }
-    }
-}
-
-/// The names a platform goes by in scripts: Go's, Debian's, the kernel's.
-fn arch_aliases(platform: &str) -> &'static [&'static str] {
-    match platform.strip_prefix("linux/").unwrap_or(platform) {
-        "amd64" => &["amd64", "x86_64", "x86-64", "x64"],
-        "arm64" => &["arm64", "aarch64", "armv8", "arm64v8"],
-        "arm/v7" => &["armhf", "armv7", "armv7l", "armv7hf", "arm", "arm32v7"],
-        "arm/v6" => &["armel", "armv6", "armv6l", "arm", "arm32v6"],
-        "386" => &["386", "i386", "i686", "x86"],
-        "ppc64le" => &["ppc64le", "ppc64el"],
-        "s390x" => &["s390x"],
-        "riscv64" => &["riscv64"],
-        "mips64le" => &["mips64le", "mips64el"],
-        "loong64" => &["loong64", "loongarch64"],
-        _ => &[],
-    }
-}
-
-/// A `case … in … esac`: its branches' patterns and whether the `*)` branch fails.
-fn cases(text: &str) -> Vec<(Vec<String>, bool)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("case ") {
-        let after = &rest[start + 5..];
-        let Some(inp) = after.find(" in ") else { break };
-        let body_start = &after[inp + 4..];
-        let end = body_start.find("esac").unwrap_or(body_start.len());
-        let body = &body_start[..end];
-        let mut patterns = Vec::new();
-        let mut fails = false;
-        for branch in body.split(";;") {
-            let Some((pats, action)) = branch.split_once(')') else { continue };
-            let pats: Vec<String> = pats
-                .split('|')
-                .map(|p| p.trim().trim_start_matches('(').trim_matches(['"', '\'']).to_ascii_lowercase())
-                .filter(|p| !p.is_empty())
-                .collect();
-            if pats.iter().any(|p| p == "*") {
-                fails = action.contains("exit 1")
-                    || action.contains("exit 2")
-                    || action.contains("false")
-                    || action.contains("exit $");
-            } else {
-                patterns.extend(pats);
-            }
-        }
-        out.push((patterns, fails));
-        rest = &body_start[end..];
-    }
-    out
-}
-
-fn glob_match(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        Some((pre, post)) => name.starts_with(pre) && name.ends_with(post) && name.len() >= pre.len() + post.len(),
-        None => pattern == name,
-    }
-}
-
-fn case_gaps(df: &Dockerfile, stage: &Stage, targets: &[String], artifact: &str, out: &mut Vec<Finding>) {
-    // A stage pinned to the build machine runs there, whatever the target.
-    if stage.platform.as_deref().is_some_and(|p| p.contains("BUILDPLATFORM")) {
-        return;
-    }
-    for ins in df.instructions[stage.body.clone()].iter().filter(|i| i.keyword == "RUN") {
-        for (patterns, fails) in cases(&ins.text()) {
-            let is_arch_case = patterns.iter().any(|p| {
-                ARCH_WORDS.contains(&p.as_str())
-                    || ["armhf", "arm64", "riscv64", "s390x", "ppc64le", "i386"].contains(&p.as_str())
-            });
-            if !fails || !is_arch_case {
-                continue;
-            }
-            let missing: Vec<&str> = targets
-                .iter()
-                .filter(|t| {
-                    let aliases = arch_aliases(t);
-                    !aliases.is_empty() && !aliases.iter().any(|a| patterns.iter().any(|p| glob_match(p, a)))
-                })
-                .map(String::as_str)
-                .collect();
-            if missing.is_empty() {
-                continue;
-            }
-            out.push(
-                Finding::new(&ARCH_CASE_GAP, ins.subject(artifact), format!("the architecture case has no branch for {} and fails there", missing.join(", ")))
-                    .evidence("branches", patterns.join(" | "))
-                    .evidence("built_for", targets.join(", "))
-                    .remedy(format!("Add a branch for {} (or install the tool from the distribution's packages), or drop the platform from the build.", missing.join(", "))),
-            );
-        }
-    }
-}
-
-fn final_stage(df: &Dockerfile, stage: &Stage, artifact: &str, out: &mut Vec<Finding>) {
-    let from = &df.instructions[stage.from];
-    if let Some(p) = stage.platform.as_deref().filter(|p| BUILD_ARGS.iter().any(|b| p.contains(b))) {
-        out.push(
-            Finding::new(&BUILD_PLATFORM_IN_FINAL, from.subject(artifact), format!("the final stage is built FROM --platform={p}, the build machine's platform"))
-                .evidence("image", &stage.image)
-                .remedy("Drop --platform from the final FROM (it defaults to the target platform), and keep $BUILDPLATFORM for builder stages."),
-        );
-        return;
-    }
-    for ins in &df.instructions[stage.body.clone()] {
-        if let Some(name) = references(&ins.text(), df.escape).into_iter().find(|r| BUILD_ARGS.contains(&r.as_str())) {
-            out.push(
-                Finding::new(
-                    &BUILD_PLATFORM_IN_FINAL,
-                    ins.subject(artifact),
-                    format!("the final stage reads ${name}, the build machine's platform, not the target's"),
-                )
-                .severity(Severity::Warning)
-                .remedy(format!(
-                    "Use the TARGET counterpart ({}) in the final stage.",
-                    name.replace("BUILD", "TARGET")
-                )),
-            );
-            return;
-        }
-    }
+    let facts = Facts { dockerfile: Some(DockerfileFacts::new(df, artifact, ctx)), ..Facts::default() };
+    check_enabled(&facts, &|_| true)
 }
 
 /// A base image and the platforms the build needs from it.
@@ -465,27 +112,15 @@ fn substitute(text: &str, defaults: &[(String, String)]) -> String {
 
 /// The finding for a base image that lacks needed platforms (`available` from its registry).
 pub fn missing_base_platforms(artifact: &str, base: &BaseImage, available: &[String]) -> Option<Finding> {
-    let have: BTreeSet<String> = available.iter().filter_map(|p| crate::platform::normalize(p)).collect();
-    let missing: Vec<&str> = base.needed.iter().filter(|p| !have.contains(*p)).map(String::as_str).collect();
-    if missing.is_empty() {
-        return None;
-    }
-    Some(
-        Finding::new(
-            &BASE_PLATFORM_MISSING,
-            Subject::position(artifact, base.line, Some(base.column)),
-            format!("{} has no {}", base.image, missing.join(", ")),
-        )
-        .evidence("available", have.into_iter().collect::<Vec<_>>().join(", "))
-        .evidence("needed", base.needed.join(", "))
-        .remedy("Use a base image (or tag) published for every target platform, or drop the platform from the build."),
-    )
+    let facts = Facts { base: Some(BaseFacts { artifact, base, available }), ..Facts::default() };
+    check_enabled(&facts, &|_| true).into_iter().next()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dockerfile::parse;
+    use shipcheck_report::Severity;
 
     fn ids(text: &str, platforms: Option<&[&str]>) -> Vec<(String, u32, Severity)> {
         let ctx = Context { platforms: platforms.map(|p| p.iter().map(|s| s.to_string()).collect()), source: None };

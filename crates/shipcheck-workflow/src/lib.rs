@@ -6,6 +6,7 @@ pub mod checks;
 pub mod dockerfile;
 pub mod dockerfile_check;
 pub mod expr;
+pub mod facts;
 pub mod fuzzing;
 pub mod makefile;
 pub mod platform;

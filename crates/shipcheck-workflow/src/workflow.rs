@@ -309,6 +309,33 @@ pub fn expand_matrix(matrix: &Node, scope: &Scope) -> Option<Vec<Map<String, Val
     Some(combos)
 }
 
+/// One step being evaluated, with the scope and environment it sees.
+#[derive(Clone, Copy)]
+struct Step<'s> {
+    file: &'s File,
+    job: &'s str,
+    step: &'s Node,
+    scope: &'s Scope,
+    env: &'s BTreeMap<String, String>,
+    workdir: Option<&'s str>,
+}
+
+impl<'s> Step<'s> {
+    /// A `with:` input, interpolated; `Err` holds it as written when it cannot be evaluated.
+    fn input(&self, name: &str) -> Option<Result<String, String>> {
+        let n = self.step.get("with")?.get(name)?;
+        let raw = match n.str() {
+            Some(s) => s.to_string(),
+            None => return Some(Err(format!("{name} is not a string"))),
+        };
+        Some(expr::interpolate(&raw, self.scope).ok_or(raw))
+    }
+
+    fn with_node(&self, name: &str) -> Option<&'s Node> {
+        self.step.get("with").and_then(|w| w.get(name))
+    }
+}
+
 /// What a job has set up so far, for the builds that follow.
 #[derive(Debug, Clone, Default)]
 struct JobState {
@@ -444,198 +471,203 @@ impl Eval<'_> {
             let mut scope = scope.clone();
             let mut env = env.clone();
             add_env(&mut scope, &mut env, step.get("env"));
-            let input = |name: &str| -> Option<Result<String, String>> {
-                let n = step.get("with")?.get(name)?;
-                let raw = match n.str() {
-                    Some(s) => s.to_string(),
-                    None => return Some(Err(format!("{name} is not a string"))),
-                };
-                Some(expr::interpolate(&raw, &scope).ok_or(raw))
-            };
-            let with_node = |name: &str| step.get("with").and_then(|w| w.get(name));
+            let ctx = Step { file, job, step, scope: &scope, env: &env, workdir };
             if let Some(uses) = step.get("uses").and_then(Node::str) {
-                let action = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
-                let at = Loc::of(file, step.get("uses").unwrap_or(step));
-                match action.as_str() {
-                    "docker/setup-qemu-action" => {
-                        state.qemu = match input("platforms") {
-                            None => Some(None),
-                            Some(Ok(p)) if p.trim().eq_ignore_ascii_case("all") || p.trim().is_empty() => Some(None),
-                            Some(Ok(p)) => Some(Some(platform::split_list(&p))),
-                            // An unreadable list: assume it covers what is needed rather than guess a gap.
-                            Some(Err(_)) => Some(None),
-                        }
-                    }
-                    "docker/setup-buildx-action" => {
-                        let appended = with_node("append").is_some();
-                        let remote = matches!(input("driver"), Some(Ok(d)) if d.trim() == "remote")
-                            || with_node("endpoint").is_some();
-                        state.multi_node |= appended || remote;
-                    }
-                    "docker/setup-docker-action" => {
-                        let config = input("daemon-config").and_then(Result::ok).unwrap_or_default();
-                        state.containerd_store |= config.contains("containerd-snapshotter");
-                    }
-                    // Depot takes build-push-action's inputs and builds each platform on a native machine.
-                    "docker/build-push-action" | "depot/build-push-action" => {
-                        state.multi_node |= action.starts_with("depot/");
-                        let flag = |name: &str| match input(name) {
-                            Some(Ok(v)) => Some(v.trim().eq_ignore_ascii_case("true")),
-                            Some(Err(_)) => None,
-                            None => Some(false),
-                        };
-                        let outputs = input("outputs").and_then(Result::ok).unwrap_or_default();
-                        let caches = [input("cache-from"), input("cache-to")];
-                        // An unknown `push:` may push after merge; before merge it is judged not to.
-                        let push = flag("push").unwrap_or(self.class == Class::PostMerge)
-                            || outputs.contains("type=registry")
-                            || outputs.contains("push=true");
-                        let load =
-                            flag("load") == Some(true) || outputs.split(['\n', ',']).any(|o| o.trim() == "type=docker");
-                        let (platforms, at) = match (input("platforms"), with_node("platforms")) {
-                            (Some(Ok(p)), Some(n)) if !p.trim().is_empty() => {
-                                (Platforms::Explicit(platform::split_list(&p)), Loc::of(file, n))
-                            }
-                            (Some(Err(raw)), Some(n)) => (Platforms::Unknown(raw), Loc::of(file, n)),
-                            _ => (Platforms::Native(state.native.clone()), at),
-                        };
-                        state.pushes |= push;
-                        self.add(state, job, "docker/build-push-action", platforms, at, |b| {
-                            b.push = push;
-                            b.load = load;
-                            b.gha_cache = caches.iter().flatten().any(|c| match c {
-                                Ok(t) | Err(t) => t.contains("type=gha"),
-                            });
-                            b.context = input("context").and_then(Result::ok);
-                            b.file = input("file").and_then(Result::ok);
-                        });
-                    }
-                    "docker/bake-action" => {
-                        let files = input("files").and_then(Result::ok).map(|f| platform::split_list(&f));
-                        let targets =
-                            input("targets").and_then(Result::ok).map(|t| platform::split_list(&t)).unwrap_or_default();
-                        let mut sets = input("set")
-                            .and_then(Result::ok)
-                            .map(|s| s.lines().map(|l| format!("--set={}", l.trim())).collect::<Vec<_>>())
-                            .unwrap_or_default();
-                        if matches!(input("push"), Some(Ok(p)) if p.trim() == "true") {
-                            sets.push("--push".into());
-                        }
-                        if matches!(input("load"), Some(Ok(p)) if p.trim() == "true") {
-                            sets.push("--load".into());
-                        }
-                        let words: Vec<&str> = sets.iter().map(String::as_str).collect();
-                        let cmd = shell::read(&format!("docker buildx bake {}", words.join(" ")), &env);
-                        let source = input("workdir").and_then(Result::ok).or_else(|| workdir.map(String::from));
-                        if let Some(mut b) = cmd.builds.into_iter().next() {
-                            b.targets = targets;
-                            b.file = files.map(|f| f.join(","));
-                            self.bake(state, job, &b, source.as_deref(), &env, at);
-                        }
-                    }
-                    "redhat-actions/buildah-build" => {
-                        let list = match (input("platforms"), input("archs")) {
-                            (Some(Ok(p)), _) if !p.trim().is_empty() => Ok(platform::split_list(&p)),
-                            (_, Some(Ok(a))) if !a.trim().is_empty() => {
-                                Ok(platform::split_list(&a).into_iter().map(|a| format!("linux/{a}")).collect())
-                            }
-                            (Some(Err(raw)), _) | (_, Some(Err(raw))) => Err(raw),
-                            _ => Ok(Vec::new()),
-                        };
-                        let n = with_node("platforms").or_else(|| with_node("archs"));
-                        let (platforms, at) = match (list, n) {
-                            (Ok(l), Some(n)) if !l.is_empty() => (Platforms::Explicit(l), Loc::of(file, n)),
-                            (Err(raw), Some(n)) => (Platforms::Unknown(raw), Loc::of(file, n)),
-                            _ => (Platforms::Native(state.native.clone()), at),
-                        };
-                        self.add(state, job, "redhat-actions/buildah-build", platforms, at, |b| {
-                            b.context = input("context").and_then(Result::ok);
-                            b.file = input("containerfiles")
-                                .and_then(Result::ok)
-                                .and_then(|f| platform::split_list(&f).into_iter().next());
-                        });
-                    }
-                    "redhat-actions/push-to-registry" => state.pushes = true,
-                    "goreleaser/goreleaser-action" => {
-                        let args = input("args").and_then(Result::ok).unwrap_or_default();
-                        let dir = input("workdir").and_then(Result::ok).or_else(|| workdir.map(String::from));
-                        self.goreleaser(state, job, &args, dir.as_deref());
-                    }
-                    _ if uses.starts_with("./") && depth < MAX_DEPTH => {
-                        self.composite(uses, step.get("with"), &scope, &env, workdir, state, job, depth);
-                    }
-                    _ => {}
-                }
+                self.uses_step(&ctx, uses, state, depth);
             }
             if let Some(run) = step.get("run") {
-                let Some(text) = run.str() else { continue };
-                let script = interpolate_lossy(text, &scope);
-                let read = shell::read(&script, &env);
-                if let Some(q) = read.qemu.clone() {
-                    state.qemu = match (state.qemu.take(), q) {
-                        (Some(None), _) | (_, None) => Some(None),
-                        (Some(Some(mut a)), Some(b)) => {
-                            a.extend(b);
-                            Some(Some(a))
-                        }
-                        (None, Some(b)) => Some(Some(b)),
-                    };
-                }
-                state.multi_node |= read.multi_node;
-                state.pushes |= read.pushes;
-                for (words, line) in &read.make {
-                    let at = Loc { artifact: file.artifact.clone(), line: run.line + *line as u32, column: run.column };
-                    let dir = step
-                        .get("working-directory")
-                        .and_then(Node::str)
-                        .and_then(|w| expr::interpolate(w, &scope))
-                        .or_else(|| workdir.map(String::from));
-                    self.make(state, job, words, dir.as_deref(), &env, at);
-                }
-                for (args, _) in &read.goreleaser {
-                    let dir = step
-                        .get("working-directory")
-                        .and_then(Node::str)
-                        .and_then(|w| expr::interpolate(w, &scope))
-                        .or_else(|| workdir.map(String::from));
-                    self.goreleaser(state, job, args, dir.as_deref());
-                }
-                // A `|` script's position is already its first line.
-                let first = run.line;
-                let step_dir = step
-                    .get("working-directory")
-                    .and_then(Node::str)
-                    .and_then(|w| expr::interpolate(w, &scope))
-                    .or_else(|| workdir.map(String::from));
-                for b in read.builds {
-                    let at = Loc { artifact: file.artifact.clone(), line: first + b.line as u32, column: run.column };
-                    state.pushes |= b.push;
-                    if b.tool.ends_with("bake") {
-                        self.bake(state, job, &b, step_dir.as_deref(), &env, at);
-                        continue;
-                    }
-                    let platforms = match &b.platforms {
-                        None => Platforms::Native(state.native.clone()),
-                        Some(Ok(list)) => Platforms::Explicit(list.clone()),
-                        Some(Err(raw)) => Platforms::Unknown(raw.clone()),
-                    };
-                    let platforms = match (&b.tool[..], platforms) {
-                        // ko's platforms default to `.ko.yaml`'s defaultPlatforms, else linux/amd64.
-                        ("ko build", Platforms::Native(_)) => self.ko_defaults(step_dir.as_deref()),
-                        (_, p) => p,
-                    };
-                    let dir = step_dir.clone();
-                    let cross_compiles = b.tool == "ko build";
-                    self.add(state, job, &b.tool, platforms, at, |x| {
-                        x.judge_qemu = !cross_compiles;
-                        x.push = b.push;
-                        x.load = b.load;
-                        x.gha_cache = b.gha_cache;
-                        x.context = b.context.as_ref().map(|c| join_dir(dir.as_deref(), c));
-                        x.file = b.file.as_ref().map(|f| join_dir(dir.as_deref(), f));
-                    });
+                self.run_step(&ctx, run, state);
+            }
+        }
+    }
+
+    /// A `uses:` step: the known actions that set up emulation and builders, or build images.
+    fn uses_step(&mut self, ctx: &Step, uses: &str, state: &mut JobState, depth: usize) {
+        let Step { file, job, step, scope, env, workdir } = *ctx;
+        let input = |name: &str| ctx.input(name);
+        let with_node = |name: &str| ctx.with_node(name);
+        let action = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
+        let at = Loc::of(file, step.get("uses").unwrap_or(step));
+        match action.as_str() {
+            "docker/setup-qemu-action" => {
+                state.qemu = match input("platforms") {
+                    None => Some(None),
+                    Some(Ok(p)) if p.trim().eq_ignore_ascii_case("all") || p.trim().is_empty() => Some(None),
+                    Some(Ok(p)) => Some(Some(platform::split_list(&p))),
+                    // An unreadable list: assume it covers what is needed rather than guess a gap.
+                    Some(Err(_)) => Some(None),
                 }
             }
+            "docker/setup-buildx-action" => {
+                let appended = with_node("append").is_some();
+                let remote =
+                    matches!(input("driver"), Some(Ok(d)) if d.trim() == "remote") || with_node("endpoint").is_some();
+                state.multi_node |= appended || remote;
+            }
+            "docker/setup-docker-action" => {
+                let config = input("daemon-config").and_then(Result::ok).unwrap_or_default();
+                state.containerd_store |= config.contains("containerd-snapshotter");
+            }
+            // Depot takes build-push-action's inputs and builds each platform on a native machine.
+            "docker/build-push-action" | "depot/build-push-action" => {
+                state.multi_node |= action.starts_with("depot/");
+                let flag = |name: &str| match input(name) {
+                    Some(Ok(v)) => Some(v.trim().eq_ignore_ascii_case("true")),
+                    Some(Err(_)) => None,
+                    None => Some(false),
+                };
+                let outputs = input("outputs").and_then(Result::ok).unwrap_or_default();
+                let caches = [input("cache-from"), input("cache-to")];
+                // An unknown `push:` may push after merge; before merge it is judged not to.
+                let push = flag("push").unwrap_or(self.class == Class::PostMerge)
+                    || outputs.contains("type=registry")
+                    || outputs.contains("push=true");
+                let load = flag("load") == Some(true) || outputs.split(['\n', ',']).any(|o| o.trim() == "type=docker");
+                let (platforms, at) = match (input("platforms"), with_node("platforms")) {
+                    (Some(Ok(p)), Some(n)) if !p.trim().is_empty() => {
+                        (Platforms::Explicit(platform::split_list(&p)), Loc::of(file, n))
+                    }
+                    (Some(Err(raw)), Some(n)) => (Platforms::Unknown(raw), Loc::of(file, n)),
+                    _ => (Platforms::Native(state.native.clone()), at),
+                };
+                state.pushes |= push;
+                self.add(state, job, "docker/build-push-action", platforms, at, |b| {
+                    b.push = push;
+                    b.load = load;
+                    b.gha_cache = caches.iter().flatten().any(|c| match c {
+                        Ok(t) | Err(t) => t.contains("type=gha"),
+                    });
+                    b.context = input("context").and_then(Result::ok);
+                    b.file = input("file").and_then(Result::ok);
+                });
+            }
+            "docker/bake-action" => {
+                let files = input("files").and_then(Result::ok).map(|f| platform::split_list(&f));
+                let targets =
+                    input("targets").and_then(Result::ok).map(|t| platform::split_list(&t)).unwrap_or_default();
+                let mut sets = input("set")
+                    .and_then(Result::ok)
+                    .map(|s| s.lines().map(|l| format!("--set={}", l.trim())).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                if matches!(input("push"), Some(Ok(p)) if p.trim() == "true") {
+                    sets.push("--push".into());
+                }
+                if matches!(input("load"), Some(Ok(p)) if p.trim() == "true") {
+                    sets.push("--load".into());
+                }
+                let words: Vec<&str> = sets.iter().map(String::as_str).collect();
+                let cmd = shell::read(&format!("docker buildx bake {}", words.join(" ")), env);
+                let source = input("workdir").and_then(Result::ok).or_else(|| workdir.map(String::from));
+                if let Some(mut b) = cmd.builds.into_iter().next() {
+                    b.targets = targets;
+                    b.file = files.map(|f| f.join(","));
+                    self.bake(state, job, &b, source.as_deref(), env, at);
+                }
+            }
+            "redhat-actions/buildah-build" => {
+                let list = match (input("platforms"), input("archs")) {
+                    (Some(Ok(p)), _) if !p.trim().is_empty() => Ok(platform::split_list(&p)),
+                    (_, Some(Ok(a))) if !a.trim().is_empty() => {
+                        Ok(platform::split_list(&a).into_iter().map(|a| format!("linux/{a}")).collect())
+                    }
+                    (Some(Err(raw)), _) | (_, Some(Err(raw))) => Err(raw),
+                    _ => Ok(Vec::new()),
+                };
+                let n = with_node("platforms").or_else(|| with_node("archs"));
+                let (platforms, at) = match (list, n) {
+                    (Ok(l), Some(n)) if !l.is_empty() => (Platforms::Explicit(l), Loc::of(file, n)),
+                    (Err(raw), Some(n)) => (Platforms::Unknown(raw), Loc::of(file, n)),
+                    _ => (Platforms::Native(state.native.clone()), at),
+                };
+                self.add(state, job, "redhat-actions/buildah-build", platforms, at, |b| {
+                    b.context = input("context").and_then(Result::ok);
+                    b.file = input("containerfiles")
+                        .and_then(Result::ok)
+                        .and_then(|f| platform::split_list(&f).into_iter().next());
+                });
+            }
+            "redhat-actions/push-to-registry" => state.pushes = true,
+            "goreleaser/goreleaser-action" => {
+                let args = input("args").and_then(Result::ok).unwrap_or_default();
+                let dir = input("workdir").and_then(Result::ok).or_else(|| workdir.map(String::from));
+                self.goreleaser(state, job, &args, dir.as_deref());
+            }
+            _ if uses.starts_with("./") && depth < MAX_DEPTH => {
+                self.composite(uses, step.get("with"), scope, env, workdir, state, job, depth);
+            }
+            _ => {}
+        }
+    }
+
+    /// A `run:` step: the builds, QEMU set-ups, make targets and GoReleaser runs of its script.
+    fn run_step(&mut self, ctx: &Step, run: &Node, state: &mut JobState) {
+        let Step { file, job, step, scope, env, workdir } = *ctx;
+        let Some(text) = run.str() else { return };
+        let script = interpolate_lossy(text, scope);
+        let read = shell::read(&script, env);
+        if let Some(q) = read.qemu.clone() {
+            state.qemu = match (state.qemu.take(), q) {
+                (Some(None), _) | (_, None) => Some(None),
+                (Some(Some(mut a)), Some(b)) => {
+                    a.extend(b);
+                    Some(Some(a))
+                }
+                (None, Some(b)) => Some(Some(b)),
+            };
+        }
+        state.multi_node |= read.multi_node;
+        state.pushes |= read.pushes;
+        for (words, line) in &read.make {
+            let at = Loc { artifact: file.artifact.clone(), line: run.line + *line as u32, column: run.column };
+            let dir = step
+                .get("working-directory")
+                .and_then(Node::str)
+                .and_then(|w| expr::interpolate(w, scope))
+                .or_else(|| workdir.map(String::from));
+            self.make(state, job, words, dir.as_deref(), env, at);
+        }
+        for (args, _) in &read.goreleaser {
+            let dir = step
+                .get("working-directory")
+                .and_then(Node::str)
+                .and_then(|w| expr::interpolate(w, scope))
+                .or_else(|| workdir.map(String::from));
+            self.goreleaser(state, job, args, dir.as_deref());
+        }
+        // A `|` script's position is already its first line.
+        let first = run.line;
+        let step_dir = step
+            .get("working-directory")
+            .and_then(Node::str)
+            .and_then(|w| expr::interpolate(w, scope))
+            .or_else(|| workdir.map(String::from));
+        for b in read.builds {
+            let at = Loc { artifact: file.artifact.clone(), line: first + b.line as u32, column: run.column };
+            state.pushes |= b.push;
+            if b.tool.ends_with("bake") {
+                self.bake(state, job, &b, step_dir.as_deref(), env, at);
+                continue;
+            }
+            let platforms = match &b.platforms {
+                None => Platforms::Native(state.native.clone()),
+                Some(Ok(list)) => Platforms::Explicit(list.clone()),
+                Some(Err(raw)) => Platforms::Unknown(raw.clone()),
+            };
+            let platforms = match (&b.tool[..], platforms) {
+                // ko's platforms default to `.ko.yaml`'s defaultPlatforms, else linux/amd64.
+                ("ko build", Platforms::Native(_)) => self.ko_defaults(step_dir.as_deref()),
+                (_, p) => p,
+            };
+            let dir = step_dir.clone();
+            let cross_compiles = b.tool == "ko build";
+            self.add(state, job, &b.tool, platforms, at, |x| {
+                x.judge_qemu = !cross_compiles;
+                x.push = b.push;
+                x.load = b.load;
+                x.gha_cache = b.gha_cache;
+                x.context = b.context.as_ref().map(|c| join_dir(dir.as_deref(), c));
+                x.file = b.file.as_ref().map(|f| join_dir(dir.as_deref(), f));
+            });
         }
     }
 

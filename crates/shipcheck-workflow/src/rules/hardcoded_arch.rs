@@ -1,0 +1,105 @@
+//! `dockerfile/hardcoded-arch`.
+
+use shipcheck_report::{declare_rule, Finding};
+
+use shipcheck_report::Severity;
+
+use crate::dockerfile::{references, Instruction, Stage};
+use crate::facts::{arch_token, urls, DockerfileFacts, Facts, TARGET_ARGS};
+
+declare_rule! {
+    /// ## What it catches
+    /// In a Dockerfile built for several platforms: `GOARCH=amd64`, a download URL naming
+    /// amd64/x86_64 (or arm64/aarch64), or `FROM --platform=linux/amd64`, in a stage that
+    /// never reads `TARGETARCH`/`TARGETPLATFORM` nor asks the system (`uname -m`,
+    /// `dpkg --print-architecture`).
+    ///
+    /// ## Why it breaks releases
+    /// Every platform of the image gets the amd64 binary; the arm64 image builds green and
+    /// fails at start with `exec format error`.
+    ///
+    /// ## Fix
+    /// Map `TARGETARCH` to the name the download uses
+    /// (`case "$TARGETARCH" in amd64) A=x86_64;; arm64) A=aarch64;; esac`) or cross-compile
+    /// with `GOARCH=$TARGETARCH`.
+    ///
+    /// ## Example
+    /// `RUN curl -LO https://example.com/tool-linux-amd64.tar.gz`.
+    pub RULE = ("dockerfile/hardcoded-arch", Warning, "a hard-coded architecture in a multi-platform build");
+}
+
+pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
+    let Some(d) = &facts.dockerfile else { return };
+    for stage in &d.df.stages {
+        hardcoded(d, stage, out);
+    }
+}
+
+/// Whether a stage adapts to the target architecture in some way.
+fn maps_arch(d: &DockerfileFacts, stage: &Stage) -> bool {
+    d.df.instructions[stage.body.clone()].iter().any(|ins| {
+        let t = ins.text();
+        let refs = references(&t, d.df.escape);
+        refs.iter().any(|r| TARGET_ARGS.contains(&r.as_str()) && r != "TARGETOS")
+            || [
+                "uname -m",
+                "uname -p",
+                "dpkg --print-architecture",
+                "apk --print-arch",
+                "$(arch)",
+                "`arch`",
+                "rpm --eval '%{_arch}'",
+            ]
+            .iter()
+            .any(|k| t.contains(k))
+    })
+}
+
+fn hardcoded(d: &DockerfileFacts, stage: &Stage, out: &mut Vec<Finding>) {
+    let (df, ctx) = (d.df, d.ctx);
+    let multi = ctx.multi_platform();
+    if multi == Some(false) || maps_arch(d, stage) {
+        return;
+    }
+    // A stage pinned to the build machine legitimately fetches the build machine's tools.
+    if stage.platform.as_deref().is_some_and(|p| p.contains("BUILDPLATFORM")) {
+        return;
+    }
+    let severity = if multi == Some(true) { Severity::Error } else { Severity::Warning };
+    let built_for =
+        ctx.platforms.as_ref().map(|p| p.join(", ")).unwrap_or_else(|| "unknown (no build of this file found)".into());
+    let mut report = |ins: &Instruction, what: String| {
+        let mut f = Finding::new(&RULE, ins.subject(d.artifact), what)
+            .severity(severity)
+            .evidence("built_for", &built_for)
+            .evidence("stage", DockerfileFacts::stage_label(stage))
+            .remedy("Declare `ARG TARGETARCH` in the stage and derive the name from it (case \"$TARGETARCH\" in amd64) A=x86_64;; arm64) A=aarch64;; esac), or set GOARCH=$TARGETARCH.");
+        if let Some(src) = &ctx.source {
+            f = f.evidence("build", src);
+        }
+        out.push(f);
+    };
+    let from = &df.instructions[stage.from];
+    if let Some(p) = stage.platform.as_deref().filter(|p| !p.contains('$')) {
+        if arch_token(p).is_some() {
+            report(from, format!("FROM --platform={p} pins this stage to one architecture"));
+        }
+    }
+    for ins in &df.instructions[stage.body.clone()] {
+        if !matches!(ins.keyword.as_str(), "RUN" | "ADD" | "ENV") {
+            continue;
+        }
+        let text = ins.text();
+        if let Some(arch) =
+            text.split_whitespace().find_map(|w| w.strip_prefix("GOARCH=")).filter(|a| arch_token(a).is_some())
+        {
+            report(ins, format!("GOARCH={arch} builds the same binary for every platform"));
+            continue;
+        }
+        let url = urls(&text).find(|u| arch_token(u).is_some() && !u.contains('$')).map(String::from);
+        if let Some(url) = url {
+            let arch = arch_token(&url).unwrap_or("amd64");
+            report(ins, format!("downloads an {arch} file for every platform: {url}"));
+        }
+    }
+}
