@@ -1,13 +1,10 @@
 //! `--existing FILE`: the NVRs already in each downstream branch, one `BRANCH NVR` a line
 //! (`#` comments), e.g. `f43 crun-1.17-1.fc43`. The new build must sort above all of them.
 
-use std::cmp::Ordering;
+use shipcheck_report::Finding;
 
-use shipcheck_report::{Finding, Subject};
-
-use crate::evr::rpmvercmp;
 use crate::evr::{split_nvr, Evr};
-use crate::rules::{EVR_ORDER, RELEASE_NOT_RESET};
+use crate::facts::{Facts, NvrFacts};
 
 /// Parses the file; errors name the line.
 pub fn parse(text: &str) -> Result<Vec<(String, String, Evr)>, String> {
@@ -28,7 +25,7 @@ pub fn parse(text: &str) -> Result<Vec<(String, String, Evr)>, String> {
 }
 
 /// Release without the dist tag (`1.fc43` → `1`), so branches compare on the same footing.
-fn strip_dist(release: &str) -> String {
+pub(crate) fn strip_dist(release: &str) -> String {
     match release.split_once(".fc").or_else(|| release.split_once(".el")) {
         Some((r, _)) => r.to_string(),
         None => release.to_string(),
@@ -37,63 +34,13 @@ fn strip_dist(release: &str) -> String {
 
 /// Checks the new build (`name`, `new`) against what each branch has.
 pub fn check(artifact: &str, name: &str, new: &Evr, existing: &[(String, String, Evr)]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let subject = || Subject::whole(artifact);
-    let new_cmp = Evr { release: strip_dist(&new.release), ..new.clone() };
-    for (branch, n, evr) in existing.iter().filter(|(_, n, _)| n == name) {
-        let theirs = Evr { release: strip_dist(&evr.release), ..evr.clone() };
-        let same = new_cmp.epoch == theirs.epoch
-            && new_cmp.version == theirs.version
-            && new_cmp.release == theirs.release
-            && !new.release.is_empty();
-        if same {
-            out.push(
-                Finding::new(&EVR_ORDER, subject(), format!("{n}-{evr} already exists in {branch}"))
-                    .evidence("branch", branch)
-                    .remedy("Bump Release (or Version): Koji never rebuilds an existing NVR."),
-            );
-        } else if new_cmp.compare(&theirs) != Ordering::Greater {
-            out.push(
-                Finding::new(&EVR_ORDER, subject(), format!("new {name}-{new} is not newer than {branch}'s {n}-{evr}"))
-                    .evidence("branch", branch)
-                    .remedy("Bump Version or Release above every branch's build."),
-            );
-        }
-    }
-    // A new version starts again at Release 1 (unless %autorelease, which arrives empty here).
-    let ours: Vec<&Evr> = existing.iter().filter(|(_, n, _)| n == name).map(|(_, _, e)| e).collect();
-    let newest = !ours.is_empty() && ours.iter().all(|e| rpmvercmp(&new.version, &e.version) == Ordering::Greater);
-    let release = strip_dist(&new.release);
-    if newest && !release.is_empty() && release != "1" && !release.starts_with("0.") {
-        out.push(
-            Finding::new(
-                &RELEASE_NOT_RESET,
-                subject(),
-                format!("Version {} is new in every branch, but Release is {}", new.version, new.release),
-            )
-            .remedy("Set `Release: 1%{?dist}` with a new Version, or use %autorelease."),
-        );
-    }
-    // rawhide must not be behind any branched Fedora.
-    let rawhide: Vec<&Evr> =
-        existing.iter().filter(|(b, n, _)| n == name && (b == "rawhide" || b == "main")).map(|(_, _, e)| e).collect();
-    for (branch, n, evr) in existing
-        .iter()
-        .filter(|(b, n, _)| n == name && b.starts_with('f') && b[1..].chars().all(|c| c.is_ascii_digit()))
-    {
-        let theirs = Evr { release: strip_dist(&evr.release), ..evr.clone() };
-        if let Some(r) = rawhide
-            .iter()
-            .find(|r| Evr { release: strip_dist(&r.release), ..(**r).clone() }.compare(&theirs) == Ordering::Less)
-        {
-            out.push(
-                Finding::new(&EVR_ORDER, subject(), format!("rawhide has {n}-{r}, lower than {branch}'s {n}-{evr}"))
-                    .evidence("branch", branch)
-                    .remedy("Build the new version in rawhide first, then in branched Fedoras."),
-            );
-        }
-    }
-    out
+    let nvrs = NvrFacts {
+        artifact: artifact.to_string(),
+        name: name.to_string(),
+        new: new.clone(),
+        existing: existing.to_vec(),
+    };
+    crate::check::run(&Facts { nvrs: Some(nvrs), ..Facts::default() }, &|_| true)
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Checks against the repository's history: the tag list against `upstream_tag_template`, and
-//! whether Release was reset in the commit that changed Version. The binary runs git; these
-//! functions take its output.
+//! whether Release was reset in the commit that changed Version. [`crate::git`] reads the
+//! history; these functions take it as text (as the rules do, through [`crate::facts`]).
 
 use shipcheck_report::{Finding, Subject};
 
-use crate::rules::{RELEASE_NOT_RESET, TAG_TEMPLATE_MISMATCH};
+use crate::facts::{Facts, HistoryFacts, TagFacts};
 use crate::spec::parse;
-use crate::spec_check::version_from_tag;
 
 /// What the packit configuration says about tags.
 pub struct TagRules<'a> {
@@ -18,41 +17,18 @@ pub struct TagRules<'a> {
 /// Checks the tags (newest first) against the template, after packit's include/exclude
 /// regexes. `at` is where the template is written.
 pub fn check_tags(tags: &[String], rules: &TagRules, at: Subject) -> Vec<Finding> {
-    let compile = |r: Option<&str>| r.and_then(|r| regex::Regex::new(r).ok());
-    let (include, exclude) = (compile(rules.include), compile(rules.exclude));
-    let considered: Vec<&String> = tags
-        .iter()
-        .filter(|t| include.as_ref().is_none_or(|r| r.is_match(t)))
-        .filter(|t| exclude.as_ref().is_none_or(|r| !r.is_match(t)))
-        .collect();
-    let Some(newest) = considered.first() else { return Vec::new() };
-    let matching: Vec<&&String> = considered.iter().filter(|t| version_from_tag(t, rules.template).is_some()).collect();
-    let sample: Vec<&str> = considered.iter().take(3).map(|t| t.as_str()).collect();
-    if matching.is_empty() {
-        return vec![Finding::new(
-            &TAG_TEMPLATE_MISMATCH,
-            at,
-            format!("upstream_tag_template `{}` matches none of the {} tags", rules.template, considered.len()),
-        )
-        .evidence("newest_tags", sample.join(", "))
-        .remedy(
-            "Make the template produce the tags as they are written (`v{version}` for v1.2.3, `{version}` for 1.2.3).",
-        )];
-    }
-    if version_from_tag(newest, rules.template).is_none() {
-        return vec![Finding::new(
-            &TAG_TEMPLATE_MISMATCH,
-            at,
-            format!("the newest tag `{newest}` does not match upstream_tag_template `{}`", rules.template),
-        )
-        .evidence("newest_matching_tag", matching[0].as_str())
-        .remedy("A release from this tag cannot be mapped to a version: tag releases as the template says, or exclude such tags with upstream_tag_exclude.")];
-    }
-    Vec::new()
+    let tags = TagFacts {
+        tags: tags.to_vec(),
+        template: rules.template.to_string(),
+        include: rules.include.map(String::from),
+        exclude: rules.exclude.map(String::from),
+        at,
+    };
+    crate::check::run(&Facts { tags: Some(tags), ..Facts::default() }, &|_| true)
 }
 
 /// Version and Release of a spec text, expanded; Release without the dist tag.
-fn version_release(text: &str) -> Option<(String, String)> {
+pub(crate) fn version_release(text: &str) -> Option<(String, String)> {
     let spec = parse(text);
     let version = spec.expand(spec.tag("version")?).ok()?;
     let release = spec.expand(spec.tag("release")?).ok()?;
@@ -62,40 +38,9 @@ fn version_release(text: &str) -> Option<(String, String)> {
 /// Whether Release was reset to 1 where Version last changed. `history` holds the spec's text
 /// in the commits that touched it, newest first; `current` is the working tree's.
 pub fn check_release_reset(current: &str, history: &[(String, String)], artifact: &str) -> Option<Finding> {
-    let (version, _) = version_release(current)?;
-    if current.contains("%autorelease") {
-        return None;
-    }
-    // Walk back while the version is the current one: the last such text introduced it.
-    let mut introduced = ("working tree".to_string(), current.to_string());
-    let mut previous = None;
-    for (commit, text) in history {
-        match version_release(text) {
-            Some((v, _)) if v == version => introduced = (commit.clone(), text.clone()),
-            Some((v, r)) => {
-                previous = Some((v, r));
-                break;
-            }
-            None => break,
-        }
-    }
-    let (old_version, old_release) = previous?;
-    let (_, release) = version_release(&introduced.1)?;
-    let number: String = release.chars().take_while(|c| c.is_ascii_digit()).collect();
-    if number.parse::<u64>().is_ok_and(|n| n <= 1) {
-        return None;
-    }
-    let line = parse(current).tag_line("release").unwrap_or(1) as u32;
-    Some(
-        Finding::new(
-            &RELEASE_NOT_RESET,
-            Subject::position(artifact, line, None),
-            format!("Version changed from {old_version} to {version} with Release {release}, not reset to 1"),
-        )
-        .evidence("changed_in", introduced.0)
-        .evidence("previous", format!("{old_version}-{old_release}"))
-        .remedy("Set `Release: 1%{?dist}` in the commit that bumps Version, or use %autorelease."),
-    )
+    let history =
+        HistoryFacts { artifact: artifact.to_string(), current: current.to_string(), commits: history.to_vec() };
+    crate::check::run(&Facts { history: Some(history), ..Facts::default() }, &|_| true).pop()
 }
 
 #[cfg(test)]

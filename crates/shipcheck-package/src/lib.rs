@@ -1,8 +1,15 @@
 //! Downstream packaging preflight: what makes packit's propose-downstream and Fedora/CentOS
 //! builds fail after the upstream release is out.
+//!
+//! Data flows one way: [`check::check`] reads the repository (the packit configuration, the
+//! spec, git's tags and the spec's history, `--existing`) into [`facts::Facts`]; each rule in
+//! `src/rules/<rule>.rs` reads only those facts; [`rules::ALL`] is generated from the files.
 
+pub mod check;
 pub mod evr;
 pub mod existing;
+pub mod facts;
+pub mod git;
 pub mod history;
 pub mod packit;
 pub mod rules;

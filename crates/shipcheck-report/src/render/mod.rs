@@ -83,6 +83,22 @@ pub fn sarif_value(report: &Report) -> serde_json::Value {
     sarif::to_value(&crate::redact::report(report))
 }
 
+/// What a rule reports, as a reviewer reads it in a snapshot: the human rendering (no colour)
+/// followed by the JSON `findings` array. Every rule's fixture test snapshots this, so a change
+/// to a message, evidence or fix shows up in review in both forms.
+pub fn findings_for_review(findings: Vec<crate::Finding>) -> String {
+    let mut report = Report::new();
+    report.findings = findings;
+    report.sort();
+    let text = |format| {
+        let mut out = Vec::new();
+        render(&report, format, &HumanOptions { color: false }, &mut out).expect("rendering to memory");
+        String::from_utf8(out).expect("renderers write UTF-8")
+    };
+    let json: serde_json::Value = serde_json::from_str(&text(Format::Json)).expect("the JSON renderer writes JSON");
+    format!("{}\n{:#}", text(Format::Human), json["findings"])
+}
+
 #[cfg(test)]
 pub(crate) mod fixture {
     use crate::{Checked, Finding, InputError, Report, Severity, Subject};
@@ -135,20 +151,4 @@ pub(crate) mod fixture {
         r.sort();
         r
     }
-}
-
-/// What a rule reports, as a reviewer reads it in a snapshot: the human rendering (no colour)
-/// followed by the JSON `findings` array. Every rule's fixture test snapshots this, so a change
-/// to a message, evidence or fix shows up in review in both forms.
-pub fn findings_for_review(findings: Vec<crate::Finding>) -> String {
-    let mut report = Report::new();
-    report.findings = findings;
-    report.sort();
-    let text = |format| {
-        let mut out = Vec::new();
-        render(&report, format, &HumanOptions { color: false }, &mut out).expect("rendering to memory");
-        String::from_utf8(out).expect("renderers write UTF-8")
-    };
-    let json: serde_json::Value = serde_json::from_str(&text(Format::Json)).expect("the JSON renderer writes JSON");
-    format!("{}\n{:#}", text(Format::Human), json["findings"])
 }

@@ -1,0 +1,6 @@
+//! Every rule of the packaging preflight: one file a rule (`src/rules/<rule>.rs`) holding its
+//! declaration, its user documentation (the doc comment) and its check, which reads only
+//! [`Facts`](crate::facts::Facts). The registry below is generated from the files by build.rs,
+//! so adding a rule means adding its file (and its fixture in tests/fixtures/rules/).
+
+include!(concat!(env!("OUT_DIR"), "/rules.rs"));
