@@ -34,6 +34,8 @@ pub struct Outcome {
     pub checked: Vec<Checked>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
+    /// Where it looked and found no packit configuration: nothing of its kind to check.
+    pub looked: Vec<String>,
 }
 
 /// Why nothing could be checked: the `--existing` file cannot be used.
@@ -91,10 +93,7 @@ fn read_existing(path: &Path) -> Result<Vec<(String, String, Evr)>, Error> {
 fn measure(dir: &Path, options: &Options, existing: Option<Vec<(String, String, Evr)>>, out: &mut Outcome) -> Facts {
     let mut facts = Facts::default();
     let Some(path) = packit::find(dir) else {
-        out.errors.push(InputError {
-            input: dir.display().to_string(),
-            message: format!("{} has no .packit.yaml, .packit.yml, packit.yaml or packit.yml", dir.display()),
-        });
+        out.looked.push(format!("{} (no .packit.yaml, .packit.yml, packit.yaml or packit.yml)", dir.display()));
         return facts;
     };
     let config_artifact = path.display().to_string();

@@ -18,5 +18,6 @@ pub(crate) fn package_into(report: &mut Report, dir: &Path, tag: Option<&str>, e
     report.checked.extend(outcome.checked);
     report.findings.extend(outcome.findings);
     report.errors.extend(outcome.errors);
+    report.looked.extend(outcome.looked);
     Ok(())
 }

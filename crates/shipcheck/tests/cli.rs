@@ -249,10 +249,11 @@ fn package_checks_the_spec_against_the_tag() {
         shipcheck().arg("package").arg(dir.path()).arg("--existing").arg(dir.path().join("bad")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected `BRANCH NAME-VERSION-RELEASE`"));
+    // A repository without packit has nothing of its kind to check: exit 3, saying where it looked.
     let empty = tempfile::tempdir().unwrap();
     let out = shipcheck().arg("package").arg(empty.path()).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("has no .packit.yaml"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no .packit.yaml"));
 }
 
 #[test]
