@@ -4,6 +4,7 @@
 # evaluates build platforms per trigger, so this measures shipcheck alone (no target is set).
 #
 # usage: bench/workflows.sh [RUNS]     (default 10)
+#        BASELINE=/path/to/old/shipcheck bench/workflows.sh   adds the old build to the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
@@ -13,12 +14,19 @@ cargo build --release --locked -q
 repo=bench/work/workflows-repo
 [ -d "$repo" ] || python3 bench/gen_workflows.py "$repo" 300
 sc=target/release/shipcheck
-hyperfine --warmup 2 --runs "$runs" -i -N --export-json bench/work/workflows.json \
-  -n "shipcheck workflows" "$sc workflows $repo --format json -o bench/work/workflows-out.json" \
-  -n "shipcheck dockerfile" "$sc dockerfile --repo $repo --format json -o bench/work/workflows-out.json"
+names=() cmds=()
+for bin in "$sc" ${BASELINE:+"$BASELINE"}; do
+  who=shipcheck; [ "$bin" = "$sc" ] || who=baseline
+  names+=("$who workflows" "$who dockerfile")
+  cmds+=("$bin workflows $repo --format json -o bench/work/workflows-out.json"
+         "$bin dockerfile --repo $repo --format json -o bench/work/workflows-out.json")
+done
+args=()
+for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+hyperfine --warmup 2 --runs "$runs" -i -N --export-json bench/work/workflows.json "${args[@]}"
 : > bench/work/workflows-rss.txt
-for sub in "workflows $repo" "dockerfile --repo $repo"; do
-  { /usr/bin/time -f '%M' $sc $sub --format json -o bench/work/workflows-out.json || true; } 2>> bench/work/workflows-rss.txt
+for cmd in "${cmds[@]}"; do
+  { /usr/bin/time -f '%M' $cmd || true; } 2>> bench/work/workflows-rss.txt
 done
 python3 - <<'PY'
 import json, statistics

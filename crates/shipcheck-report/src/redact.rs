@@ -18,7 +18,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use regex::{Captures, Regex, RegexSet};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use regex::{Captures, Regex};
 
 use crate::{Checked, Finding, InputError, Locator, Report, Subject, Table};
 
@@ -94,23 +95,49 @@ fn table() -> Vec<Rule> {
     ]
 }
 
+/// The trigger literals in one automaton (a literal search is cheap to build and to run), and
+/// each rule's regex compiled the first time one of its literals appears: a run that never
+/// meets a secret's trigger word pays for no regex at all.
 struct Compiled {
-    triggers: RegexSet,
-    rules: Vec<Regex>,
+    triggers: AhoCorasick,
+    /// The rule each trigger literal belongs to, by the literal's index.
+    owner: Vec<usize>,
+    table: Vec<Rule>,
+    rules: Vec<OnceLock<Regex>>,
 }
 
 fn compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
     C.get_or_init(|| {
         let table = table();
-        let triggers = table
-            .iter()
-            .map(|r| format!("(?i){}", r.triggers.iter().map(|t| regex::escape(t)).collect::<Vec<_>>().join("|")));
-        Compiled {
-            triggers: RegexSet::new(triggers).expect("static trigger regexes"),
-            rules: table.iter().map(|r| Regex::new(&r.pattern).expect("static redaction regex")).collect(),
+        let mut literals = Vec::new();
+        let mut owner = Vec::new();
+        for (i, r) in table.iter().enumerate() {
+            for t in r.triggers {
+                literals.push(*t);
+                owner.push(i);
+            }
         }
+        let triggers =
+            AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&literals).expect("static trigger literals");
+        let rules = table.iter().map(|_| OnceLock::new()).collect();
+        Compiled { triggers, owner, table, rules }
     })
+}
+
+impl Compiled {
+    /// Which rules' trigger literals `text` contains, in rule order.
+    fn fired(&self, text: &str) -> Vec<usize> {
+        let mut fired = vec![false; self.table.len()];
+        for m in self.triggers.find_overlapping_iter(text) {
+            fired[self.owner[m.pattern().as_usize()]] = true;
+        }
+        fired.iter().enumerate().filter(|(_, f)| **f).map(|(i, _)| i).collect()
+    }
+
+    fn rule(&self, i: usize) -> &Regex {
+        self.rules[i].get_or_init(|| Regex::new(&self.table[i].pattern).expect("static redaction regex"))
+    }
 }
 
 /// `text` with every known kind of secret replaced by `[REDACTED]`.
@@ -121,13 +148,13 @@ pub fn redact(text: &str) -> String {
 /// [`redact`] without a copy when there is nothing to redact.
 pub fn redact_cow(text: &str) -> Cow<'_, str> {
     let c = compiled();
-    let fired = c.triggers.matches(text);
-    if !fired.matched_any() {
+    let fired = c.fired(text);
+    if fired.is_empty() {
         return Cow::Borrowed(text);
     }
     let mut out = Cow::Borrowed(text);
-    for i in fired.iter() {
-        let re = &c.rules[i];
+    for i in fired {
+        let re = c.rule(i);
         let replaced = match re.replace_all(&out, |c: &Captures| mask_secret(c, &out)) {
             Cow::Owned(s) => Some(s),
             Cow::Borrowed(_) => None,
