@@ -4,6 +4,7 @@
 //! The binary collects them in a [`Report`] and hands it to one renderer in [`render`].
 //! Nothing in this crate knows about images, runtimes or logs.
 
+mod domain;
 pub mod escape;
 mod finding;
 pub mod redact;
@@ -12,6 +13,7 @@ mod report;
 mod rule;
 mod settings;
 
+pub use domain::Domain;
 pub use finding::{Finding, Locator, Subject};
 pub use report::{Checked, InputError, Report, Table, SCHEMA_VERSION};
 pub use rule::{doc_text, Rule, Severity};

@@ -52,7 +52,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
                     .with_context(|| format!("in {}", path.display()))?,
                 None => Vec::new(),
             };
-            verify_into(&mut part, &config::rebase_source(&entry.source, &root)?, &opts, &engines);
+            verify_into(&mut part, &config::rebase_source(&entry.source, &root)?, &opts, &engines, &settings);
         }
         if let Some(rt) = &config.runtime {
             refuse_config_exec(&rt.names, &path, args.allow_config_exec)?;
@@ -64,8 +64,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
                 from_recording: recording,
                 timeout: std::time::Duration::from_millis(rt.timeout_ms.unwrap_or(2000)),
             };
-            runtime_into(&mut part, &probe, &|id| settings.enabled(id))
-                .with_context(|| format!("in {}", path.display()))?;
+            runtime_into(&mut part, &probe, &settings).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(d) = &config.diagnose {
             let logs: Vec<String> = d
@@ -74,21 +73,21 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
                 .map(|l| inside("[diagnose] logs", l).map(|p| p.display().to_string()))
                 .collect::<Result<_>>()?;
             let rules: Vec<PathBuf> = d.rules.iter().map(|r| inside("[diagnose] rules", r)).collect::<Result<_>>()?;
-            diagnose_into(&mut part, &logs, &rules).with_context(|| format!("in {}", path.display()))?;
+            diagnose_into(&mut part, &logs, &rules, &settings).with_context(|| format!("in {}", path.display()))?;
         }
         if let Some(p) = &config.package {
             let existing = p.existing.as_deref().map(|e| inside("[package] existing", e)).transpose()?;
             let pdir = p.dir.as_deref().map(|d| inside("[package] dir", d)).transpose()?;
-            package_into(&mut part, pdir.as_ref().unwrap_or(dir), p.tag.as_deref(), existing.as_deref())?;
+            package_into(&mut part, pdir.as_ref().unwrap_or(dir), p.tag.as_deref(), existing.as_deref(), &settings)?;
         }
         if let Some(w) = &config.workflows {
             let wdir = w.dir.as_deref().map(|d| inside("[workflows] dir", d)).transpose()?;
-            workflows_into(&mut part, wdir.as_ref().unwrap_or(dir))?;
+            workflows_into(&mut part, wdir.as_ref().unwrap_or(dir), &settings)?;
         }
         if let Some(d) = &config.dockerfile {
             let repo = d.repo.as_deref().map(|r| inside("[dockerfile] repo", r)).transpose()?;
             let files: Vec<PathBuf> = d.files.iter().map(|f| inside("[dockerfile] files", f)).collect::<Result<_>>()?;
-            dockerfiles_into(&mut part, repo.as_ref().unwrap_or(dir), &files, &d.platforms, d.online)
+            dockerfiles_into(&mut part, repo.as_ref().unwrap_or(dir), &files, &d.platforms, d.online, &settings)
                 .with_context(|| format!("in {}", path.display()))?;
         }
         let sections = [

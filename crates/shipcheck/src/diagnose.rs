@@ -3,10 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use shipcheck_report::{InputError, Report};
+use shipcheck_report::{InputError, Report, Settings};
 
 /// Diagnoses each log (a directory's files in name order) and adds the findings.
-pub(crate) fn diagnose_into(report: &mut Report, logs: &[String], rules: &[PathBuf]) -> Result<()> {
+pub(crate) fn diagnose_into(
+    report: &mut Report,
+    logs: &[String],
+    rules: &[PathBuf],
+    _settings: &Settings,
+) -> Result<()> {
     use shipcheck_triage::{input, kb::Kb};
     let mut extra = Vec::new();
     for r in rules {

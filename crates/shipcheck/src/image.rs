@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use shipcheck_image::platform::Platform;
 use shipcheck_image::{SourceSpec, VerifyOptions};
-use shipcheck_report::{Checked, InputError, Report};
+use shipcheck_report::{Checked, InputError, Report, Settings};
 
 use crate::args::*;
 use crate::config::{self, Config};
@@ -24,9 +24,10 @@ pub(crate) fn verify_into(
     source: &str,
     opts: &VerifyOptions,
     engines: &[&'static shipcheck_image::engine::Profile],
+    settings: &Settings,
 ) {
     if source.starts_with("docker://") {
-        registry::verify_remote_into(report, source, opts, engines);
+        registry::verify_remote_into(report, source, opts, engines, settings);
         return;
     }
     let spec = match SourceSpec::parse(source) {
@@ -73,7 +74,7 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
     };
     let mut report = Report::new();
     for source in &args.sources {
-        verify_into(&mut report, source, &opts, &engines);
+        verify_into(&mut report, source, &opts, &engines, &Settings::default());
     }
     finish(report, &config, &args.output)
 }
@@ -102,7 +103,7 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     // A bare path: read by content, index.json and manifest.json both, as engines read it.
     let out = written.path.display().to_string();
     let mut report = Report::new();
-    verify_into(&mut report, &out, &read, &engines);
+    verify_into(&mut report, &out, &read, &engines, &Settings::default());
     if let Some(c) = report.checked.last_mut() {
         c.facts.push(("converted_from".into(), spec.display.clone()));
         c.facts.push(("names".into(), if written.names.is_empty() { "-".into() } else { written.names.join(", ") }));

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use shipcheck_report::Report;
+use shipcheck_report::{Report, Settings};
 
 pub(crate) use args::OutputArgs;
 use args::{Cli, Command};
@@ -77,23 +77,30 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Runtime(args) => runtime::runtime(args),
         Command::Package { dir, tag, existing, output } => {
             let mut report = Report::new();
-            package::package_into(&mut report, &dir, tag.as_deref(), existing.as_deref())?;
+            package::package_into(&mut report, &dir, tag.as_deref(), existing.as_deref(), &Settings::default())?;
             finish(report, &Config::default(), &output)
         }
         Command::Workflows { dir, output } => {
             let mut report = Report::new();
-            repo::workflows_into(&mut report, &dir)?;
+            repo::workflows_into(&mut report, &dir, &Settings::default())?;
             finish(report, &Config::default(), &output)
         }
         Command::Dockerfile(args) => {
             let mut report = Report::new();
-            repo::dockerfiles_into(&mut report, &args.repo, &args.files, &args.platform, args.online)?;
+            repo::dockerfiles_into(
+                &mut report,
+                &args.repo,
+                &args.files,
+                &args.platform,
+                args.online,
+                &Settings::default(),
+            )?;
             finish(report, &Config::default(), &args.output)
         }
         Command::Diagnose(args) => {
             let mut report = Report::new();
             let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs };
-            diagnose::diagnose_into(&mut report, &logs, &args.rules)?;
+            diagnose::diagnose_into(&mut report, &logs, &args.rules, &Settings::default())?;
             finish(report, &Config::default(), &args.output)
         }
         Command::Explain { rule } => explain::explain(rule.as_deref()),

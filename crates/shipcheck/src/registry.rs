@@ -13,7 +13,7 @@ use shipcheck_registry::client::Limits;
 use shipcheck_registry::copy::{copy, Copied, CopyOptions, Endpoint, Refused};
 use shipcheck_registry::transfer::Options;
 use shipcheck_registry::{Client, Reference};
-use shipcheck_report::{Checked, InputError, Report};
+use shipcheck_report::{Checked, InputError, Report, Settings};
 
 use crate::progress;
 
@@ -230,6 +230,7 @@ pub(crate) fn verify_remote_into(
     source: &str,
     opts: &VerifyOptions,
     engines: &[&'static shipcheck_image::engine::Profile],
+    _settings: &Settings,
 ) {
     let reference = match Reference::parse(source.trim_start_matches("docker://")) {
         Ok(r) => r,

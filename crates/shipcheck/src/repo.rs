@@ -3,10 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use shipcheck_report::{Checked, InputError, Report};
+use shipcheck_report::{Checked, InputError, Report, Settings};
 
 /// Checks the workflows of the repository at `dir`.
-pub(crate) fn workflows_into(report: &mut Report, dir: &Path) -> Result<shipcheck_workflow::workflow::Analysis> {
+pub(crate) fn workflows_into(
+    report: &mut Report,
+    dir: &Path,
+    _settings: &Settings,
+) -> Result<shipcheck_workflow::workflow::Analysis> {
     if !dir.is_dir() {
         bail!("{} is not a directory: expected a repository root", dir.display());
     }
@@ -40,6 +44,7 @@ pub(crate) fn dockerfiles_into(
     files: &[PathBuf],
     platforms: &[String],
     online: bool,
+    _settings: &Settings,
 ) -> Result<()> {
     use shipcheck_workflow::{build_contexts, check_dockerfile, dockerfile_check::Context, platform};
     let explicit: Vec<String> = platforms

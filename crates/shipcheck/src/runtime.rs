@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use shipcheck_report::{InputError, Report};
+use shipcheck_report::{InputError, Report, Settings};
 
 use crate::args::*;
 use crate::config::Config;
@@ -27,12 +27,13 @@ pub(crate) fn runtime(args: RuntimeArgs) -> Result<u8> {
         timeout: std::time::Duration::from_millis(args.timeout),
     };
     let mut report = Report::new();
-    runtime_into(&mut report, &probe, &|_| true)?;
+    runtime_into(&mut report, &probe, &Settings::default())?;
     finish(report, &Config::default(), &args.output)
 }
 
 /// Probes (or replays), optionally records, and checks; adds the results to `report`.
-pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe, enabled: &dyn Fn(&str) -> bool) -> Result<()> {
+pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe, settings: &Settings) -> Result<()> {
+    let enabled = |id: &str| settings.enabled(id);
     use shipcheck_runtime::{check, data, discover, observe, probe};
     let callers = if p.callers.is_empty() {
         data::callers().iter().map(|c| data::CallerSpec::parse(c)).collect::<Result<Vec<_>, _>>()
@@ -78,7 +79,7 @@ pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe, enabled: &dyn 
         }
     }
     for o in &observations {
-        let (checked, findings) = check::check_enabled(o, &callers, enabled);
+        let (checked, findings) = check::check_enabled(o, &callers, &enabled);
         report.checked.push(checked);
         report.findings.extend(findings);
     }
