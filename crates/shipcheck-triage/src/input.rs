@@ -8,24 +8,50 @@ use std::path::{Path, PathBuf};
 use shipcheck_report::{Checked, Finding};
 
 use crate::kb::Kb;
-use crate::{diagnose, scan};
+use crate::redact::redact;
+use crate::scan;
 
 /// Most files read from one directory.
 pub const MAX_FILES: usize = 10_000;
 
+/// Why a log, a log directory or an accuracy list could not be read; each names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("cannot open {path}: {error}")]
+    Open { path: String, error: io::Error },
+    #[error("{path} is neither a file nor a directory: expected a CI log")]
+    NotFileOrDirectory { path: String },
+    #[error("cannot read {path}: {error}")]
+    ReadDirectory { path: String, error: io::Error },
+    #[error("{path} holds more than {MAX_FILES} files: expected a CI log directory")]
+    TooManyFiles { path: String },
+    #[error("{path} holds no files: expected CI log files")]
+    NoFiles { path: String },
+    /// Reading or decompressing the log failed part way; the message is redacted, as an I/O
+    /// error may quote what it read.
+    #[error("{message}")]
+    Read { message: String },
+    #[error("cannot read {dir}/expected.tsv: {error}")]
+    Expected { dir: String, error: io::Error },
+    #[error("expected.tsv: `{line}` is not `log<TAB>class`")]
+    ExpectedLine { line: String },
+}
+
 /// Every log file a path names: itself, or the regular files below it, sorted.
-pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>, LogError> {
+    let shown = || path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|error| LogError::Open { path: shown(), error })?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
     if !meta.is_dir() {
-        return Err(format!("{} is neither a file nor a directory: expected a CI log", path.display()));
+        return Err(LogError::NotFileOrDirectory { path: shown() });
     }
     let mut files = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|error| LogError::ReadDirectory { path: dir.display().to_string(), error })?;
         for e in entries.flatten() {
             let ft = match e.file_type() {
                 Ok(t) => t,
@@ -36,17 +62,14 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
             } else if ft.is_file() {
                 files.push(e.path());
                 if files.len() > MAX_FILES {
-                    return Err(format!(
-                        "{} holds more than {MAX_FILES} files: expected a CI log directory",
-                        path.display()
-                    ));
+                    return Err(LogError::TooManyFiles { path: shown() });
                 }
             }
         }
     }
     files.sort();
     if files.is_empty() {
-        return Err(format!("{} holds no files: expected CI log files", path.display()));
+        return Err(LogError::NoFiles { path: shown() });
     }
     Ok(files)
 }
@@ -58,10 +81,22 @@ pub fn decoded<'a, R: Read + 'a>(reader: R) -> io::Result<Box<dyn Read + 'a>> {
     Ok(if gz { Box::new(flate2::bufread::MultiGzDecoder::new(r)) } else { Box::new(r) })
 }
 
-/// Diagnoses one log stream.
+/// Diagnoses one log stream with every rule.
 pub fn diagnose_reader<R: Read>(kb: &Kb, artifact: &str, reader: R) -> io::Result<(Checked, Vec<Finding>)> {
+    diagnose_reader_enabled(kb, artifact, reader, &|_| true)
+}
+
+/// Diagnoses one log stream with the rules whose ID `enabled` accepts. The signatures of a
+/// rule that is off are left out of the ranking, so the root cause is the first cause of a
+/// rule that is on.
+pub fn diagnose_reader_enabled<R: Read>(
+    kb: &Kb,
+    artifact: &str,
+    reader: R,
+    enabled: &dyn Fn(&str) -> bool,
+) -> io::Result<(Checked, Vec<Finding>)> {
     let scanned = scan::scan(kb, decoded(reader)?)?;
-    let findings = diagnose::findings(kb, artifact, &scanned);
+    let findings = crate::check::findings(kb, artifact, &scanned, enabled);
     let mut facts = vec![
         ("lines".to_string(), scanned.lines.to_string()),
         ("signature_hits".to_string(), scanned.hits.len().to_string()),
@@ -75,15 +110,24 @@ pub fn diagnose_reader<R: Read>(kb: &Kb, artifact: &str, reader: R) -> io::Resul
     Ok((Checked::new(artifact.to_string(), "ci log", facts), findings))
 }
 
-/// Diagnoses a file path or `-` (stdin).
-pub fn diagnose_path(kb: &Kb, path: &str) -> Result<(Checked, Vec<Finding>), String> {
+/// Diagnoses a file path or `-` (stdin) with every rule.
+pub fn diagnose_path(kb: &Kb, path: &str) -> Result<(Checked, Vec<Finding>), LogError> {
+    diagnose_path_enabled(kb, path, &|_| true)
+}
+
+/// Diagnoses a file path or `-` (stdin) with the rules whose ID `enabled` accepts.
+pub fn diagnose_path_enabled(
+    kb: &Kb,
+    path: &str,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Result<(Checked, Vec<Finding>), LogError> {
     let res = if path == "-" {
-        diagnose_reader(kb, "-", io::stdin().lock())
+        diagnose_reader_enabled(kb, "-", io::stdin().lock(), enabled)
     } else {
-        let f = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-        diagnose_reader(kb, path, f)
+        let f = File::open(path).map_err(|error| LogError::Open { path: path.to_string(), error })?;
+        diagnose_reader_enabled(kb, path, f, enabled)
     };
-    res.map_err(|e| crate::redact::redact(&format!("cannot read {path}: {e}")))
+    res.map_err(|e| LogError::Read { message: redact(&format!("cannot read {path}: {e}")) })
 }
 
 /// One log's expected and diagnosed classes.
@@ -97,13 +141,12 @@ pub struct Graded {
 /// The accuracy harness: `dir/expected.tsv` lists `log<TAB>class` (class `none` when nothing
 /// should be found); each log is diagnosed and its root cause's class compared. Used by the
 /// tests on tests/logs and, through SHIPCHECK_HELDOUT_LOGS, on any directory of real logs.
-pub fn grade(kb: &Kb, dir: &Path) -> Result<Vec<Graded>, String> {
+pub fn grade(kb: &Kb, dir: &Path) -> Result<Vec<Graded>, LogError> {
     let list = std::fs::read_to_string(dir.join("expected.tsv"))
-        .map_err(|e| format!("cannot read {}/expected.tsv: {e}", dir.display()))?;
+        .map_err(|error| LogError::Expected { dir: dir.display().to_string(), error })?;
     let mut out = Vec::new();
     for line in list.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-        let (log, expected) =
-            line.split_once('\t').ok_or_else(|| format!("expected.tsv: `{line}` is not `log<TAB>class`"))?;
+        let (log, expected) = line.split_once('\t').ok_or_else(|| LogError::ExpectedLine { line: line.to_string() })?;
         let path = dir.join(log);
         let (_, findings) = diagnose_path(kb, &path.display().to_string())?;
         let got = findings

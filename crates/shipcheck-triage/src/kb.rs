@@ -6,7 +6,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
 
-/// The classes a signature may belong to; each maps to a rule (see rules.rs).
+/// The classes a signature may belong to; each is reported by the rule whose file lists it in
+/// its `CLASSES` (src/rules/).
 pub const CLASSES: &[&str] = &[
     "signed-url-expired",
     "credential-expiry",
@@ -56,7 +57,7 @@ struct RulesFile {
 }
 
 /// Lines worth noting even when nothing failed on them: they date when credentials were
-/// issued and how long the build ran (see diagnose.rs).
+/// issued and how long the build ran (see facts.rs).
 pub const MILESTONES: &[(&str, &str)] = &[
     ("Login Succeeded", "login"),
     ("importing cache manifest from", "cache-import"),
@@ -74,6 +75,25 @@ pub const MILESTONES: &[(&str, &str)] = &[
 
 /// CI structure markers.
 pub const MARKERS: &[&str] = &["##[group]", "##[endgroup]", "##[error]", "section_start:", "retrying", "will retry"];
+
+/// Why the knowledge base could not be loaded; each names the file or signature at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum KbError {
+    #[error("built-in signatures: {0}")]
+    Builtin(toml::de::Error),
+    #[error("{path} is not a valid rules file: {error}")]
+    InvalidFile { path: String, error: toml::de::Error },
+    #[error("{path}: [[override]] names unknown signature `{id}`")]
+    UnknownOverride { path: String, id: String },
+    #[error("signature `{id}`: unknown class `{class}`: expected one of {}", CLASSES.join(", "))]
+    UnknownClass { id: String, class: String },
+    #[error("signature `{id}` has no needles: give at least one literal string the line must contain")]
+    NoNeedles { id: String },
+    #[error("signature `{id}`: invalid pattern: {error}")]
+    InvalidPattern { id: String, error: regex::Error },
+    #[error("cannot build the needle automaton: {0}")]
+    Automaton(aho_corasick::BuildError),
+}
 
 pub struct Signature {
     pub def: SignatureDef,
@@ -101,12 +121,12 @@ pub enum Owner {
 impl Kb {
     /// The built-in knowledge base plus `extra` rule files (path, text), in order: a signature
     /// with an existing ID replaces it; `[[override]]` changes a priority.
-    pub fn load(extra: &[(String, String)]) -> Result<Kb, String> {
-        let builtin: RulesFile =
-            toml::from_str(include_str!("../data/signatures.toml")).map_err(|e| format!("built-in signatures: {e}"))?;
+    pub fn load(extra: &[(String, String)]) -> Result<Kb, KbError> {
+        let builtin: RulesFile = toml::from_str(include_str!("../data/signatures.toml")).map_err(KbError::Builtin)?;
         let mut defs = builtin.signature;
         for (path, text) in extra {
-            let f: RulesFile = toml::from_str(text).map_err(|e| format!("{path} is not a valid rules file: {e}"))?;
+            let f: RulesFile =
+                toml::from_str(text).map_err(|error| KbError::InvalidFile { path: path.clone(), error })?;
             for s in f.signature {
                 match defs.iter_mut().find(|d| d.id == s.id) {
                     Some(d) => *d = s,
@@ -117,33 +137,25 @@ impl Kb {
                 let d = defs
                     .iter_mut()
                     .find(|d| d.id == o.id)
-                    .ok_or_else(|| format!("{path}: [[override]] names unknown signature `{}`", o.id))?;
+                    .ok_or_else(|| KbError::UnknownOverride { path: path.clone(), id: o.id.clone() })?;
                 d.priority = o.priority;
             }
         }
         Kb::compile(defs)
     }
 
-    fn compile(defs: Vec<SignatureDef>) -> Result<Kb, String> {
+    fn compile(defs: Vec<SignatureDef>) -> Result<Kb, KbError> {
         let mut signatures = Vec::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut owners: Vec<Owner> = Vec::new();
         for (i, d) in defs.into_iter().enumerate() {
             if !CLASSES.contains(&d.class.as_str()) {
-                return Err(format!(
-                    "signature `{}`: unknown class `{}`: expected one of {}",
-                    d.id,
-                    d.class,
-                    CLASSES.join(", ")
-                ));
+                return Err(KbError::UnknownClass { id: d.id, class: d.class });
             }
             if d.needles.iter().all(|n| n.trim().is_empty()) {
-                return Err(format!(
-                    "signature `{}` has no needles: give at least one literal string the line must contain",
-                    d.id
-                ));
+                return Err(KbError::NoNeedles { id: d.id });
             }
-            let regex = Regex::new(&d.pattern).map_err(|e| format!("signature `{}`: invalid pattern: {e}", d.id))?;
+            let regex = Regex::new(&d.pattern).map_err(|error| KbError::InvalidPattern { id: d.id.clone(), error })?;
             for n in d.needles.iter().filter(|n| !n.is_empty()) {
                 match patterns.iter().position(|p| p.eq_ignore_ascii_case(n)) {
                     Some(k) => {
@@ -179,16 +191,16 @@ impl Kb {
                         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                         .build(group)
                         .map(Finder::Automaton)
-                        .map_err(|e| format!("cannot build the needle automaton: {e}")),
+                        .map_err(KbError::Automaton),
                 }
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, KbError>>()?;
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
-            .map_err(|e| format!("cannot build the needle automaton: {e}"))?;
+            .map_err(KbError::Automaton)?;
         Ok(Kb { signatures, automaton, finders, owners })
     }
 }

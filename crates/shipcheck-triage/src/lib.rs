@@ -6,6 +6,11 @@
 //! scans the raw bytes, and only lines that contain a needle are normalized (timestamps,
 //! ANSI codes, carriage-return progress, BuildKit step prefixes) and tried against the
 //! signatures' regexes. See docs/diagnose.md.
+//!
+//! Data flows one way: [`scan`] reads the log into hits and milestones, [`facts::Facts`] ranks
+//! them into causes and measures what the log says around each, and each rule in
+//! `src/rules/<rule>.rs` turns the causes of its signature classes into findings;
+//! [`rules::ALL`] is generated from the files. [`Logs`] is the domain the binary calls.
 
 /// `static_regex!(name, r"…")` defines `fn name() -> &'static Regex`, compiled on first use.
 #[macro_export]
@@ -19,10 +24,13 @@ macro_rules! static_regex {
     };
 }
 
-pub mod diagnose;
+pub mod check;
+pub mod facts;
 pub mod input;
 pub mod kb;
 pub mod line;
 pub use shipcheck_report::redact;
 pub mod rules;
 pub mod scan;
+
+pub use check::Logs;

@@ -51,7 +51,7 @@ pub fn normalize(raw: &[u8]) -> Line {
     let mut ts = None;
     if let Some(c) = timestamp().captures(s) {
         ts = Some(c[1].to_string());
-        s = &s[c.get(0).expect("whole match").end()..];
+        s = &s[c.get(0).map_or(0, |m| m.end())..];
     }
     if let Some(rest) = s.strip_prefix("##[group]") {
         marker = Some(Marker::Group(rest.trim().to_string()));
@@ -67,7 +67,7 @@ pub fn normalize(raw: &[u8]) -> Line {
     let mut step = None;
     if let Some(c) = buildkit().captures(s) {
         step = c[1].parse().ok();
-        s = &s[c.get(0).expect("whole match").end()..];
+        s = &s[c.get(0).map_or(0, |m| m.end())..];
     }
     Line { text: s.trim().to_string(), timestamp: ts, marker, step }
 }

@@ -224,7 +224,7 @@ fn needles_in(kb: &Kb, l: &Line, line: u64, out: &mut Scanned) -> (BTreeSet<usiz
 const RETRY_MARKERS: &[&str] = &["retrying", "will retry"];
 
 /// Keeps a retry line only where ranking can use it: within 10 lines after a stored hit (see
-/// `diagnose::rank`). A log of nothing but retries keeps nothing.
+/// `facts::rank`). A log of nothing but retries keeps nothing.
 fn note_retry(line: u64, out: &mut Scanned) {
     let near_hit = out.hits.last().is_some_and(|h| h.line + 10 >= line);
     if near_hit && out.retries.last() != Some(&line) {

@@ -144,5 +144,5 @@ fn binary_garbage_gzip_and_directories() {
     assert!(files[0].ends_with("build/1_Set up job.txt"), "sorted: {files:?}");
     let (_, f) = diagnose_reader(&kb, "x", decoded(std::fs::File::open(&files[1]).unwrap()).unwrap()).unwrap();
     assert_eq!(root(&f).rule.id, "ci/image-format");
-    assert!(expand(&dir.path().join("missing")).unwrap_err().contains("cannot open"));
+    assert!(expand(&dir.path().join("missing")).unwrap_err().to_string().contains("cannot open"));
 }

@@ -57,7 +57,7 @@ priority = 50
     assert_eq!(h.facts, vec![("test".to_string(), "t1".to_string())]);
     assert_eq!(kb.signatures.iter().find(|s| s.def.id == "process-exit-code").unwrap().def.priority, 50);
     let err = Kb::load(&[("bad.toml".into(), "[[override]]\nid = \"nope\"\npriority = 1\n".into())]).err().unwrap();
-    assert!(err.contains("unknown signature `nope`"), "{err}");
+    assert!(err.to_string().contains("unknown signature `nope`"), "{err}");
     let err = Kb::load(&[("bad.toml".into(), "[[signature]]\nid='x'\nclass='weather'\nneedles=['a']\npattern='a'\npriority=1\ntitle='t'\nsource='s'\nexamples=['a']\n".into())]).err().unwrap();
-    assert!(err.contains("unknown class `weather`"), "{err}");
+    assert!(err.to_string().contains("unknown class `weather`"), "{err}");
 }
