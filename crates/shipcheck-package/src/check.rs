@@ -1,11 +1,12 @@
 //! The package domain's entry point: a repository directory → facts → findings. The binary
-//! calls [`check`]; the rules run in one place, [`run`].
+//! calls [`Packaging`]'s [`Domain::check`]; the rules run in one place, [`run`].
 
 use std::path::{Path, PathBuf};
 
-use shipcheck_report::{Checked, Finding, InputError, Subject};
+use shipcheck_report::{Checked, Domain, Finding, InputError, Report, Rule, Settings, Subject};
 
 use crate::evr::Evr;
+use crate::existing::ExistingError;
 use crate::facts::{ConfigFacts, Facts, HistoryFacts, NvrFacts, SpecFacts, TagFacts};
 use crate::{existing, git, packit, spec_check};
 
@@ -39,29 +40,42 @@ pub struct Outcome {
 }
 
 /// Why nothing could be checked: the `--existing` file cannot be used.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// It cannot be read.
+    #[error("cannot read {path}")]
     Read { path: PathBuf, source: std::io::Error },
     /// A line is not `BRANCH NAME-VERSION-RELEASE`.
-    Parse { path: PathBuf, message: String },
+    #[error("{path}: {error}")]
+    Parse { path: PathBuf, error: ExistingError },
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Read { path, .. } => write!(f, "cannot read {}", path.display()),
-            Error::Parse { path, message } => write!(f, "{}: {message}", path.display()),
-        }
+/// What one package check is given: the repository directory, and what `shipcheck package`
+/// was asked.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub dir: PathBuf,
+    pub options: Options,
+}
+
+/// The package domain: the packit configuration, the spec and the repository's history.
+pub struct Packaging;
+
+impl Domain for Packaging {
+    type Input = Input;
+    type Error = Error;
+
+    fn rules() -> &'static [&'static Rule] {
+        crate::rules::ALL
     }
-}
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Read { source, .. } => Some(source),
-            Error::Parse { .. } => None,
-        }
+    fn check(input: &Input, settings: &Settings, report: &mut Report) -> Result<(), Error> {
+        let outcome = check_enabled(&input.dir, &input.options, &|id| settings.enabled(id))?;
+        report.checked.extend(outcome.checked);
+        report.findings.extend(outcome.findings);
+        report.errors.extend(outcome.errors);
+        report.looked.extend(outcome.looked);
+        Ok(())
     }
 }
 
@@ -85,7 +99,7 @@ pub fn check_enabled(dir: &Path, options: &Options, enabled: &dyn Fn(&str) -> bo
 
 fn read_existing(path: &Path) -> Result<Vec<(String, String, Evr)>, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.into(), source })?;
-    existing::parse(&text).map_err(|message| Error::Parse { path: path.into(), message })
+    existing::parse(&text).map_err(|error| Error::Parse { path: path.into(), error })
 }
 
 /// Measures what `dir` holds. What cannot be read is an input error in `out`; what was read
@@ -104,8 +118,8 @@ fn measure(dir: &Path, options: &Options, existing: Option<Vec<(String, String, 
             out.checked.push(Checked::new(config_artifact.clone(), "packit config", Vec::new()));
             text
         }
-        Err(message) => {
-            out.errors.push(InputError { input: config_artifact.clone(), message });
+        Err(e) => {
+            out.errors.push(InputError { input: config_artifact.clone(), message: e.to_string() });
             String::new()
         }
     };
@@ -114,8 +128,8 @@ fn measure(dir: &Path, options: &Options, existing: Option<Vec<(String, String, 
         // specfile_path comes from the repository: it is read only if it stays inside it.
         Some(s) => match packit::spec_path(dir, s) {
             Ok(p) => Some(p),
-            Err(message) => {
-                out.errors.push(InputError { input: config_artifact, message });
+            Err(e) => {
+                out.errors.push(InputError { input: config_artifact, message: e.to_string() });
                 return facts;
             }
         },
@@ -126,8 +140,8 @@ fn measure(dir: &Path, options: &Options, existing: Option<Vec<(String, String, 
     let artifact = spec.display().to_string();
     let text = match spec_check::read(&spec) {
         Ok(text) => text,
-        Err(message) => {
-            out.errors.push(InputError { input: artifact, message });
+        Err(e) => {
+            out.errors.push(InputError { input: artifact, message: e.to_string() });
             return facts;
         }
     };

@@ -92,6 +92,15 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// Why a text is not an EVR.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvrError {
+    #[error("`{evr}`: epoch `{epoch}` is not a number")]
+    Epoch { evr: String, epoch: String },
+    #[error("`{evr}` has no version: expected [EPOCH:]VERSION[-RELEASE]")]
+    NoVersion { evr: String },
+}
+
 /// Epoch:Version-Release.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evr {
@@ -102,10 +111,13 @@ pub struct Evr {
 
 impl Evr {
     /// Parses `[E:]V[-R]`.
-    pub fn parse(s: &str) -> Result<Evr, String> {
+    pub fn parse(s: &str) -> Result<Evr, EvrError> {
         let s = s.trim();
         let (epoch, rest) = match s.split_once(':') {
-            Some((e, r)) => (e.parse::<u64>().map_err(|_| format!("`{s}`: epoch `{e}` is not a number"))?, r),
+            Some((e, r)) => {
+                let epoch = e.parse::<u64>().map_err(|_| EvrError::Epoch { evr: s.into(), epoch: e.into() })?;
+                (epoch, r)
+            }
             None => (0, s),
         };
         let (version, release) = match rest.rsplit_once('-') {
@@ -113,7 +125,7 @@ impl Evr {
             None => (rest, ""),
         };
         if version.is_empty() {
-            return Err(format!("`{s}` has no version: expected [EPOCH:]VERSION[-RELEASE]"));
+            return Err(EvrError::NoVersion { evr: s.into() });
         }
         Ok(Evr { epoch, version: version.to_string(), release: release.to_string() })
     }

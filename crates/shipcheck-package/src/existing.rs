@@ -6,8 +6,17 @@ use shipcheck_report::Finding;
 use crate::evr::{split_nvr, Evr};
 use crate::facts::{Facts, NvrFacts};
 
+/// Why a line of the file cannot be used; `line` is 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExistingError {
+    #[error("line {line}: expected `BRANCH NAME-VERSION-RELEASE`, got `{text}`")]
+    NoBranch { line: usize, text: String },
+    #[error("line {line}: `{nvr}` is not NAME-VERSION-RELEASE")]
+    NotNvr { line: usize, nvr: String },
+}
+
 /// Parses the file; errors name the line.
-pub fn parse(text: &str) -> Result<Vec<(String, String, Evr)>, String> {
+pub fn parse(text: &str) -> Result<Vec<(String, String, Evr)>, ExistingError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.split('#').next().unwrap_or("").trim();
@@ -16,9 +25,9 @@ pub fn parse(text: &str) -> Result<Vec<(String, String, Evr)>, String> {
         }
         let (branch, nvr) = l
             .split_once(char::is_whitespace)
-            .ok_or_else(|| format!("line {}: expected `BRANCH NAME-VERSION-RELEASE`, got `{l}`", i + 1))?;
-        let (name, evr) = split_nvr(nvr.trim())
-            .ok_or_else(|| format!("line {}: `{}` is not NAME-VERSION-RELEASE", i + 1, nvr.trim()))?;
+            .ok_or_else(|| ExistingError::NoBranch { line: i + 1, text: l.to_string() })?;
+        let (name, evr) =
+            split_nvr(nvr.trim()).ok_or_else(|| ExistingError::NotNvr { line: i + 1, nvr: nvr.trim().to_string() })?;
         out.push((branch.to_string(), name, evr));
     }
     Ok(out)
@@ -63,13 +72,13 @@ mod tests {
         assert!(check("s", "crun", &Evr::parse("1.17-1").unwrap(), &behind)
             .iter()
             .any(|x| x.message.contains("rawhide has crun-1.15-1.fc44")));
-        assert!(parse("f43\n").unwrap_err().contains("line 1"));
+        assert!(parse("f43\n").unwrap_err().to_string().contains("line 1"));
         let f = check("s", "crun", &Evr::parse("1.17-3").unwrap(), &e);
         assert_eq!(f.iter().map(|x| x.rule.id).collect::<Vec<_>>(), vec!["package/release-not-reset"]);
         assert!(
             check("s", "crun", &Evr::parse("1.17").unwrap(), &e).is_empty(),
             "%autorelease arrives without a release"
         );
-        assert!(parse("f43 nodashes\n").unwrap_err().contains("not NAME-VERSION-RELEASE"));
+        assert!(parse("f43 nodashes\n").unwrap_err().to_string().contains("not NAME-VERSION-RELEASE"));
     }
 }

@@ -7,7 +7,7 @@ use shipcheck_report::{Finding, Subject};
 
 use crate::evr::Evr;
 use crate::schema::string;
-use crate::spec::{parse, Spec};
+use crate::spec::{parse, ExpandError, Spec};
 use crate::targets;
 
 /// Everything one `shipcheck package` run knows; a part that was not measured is `None`, and
@@ -178,7 +178,7 @@ pub struct Unexpanded {
     /// As written.
     pub raw: String,
     /// Why it cannot be expanded.
-    pub error: String,
+    pub error: ExpandError,
     pub line: Option<usize>,
 }
 

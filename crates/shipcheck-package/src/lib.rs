@@ -18,15 +18,29 @@ pub mod spec;
 pub mod spec_check;
 pub mod targets;
 
-use std::path::Path;
+pub use check::Packaging;
+
+use std::path::{Path, PathBuf};
+
+/// Why a file of the repository (the packit configuration, the spec) was not read. Both forms
+/// name the path as the user knows it.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Missing, not a regular file, too big or not text.
+    #[error("{path}: {error}")]
+    Text { path: PathBuf, error: shipcheck_core::yaml::ReadError },
+    /// A link that resolves outside the repository: refused before anything is read.
+    #[error("{path}: a link that leads out of the repository, expected a file inside it")]
+    Outside { path: PathBuf },
+}
 
 /// Reads a text file of at most `max` bytes; the error names the path and what was expected.
 /// Directories, FIFOs, devices and link loops are refused by type, without blocking.
-pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<String, String> {
+pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<String, ReadError> {
     read_shown(path, path, max, what)
 }
 
 /// [`read_capped`] of `real` (a resolved path), naming `shown` (the path as the user knows it).
-fn read_shown(real: &Path, shown: &Path, max: u64, what: &str) -> Result<String, String> {
-    shipcheck_core::yaml::read_text(real, max, what).map_err(|e| format!("{}: {e}", shown.display()))
+fn read_shown(real: &Path, shown: &Path, max: u64, what: &str) -> Result<String, ReadError> {
+    shipcheck_core::yaml::read_text(real, max, what).map_err(|error| ReadError::Text { path: shown.into(), error })
 }

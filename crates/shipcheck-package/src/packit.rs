@@ -10,6 +10,7 @@ use shipcheck_report::Finding;
 
 use crate::facts::{ConfigFacts, Facts};
 use crate::schema::string;
+use crate::ReadError;
 
 /// Config file names packit accepts, in its order of preference.
 pub const NAMES: &[&str] = &[".packit.yaml", ".packit.yml", "packit.yaml", "packit.yml"];
@@ -26,14 +27,14 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
 /// FIFO or device under the name is refused by type, without blocking ("expected a file"); a
 /// link that leads out of the repository is refused before anything is read, since the
 /// configuration is as untrusted as the rest of the repository.
-pub fn read(path: &Path) -> Result<String, String> {
+pub fn read(path: &Path) -> Result<String, ReadError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = Path::new(path.file_name().unwrap_or(path.as_os_str()));
     let real = Root::new(dir).and_then(|root| root.resolve(name)).map_err(|e| match e {
-        PathError::Outside { .. } => {
-            format!("{}: a link that leads out of the repository, expected a file inside it", path.display())
+        PathError::Outside { .. } => ReadError::Outside { path: path.into() },
+        PathError::Io { source, .. } => {
+            ReadError::Text { path: path.into(), error: yaml::ReadError::from_io(path, source) }
         }
-        PathError::Io { source, .. } => format!("{}: {}", path.display(), yaml::ReadError::from_io(path, source)),
     })?;
     crate::read_shown(&real, path, MAX_CONFIG, "a packit configuration")
 }
@@ -42,7 +43,7 @@ pub fn read(path: &Path) -> Result<String, String> {
 pub const MAX_CONFIG: u64 = 1 << 20;
 
 /// Checks one packit configuration. `Err` when the file cannot be read at all.
-pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, String> {
+pub fn check(path: &Path, artifact: &str) -> Result<Vec<Finding>, ReadError> {
     Ok(check_text(&read(path)?, artifact))
 }
 
@@ -163,15 +164,25 @@ pub fn tag_filters(text: &str) -> (Option<String>, Option<String>, Option<usize>
 /// The spec file `specfile_path` names, resolved inside the repository at `dir` through
 /// [`Root`]: links followed, and a path that leads outside the repository (`../x.spec`,
 /// `/etc/passwd`, a link out) refused before anything is read. The error names the path.
-pub fn spec_path(dir: &Path, specfile: &str) -> Result<PathBuf, String> {
-    let root = Root::new(dir).map_err(|e| format!("cannot resolve the repository root {e}"))?;
+pub fn spec_path(dir: &Path, specfile: &str) -> Result<PathBuf, SpecPathError> {
+    let root = Root::new(dir).map_err(|error| SpecPathError::Root { error })?;
     root.resolve(Path::new(specfile)).map_err(|e| match e {
-        PathError::Outside { .. } => format!(
-            "specfile_path `{specfile}` leads outside the repository {}: expected a spec file inside it",
-            dir.display()
-        ),
-        PathError::Io { path, source } => format!("cannot read {} (specfile_path): {source}", path.display()),
+        PathError::Outside { .. } => SpecPathError::Outside { specfile: specfile.into(), dir: dir.into() },
+        PathError::Io { path, source } => SpecPathError::Unreadable { path, error: source },
     })
+}
+
+/// Why `specfile_path` does not name a spec file that can be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecPathError {
+    /// The repository itself cannot be resolved.
+    #[error("cannot resolve the repository root {error}")]
+    Root { error: PathError },
+    #[error("specfile_path `{specfile}` leads outside the repository {dir}: expected a spec file inside it")]
+    Outside { specfile: String, dir: PathBuf },
+    /// Missing, unreadable, or a link loop.
+    #[error("cannot read {path} (specfile_path): {error}")]
+    Unreadable { path: PathBuf, error: std::io::Error },
 }
 
 #[cfg(test)]

@@ -27,6 +27,18 @@ pub fn rawhide_context() -> BTreeMap<String, String> {
     [("fedora".to_string(), (newest + 1).to_string())].into()
 }
 
+/// Why a value cannot be expanded: it names the first macro that cannot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExpandError {
+    #[error("macro recursion deeper than 16 in `{value}`")]
+    TooDeep { value: String },
+    #[error("unclosed `%{{` in `{value}`")]
+    Unclosed { value: String },
+    /// `body` is the macro as written between `%{` and `}` (or after `%`).
+    #[error("cannot expand `%{body}`: not defined in the spec (it may come from the build system)")]
+    Undefined { body: String },
+}
+
 /// One open `%if`: whether its current branch is read (`None`: unknown, read as written), and
 /// whether an earlier branch already was.
 struct Frame {
@@ -46,97 +58,111 @@ pub fn parse(text: &str) -> Spec {
 /// their branches, as written.
 pub fn parse_with(text: &str, context: &BTreeMap<String, String>) -> Spec {
     let mut s = Spec { macros: context.clone(), ..Spec::default() };
-    let mut in_changelog = false;
-    let mut in_preamble = true;
+    let mut part = Part::Preamble;
     let mut stack: Vec<Frame> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let line_no = i + 1;
         let line = raw.trim();
-        if line.starts_with('#') {
+        if line.starts_with('#') || conditional(&mut s, &mut stack, line) {
             continue;
         }
-        let active = stack.iter().all(|f| f.taken != Some(false));
-        let word = line.split_whitespace().next().unwrap_or("");
-        match word {
-            "%if" | "%ifarch" | "%ifnarch" | "%ifos" | "%ifnos" => {
-                let taken = if !active {
-                    Some(false)
-                } else if word == "%if" {
-                    condition(&s, line[3..].trim())
-                } else {
-                    None
+        if stack.iter().all(|f| f.taken != Some(false)) {
+            read_line(&mut s, &mut part, line, i + 1);
+        }
+    }
+    s
+}
+
+/// Which part of the spec a line is in: tags are read in the preamble, entries in `%changelog`.
+enum Part {
+    Preamble,
+    Changelog,
+    /// Any other section (`%description`, `%build`, …).
+    Other,
+}
+
+/// Follows `%if`/`%elif`/`%else`/`%endif` (and the arch and OS forms) on `stack`; false when
+/// `line` is not one of them.
+fn conditional(s: &mut Spec, stack: &mut Vec<Frame>, line: &str) -> bool {
+    let active = stack.iter().all(|f| f.taken != Some(false));
+    let word = line.split_whitespace().next().unwrap_or("");
+    match word {
+        "%if" | "%ifarch" | "%ifnarch" | "%ifos" | "%ifnos" => {
+            let taken = if !active {
+                Some(false)
+            } else if word == "%if" {
+                condition(s, line[3..].trim())
+            } else {
+                None
+            };
+            if taken.is_none() {
+                s.conditionals += 1;
+            }
+            stack.push(Frame { taken, done: taken });
+        }
+        "%elif" | "%elifarch" | "%elifos" | "%else" => {
+            let parent_active = stack.len() < 2 || stack[..stack.len() - 1].iter().all(|f| f.taken != Some(false));
+            if let Some(f) = stack.last_mut() {
+                f.taken = match (f.done, parent_active) {
+                    (_, false) | (Some(true), _) => Some(false),
+                    (None, _) => None,
+                    (Some(false), true) if word == "%else" => Some(true),
+                    (Some(false), true) if word == "%elif" => condition(s, line[5..].trim()),
+                    (Some(false), true) => None,
                 };
-                if taken.is_none() {
-                    s.conditionals += 1;
+                if f.taken == Some(true) {
+                    f.done = Some(true);
+                } else if f.taken.is_none() {
+                    f.done = None;
                 }
-                stack.push(Frame { taken, done: taken });
-                continue;
             }
-            "%elif" | "%elifarch" | "%elifos" | "%else" => {
-                let parent_active = stack.len() < 2 || stack[..stack.len() - 1].iter().all(|f| f.taken != Some(false));
-                if let Some(f) = stack.last_mut() {
-                    f.taken = match (f.done, parent_active) {
-                        (_, false) | (Some(true), _) => Some(false),
-                        (None, _) => None,
-                        (Some(false), true) if word == "%else" => Some(true),
-                        (Some(false), true) if word == "%elif" => condition(&s, line[5..].trim()),
-                        (Some(false), true) => None,
-                    };
-                    if f.taken == Some(true) {
-                        f.done = Some(true);
-                    } else if f.taken.is_none() {
-                        f.done = None;
-                    }
-                }
-                continue;
-            }
-            "%endif" => {
-                stack.pop();
-                continue;
-            }
-            _ => {}
         }
-        if !active {
-            continue;
+        "%endif" => {
+            stack.pop();
         }
-        // `%bcond_without x` builds with x by default; `%bcond x 1` (rpm ≥ 4.17.1) likewise.
-        let bcond_on = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
-            ["%bcond_without", name] => Some(*name),
-            ["%bcond", name, default] if *default != "0" => Some(*name),
-            _ => None,
-        };
-        if let Some(name) = bcond_on {
-            s.macros.entry(format!("with_{name}")).or_insert_with(|| "1".into());
-            continue;
+        _ => return false,
+    }
+    true
+}
+
+/// Reads one line that the conditions let through: macro definitions, section starts,
+/// changelog entries and preamble tags.
+fn read_line(s: &mut Spec, part: &mut Part, line: &str, line_no: usize) {
+    // `%bcond_without x` builds with x by default; `%bcond x 1` (rpm ≥ 4.17.1) likewise.
+    let bcond_on = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+        ["%bcond_without", name] => Some(*name),
+        ["%bcond", name, default] if *default != "0" => Some(*name),
+        _ => None,
+    };
+    if let Some(name) = bcond_on {
+        s.macros.entry(format!("with_{name}")).or_insert_with(|| "1".into());
+        return;
+    }
+    if let Some(rest) = line.strip_prefix("%global").or_else(|| line.strip_prefix("%define")) {
+        let rest = rest.trim_start();
+        if let Some((name, value)) = rest.split_once(char::is_whitespace) {
+            let name = name.trim_end_matches("()");
+            s.macros.entry(name.to_string()).or_insert_with(|| value.trim().to_string());
         }
-        if let Some(rest) = line.strip_prefix("%global").or_else(|| line.strip_prefix("%define")) {
-            let rest = rest.trim_start();
-            if let Some((name, value)) = rest.split_once(char::is_whitespace) {
-                let name = name.trim_end_matches("()");
-                s.macros.entry(name.to_string()).or_insert_with(|| value.trim().to_string());
-            }
-            continue;
-        }
-        if line == "%changelog" || line.starts_with("%changelog ") {
-            s.changelogs.push(line_no);
-            in_changelog = true;
-            in_preamble = false;
-            continue;
-        }
-        if line.starts_with('%') && !line.starts_with("%{") && is_section(line) {
-            in_changelog = false;
-            in_preamble = false;
-            continue;
-        }
-        if in_changelog {
+        return;
+    }
+    if line == "%changelog" || line.starts_with("%changelog ") {
+        s.changelogs.push(line_no);
+        *part = Part::Changelog;
+        return;
+    }
+    if line.starts_with('%') && !line.starts_with("%{") && is_section(line) {
+        *part = Part::Other;
+        return;
+    }
+    match part {
+        Part::Changelog => {
             if line == "%autochangelog" {
                 s.autochangelog = true;
             } else if line.starts_with('*') && s.top_entry.is_none() {
                 s.top_entry = Some((line.to_string(), line_no));
             }
-            continue;
         }
-        if in_preamble {
+        Part::Preamble => {
             if let Some((tag, value)) = line.split_once(':') {
                 let tag = tag.trim();
                 if !tag.is_empty()
@@ -147,8 +173,8 @@ pub fn parse_with(text: &str, context: &BTreeMap<String, String>) -> Spec {
                 }
             }
         }
+        Part::Other => {}
     }
-    s
 }
 
 fn is_section(line: &str) -> bool {
@@ -192,7 +218,7 @@ impl Spec {
     /// Expands macros in `value`. `Err` names the first macro it cannot expand.
     /// `%{?name}` expands to nothing when undefined (`%{?dist}` is the distribution's business);
     /// `%autorelease` is kept as a word.
-    pub fn expand(&self, value: &str) -> Result<String, String> {
+    pub fn expand(&self, value: &str) -> Result<String, ExpandError> {
         self.expand_depth(value, 0)
     }
 
@@ -220,9 +246,9 @@ impl Spec {
         }
     }
 
-    fn expand_depth(&self, value: &str, depth: usize) -> Result<String, String> {
+    fn expand_depth(&self, value: &str, depth: usize) -> Result<String, ExpandError> {
         if depth > 16 {
-            return Err(format!("macro recursion deeper than 16 in `{value}`"));
+            return Err(ExpandError::TooDeep { value: value.into() });
         }
         let mut out = String::new();
         let mut rest = value;
@@ -237,7 +263,7 @@ impl Spec {
             let (body, tail) = if let Some(b) = after.strip_prefix('{') {
                 match b.find('}') {
                     Some(e) => (&b[..e], &b[e + 1..]),
-                    None => return Err(format!("unclosed `%{{` in `{value}`")),
+                    None => return Err(ExpandError::Unclosed { value: value.into() }),
                 }
             } else {
                 let n = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
@@ -254,9 +280,7 @@ impl Spec {
             } else if let Some(v) = self.lookup(name) {
                 out.push_str(&self.expand_depth(&v, depth + 1)?);
             } else if !optional {
-                return Err(format!(
-                    "cannot expand `%{body}`: not defined in the spec (it may come from the build system)"
-                ));
+                return Err(ExpandError::Undefined { body: body.into() });
             }
             rest = tail;
         }
@@ -461,7 +485,7 @@ mod tests {
         let (date, evr) = entry_header(&h).unwrap();
         assert_eq!(date, "Tue Jul 02 2024");
         assert_eq!(evr.as_deref(), Some("1.16-1"));
-        assert!(s.expand("%{commit}").unwrap_err().contains("cannot expand `%commit`"));
+        assert!(s.expand("%{commit}").unwrap_err().to_string().contains("cannot expand `%commit`"));
         assert_eq!(s.expand("%%{name}").unwrap(), "%{name}");
         assert_eq!(s.expand("%autorelease").unwrap(), "%autorelease");
     }

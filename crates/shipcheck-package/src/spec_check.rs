@@ -21,7 +21,7 @@ pub fn version_from_tag(tag: &str, template: &str) -> Option<String> {
 }
 
 /// Reads a spec file (at most 4 MiB).
-pub fn read(path: &Path) -> Result<String, String> {
+pub fn read(path: &Path) -> Result<String, crate::ReadError> {
     crate::read_capped(path, MAX_SPEC_BYTES as u64, "a spec file")
 }
 

@@ -10,8 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use shipcheck_package::check::{check_enabled, Options};
+use shipcheck_package::check::{check_enabled, Input, Options};
+use shipcheck_package::Packaging;
 use shipcheck_report::render::findings_for_review;
+use shipcheck_report::{Domain, Report, Settings};
 
 /// The date the changelog rules judge by, fixed so that snapshots do not age.
 const TODAY: (i32, u32, u32) = (2026, 11, 23);
@@ -89,4 +91,35 @@ fn a_rule_that_is_off_does_not_run() {
     assert!(outcome.findings.iter().all(|f| f.rule.id != "package/invalid-value"), "{:#?}", outcome.findings);
     let outcome = check_enabled(&dir, &options, &|_| true).unwrap();
     assert!(outcome.findings.iter().any(|f| f.rule.id == "package/invalid-value"), "{:#?}", outcome.findings);
+}
+
+#[test]
+fn the_domain_runs_the_enabled_rules_into_the_report() {
+    let input =
+        Input { dir: fixtures().join("invalid_value"), options: Options { today: TODAY, ..Options::default() } };
+    let mut report = Report::new();
+    Packaging::check(&input, &Settings::default(), &mut report).unwrap();
+    assert!(report.findings.iter().any(|f| f.rule.id == "package/invalid-value"), "{:#?}", report.findings);
+    assert!(report.checked.iter().any(|c| c.kind == "packit config"), "{:#?}", report.checked);
+    let off = Settings::from_config(None, [("package/invalid-value", "off")], Packaging::rules()).unwrap();
+    let mut report = Report::new();
+    Packaging::check(&input, &off, &mut report).unwrap();
+    assert!(report.findings.iter().all(|f| f.rule.id != "package/invalid-value"), "{:#?}", report.findings);
+    // A directory without a packit configuration: nothing checked, and where it looked.
+    let empty = tempfile::tempdir().unwrap();
+    let mut report = Report::new();
+    let input = Input { dir: empty.path().to_path_buf(), options: Options { today: TODAY, ..Options::default() } };
+    Packaging::check(&input, &Settings::default(), &mut report).unwrap();
+    assert!(report.nothing_to_check(), "{:?}", report.looked);
+    // An unusable --existing file is an error of the whole check, naming the file.
+    let bad = empty.path().join("existing.txt");
+    std::fs::write(&bad, "f43\n").unwrap();
+    let options = Options { existing: Some(bad.clone()), today: TODAY, ..Options::default() };
+    let err =
+        Packaging::check(&Input { dir: fixtures().join("invalid_value"), options }, &Settings::default(), &mut report)
+            .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{}: line 1: expected `BRANCH NAME-VERSION-RELEASE`, got `f43`", bad.display())
+    );
 }

@@ -31,112 +31,114 @@ pub const MASK: &str = "[REDACTED]";
 const VALUE: &str = r#"(?P<s>"(?:[^"\\\r\n]|\\.)+"|\\"(?:[^"\\\r\n]|\\[^"\r\n])+\\"|'[^'\r\n]+'|[^\s"',;&]+)"#;
 
 /// A redaction rule: the regex, and the literals (any case) one of which its match contains.
-/// The capture group `s` is the secret; a rule without it masks its whole match.
+/// The capture group `s` is the secret; a rule without it masks its whole match. `{VALUE}` in
+/// the pattern stands for [`VALUE`].
 struct Rule {
     triggers: &'static [&'static str],
-    pattern: String,
+    pattern: &'static str,
 }
 
-fn rule(triggers: &'static [&'static str], pattern: &str) -> Rule {
-    Rule { triggers, pattern: pattern.replace("{VALUE}", VALUE) }
+const fn rule(triggers: &'static [&'static str], pattern: &'static str) -> Rule {
+    Rule { triggers, pattern }
 }
 
-fn table() -> Vec<Rule> {
-    vec![
-        // PEM private keys: the whole block (or to the end of the text when it is cut).
-        rule(&["private key-----"], r"-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|\z)"),
-        // Azure SAS, S3 and GCS signed URLs: the signature (and an STS session token) is the
-        // secret; the validity window (`st=`, `se=`, `X-Amz-Date`) is evidence and stays.
-        rule(
-            &["sig=", "signature=", "security-token="],
-            r#"(?i)[?&](?:sig|signature|x-amz-signature|x-goog-signature|x-amz-security-token)=(?P<s>[^&\s"'<>]+)"#,
-        ),
-        rule(
-            &["authorization"],
-            r#"(?i)authorization\\?["']?[ \t]*[:=][ \t]*(?:\\?["'])?(?:(?:bearer|basic|token|digest|negotiate)[ \t]+)?(?P<s>[^\s"'\\,;]+)"#,
-        ),
-        rule(&["bearer"], r"(?i)\bbearer[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"),
-        // user:password@ in URLs; the user name goes too (it is often the token's name).
-        rule(&["://"], r"(?i)\b[a-z][a-z0-9+.-]*://(?P<s>[^/\s:@]+:[^/\s@]+)@"),
-        // key=value, key: value, "key": "value". The key may have any prefix (`GITHUB_`,
-        // `npm_`, `//registry.npmjs.org/:_`) but must end in one of these words right before
-        // the separator: `token_type` or `tokens fetched` are not keys of a secret, nor is the
-        // last part of a path (`/etc/passwd: outside the repository`).
-        rule(
-            &["pass", "secret", "token", "key", "auth"],
-            r#"(?i)(?:^|[^A-Za-z0-9_./-])["']?[A-Za-z0-9_.-]*(?:password|passwd|passphrase|[_-]pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth)(?P<kq>\\?["'])?[ \t]*(?P<sep>[:=])[ \t]*{VALUE}"#,
-        ),
-        // `--password VALUE` / `--password=VALUE` (not `--password-stdin`), `--token VALUE`.
-        rule(
-            &["--pass", "--token", "--api-key", "--access-key"],
-            r#"(?i)(?:^|[ \t])--(?:password|passwd|token|api-key|access-key)(?:[ \t]+|=)(?P<s>"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'-]\S*|-[^\s-]\S*)"#,
-        ),
-        // `docker login -u bob -p VALUE`, `sshpass -p VALUE`: -p is a password only there
-        // (elsewhere it is a port or `mkdir -p`).
-        rule(
-            &["login", "sshpass"],
-            r#"(?i)\b(?:login|sshpass)\b[^\r\n]*?[ \t]-p(?:[ \t]+|=)?(?P<s>"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'-]\S*)"#,
-        ),
-        rule(&["curl"], r#"(?i)\bcurl\b[^\r\n]*?[ \t](?:-u|--user)(?:[ \t]+|=)["']?[^\s:'"]*:(?P<s>[^\s'"]+)"#),
-        // Token shapes that are secrets wherever they appear. No leading \b: a token may
-        // follow `_` (`GITHUB_TOKEN_ghp_…` in a dumped environment).
-        rule(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"], r"gh[pousr]_[A-Za-z0-9]{30,}"),
-        rule(&["github_pat_"], r"github_pat_[A-Za-z0-9_]{20,}"),
-        rule(&["glpat-"], r"glpat-[A-Za-z0-9_-]{20,}"),
-        rule(&["npm_"], r"npm_[A-Za-z0-9]{36,}"),
-        rule(&["pypi-"], r"pypi-AgE[A-Za-z0-9_-]{20,}"),
-        rule(&["dckr_pat_"], r"dckr_pat_[A-Za-z0-9_-]{20,}"),
-        rule(&["xox"], r"xox[abposr]-[A-Za-z0-9-]{10,}"),
-        rule(&["aiza"], r"AIza[0-9A-Za-z_-]{35}"),
-        rule(&["_live_"], r"\b[sr]k_live_[0-9A-Za-z]{20,}"),
-        rule(&["akia", "asia"], r"\b(?:AKIA|ASIA)(?P<s>[0-9A-Z]{16})\b"),
-        // A bare JWT: a base64url JSON header (`{"` encodes as `eyJ`), payload and signature.
-        rule(&["eyj"], r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
-    ]
-}
+/// Every redaction rule, in the order they run.
+static RULES: &[Rule] = &[
+    // PEM private keys: the whole block (or to the end of the text when it is cut).
+    rule(&["private key-----"], r"-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|\z)"),
+    // Azure SAS, S3 and GCS signed URLs: the signature (and an STS session token) is the
+    // secret; the validity window (`st=`, `se=`, `X-Amz-Date`) is evidence and stays.
+    rule(
+        &["sig=", "signature=", "security-token="],
+        r#"(?i)[?&](?:sig|signature|x-amz-signature|x-goog-signature|x-amz-security-token)=(?P<s>[^&\s"'<>]+)"#,
+    ),
+    rule(
+        &["authorization"],
+        r#"(?i)authorization\\?["']?[ \t]*[:=][ \t]*(?:\\?["'])?(?:(?:bearer|basic|token|digest|negotiate)[ \t]+)?(?P<s>[^\s"'\\,;]+)"#,
+    ),
+    rule(&["bearer"], r"(?i)\bbearer[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"),
+    // user:password@ in URLs; the user name goes too (it is often the token's name).
+    rule(&["://"], r"(?i)\b[a-z][a-z0-9+.-]*://(?P<s>[^/\s:@]+:[^/\s@]+)@"),
+    // key=value, key: value, "key": "value". The key may have any prefix (`GITHUB_`,
+    // `npm_`, `//registry.npmjs.org/:_`) but must end in one of these words right before
+    // the separator: `token_type` or `tokens fetched` are not keys of a secret, nor is the
+    // last part of a path (`/etc/passwd: outside the repository`).
+    rule(
+        &["pass", "secret", "token", "key", "auth"],
+        r#"(?i)(?:^|[^A-Za-z0-9_./-])["']?[A-Za-z0-9_.-]*(?:password|passwd|passphrase|[_-]pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth)(?P<kq>\\?["'])?[ \t]*(?P<sep>[:=])[ \t]*{VALUE}"#,
+    ),
+    // `--password VALUE` / `--password=VALUE` (not `--password-stdin`), `--token VALUE`.
+    rule(
+        &["--pass", "--token", "--api-key", "--access-key"],
+        r#"(?i)(?:^|[ \t])--(?:password|passwd|token|api-key|access-key)(?:[ \t]+|=)(?P<s>"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'-]\S*|-[^\s-]\S*)"#,
+    ),
+    // `docker login -u bob -p VALUE`, `sshpass -p VALUE`: -p is a password only there
+    // (elsewhere it is a port or `mkdir -p`).
+    rule(
+        &["login", "sshpass"],
+        r#"(?i)\b(?:login|sshpass)\b[^\r\n]*?[ \t]-p(?:[ \t]+|=)?(?P<s>"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'-]\S*)"#,
+    ),
+    rule(&["curl"], r#"(?i)\bcurl\b[^\r\n]*?[ \t](?:-u|--user)(?:[ \t]+|=)["']?[^\s:'"]*:(?P<s>[^\s'"]+)"#),
+    // Token shapes that are secrets wherever they appear. No leading \b: a token may
+    // follow `_` (`GITHUB_TOKEN_ghp_…` in a dumped environment).
+    rule(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"], r"gh[pousr]_[A-Za-z0-9]{30,}"),
+    rule(&["github_pat_"], r"github_pat_[A-Za-z0-9_]{20,}"),
+    rule(&["glpat-"], r"glpat-[A-Za-z0-9_-]{20,}"),
+    rule(&["npm_"], r"npm_[A-Za-z0-9]{36,}"),
+    rule(&["pypi-"], r"pypi-AgE[A-Za-z0-9_-]{20,}"),
+    rule(&["dckr_pat_"], r"dckr_pat_[A-Za-z0-9_-]{20,}"),
+    rule(&["xox"], r"xox[abposr]-[A-Za-z0-9-]{10,}"),
+    rule(&["aiza"], r"AIza[0-9A-Za-z_-]{35}"),
+    rule(&["_live_"], r"\b[sr]k_live_[0-9A-Za-z]{20,}"),
+    rule(&["akia", "asia"], r"\b(?:AKIA|ASIA)(?P<s>[0-9A-Z]{16})\b"),
+    // A bare JWT: a base64url JSON header (`{"` encodes as `eyJ`), payload and signature.
+    rule(&["eyj"], r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
+];
 
 /// The trigger literals in one automaton (a literal search is cheap to build and to run), and
 /// each rule's regex compiled the first time one of its literals appears: a run that never
 /// meets a secret's trigger word pays for no regex at all.
+///
+/// The literals and patterns are constants (a test builds them all), so neither can fail to
+/// build; were one to, redaction fails closed: every rule runs, and text that meets a rule whose
+/// regex does not build is masked whole.
 struct Compiled {
-    triggers: AhoCorasick,
+    triggers: Option<AhoCorasick>,
     /// The rule each trigger literal belongs to, by the literal's index.
     owner: Vec<usize>,
-    table: Vec<Rule>,
-    rules: Vec<OnceLock<Regex>>,
+    rules: Vec<OnceLock<Option<Regex>>>,
 }
 
 fn compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
     C.get_or_init(|| {
-        let table = table();
         let mut literals = Vec::new();
         let mut owner = Vec::new();
-        for (i, r) in table.iter().enumerate() {
+        for (i, r) in RULES.iter().enumerate() {
             for t in r.triggers {
                 literals.push(*t);
                 owner.push(i);
             }
         }
-        let triggers =
-            AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&literals).expect("static trigger literals");
-        let rules = table.iter().map(|_| OnceLock::new()).collect();
-        Compiled { triggers, owner, table, rules }
+        let triggers = AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&literals).ok();
+        let rules = RULES.iter().map(|_| OnceLock::new()).collect();
+        Compiled { triggers, owner, rules }
     })
 }
 
 impl Compiled {
     /// Which rules' trigger literals `text` contains, in rule order.
     fn fired(&self, text: &str) -> Vec<usize> {
-        let mut fired = vec![false; self.table.len()];
-        for m in self.triggers.find_overlapping_iter(text) {
+        let Some(triggers) = &self.triggers else { return (0..RULES.len()).collect() };
+        let mut fired = vec![false; RULES.len()];
+        for m in triggers.find_overlapping_iter(text) {
             fired[self.owner[m.pattern().as_usize()]] = true;
         }
         fired.iter().enumerate().filter(|(_, f)| **f).map(|(i, _)| i).collect()
     }
 
-    fn rule(&self, i: usize) -> &Regex {
-        self.rules[i].get_or_init(|| Regex::new(&self.table[i].pattern).expect("static redaction regex"))
+    fn rule(&self, i: usize) -> Option<&Regex> {
+        self.rules[i].get_or_init(|| Regex::new(&RULES[i].pattern.replace("{VALUE}", VALUE)).ok()).as_ref()
     }
 }
 
@@ -154,7 +156,7 @@ pub fn redact_cow(text: &str) -> Cow<'_, str> {
     }
     let mut out = Cow::Borrowed(text);
     for i in fired {
-        let re = c.rule(i);
+        let Some(re) = c.rule(i) else { return Cow::Borrowed(MASK) };
         let replaced = match re.replace_all(&out, |c: &Captures| mask_secret(c, &out)) {
             Cow::Owned(s) => Some(s),
             Cow::Borrowed(_) => None,
@@ -170,7 +172,8 @@ pub fn redact_cow(text: &str) -> Cow<'_, str> {
 /// secret stay, so JSON stays JSON; a secret already masked is left alone, so redacting twice
 /// changes nothing; a value that is not a secret stays (see [`not_a_secret`]).
 fn mask_secret(c: &Captures, haystack: &str) -> String {
-    let whole = c.get(0).expect("whole match");
+    // Group 0 is always there; without it nothing can be kept.
+    let Some(whole) = c.get(0) else { return MASK.to_string() };
     let Some(s) = c.name("s") else { return MASK.to_string() };
     let secret = s.as_str();
     let quote = ["\\\"", "\"", "'"]
@@ -300,6 +303,16 @@ fn subject(s: &Subject) -> Subject {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_builds() {
+        let c = compiled();
+        assert!(c.triggers.is_some());
+        for (i, r) in RULES.iter().enumerate() {
+            assert!(c.rule(i).is_some(), "{}", r.pattern);
+            assert!(!r.triggers.is_empty(), "{}", r.pattern);
+        }
+    }
 
     #[test]
     fn redacts_every_kind() {

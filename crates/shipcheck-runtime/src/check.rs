@@ -1,10 +1,43 @@
 //! Observations × caller requirements → facts → findings.
 
-use shipcheck_report::{Checked, Finding};
+use std::convert::Infallible;
+
+use shipcheck_report::{Checked, Domain, Finding, Report, Rule, Settings};
 
 use crate::data::CallerSpec;
 use crate::facts::{Facts, FeaturesFact};
 use crate::observe::Observation;
+
+/// What one runtime check is given: the runtimes as observed (live, by [`crate::probe::live`],
+/// or replayed, by [`crate::observe::load_all`]) and the callers to check them against.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub observations: Vec<Observation>,
+    pub callers: Vec<CallerSpec>,
+}
+
+/// The runtime domain: each observed runtime against what its callers invoke and need. It
+/// only reads observations: probing is done before, so checking a recording runs nothing.
+pub struct Runtimes;
+
+impl Domain for Runtimes {
+    type Input = Input;
+    /// Every observation can be checked: what a runtime failed to answer is a finding.
+    type Error = Infallible;
+
+    fn rules() -> &'static [&'static Rule] {
+        crate::rules::ALL
+    }
+
+    fn check(input: &Input, settings: &Settings, report: &mut Report) -> Result<(), Infallible> {
+        for o in &input.observations {
+            let (checked, findings) = check_enabled(o, &input.callers, &|id| settings.enabled(id));
+            report.checked.push(checked);
+            report.findings.extend(findings);
+        }
+        Ok(())
+    }
+}
 
 /// Checks one runtime against the callers with every rule. Returns what was checked and the
 /// findings.

@@ -116,8 +116,18 @@ pub fn callers() -> Vec<String> {
     names
 }
 
+/// Why a caller named with `--for` (or `[runtime] callers`) is not one the data knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallerError {
+    /// `known` is the list of callers, comma-separated.
+    #[error("unknown caller `{spec}`: expected one of {known} (optionally @VERSION)")]
+    Unknown { spec: String, known: String },
+    #[error("`{spec}`: `{version}` is not a version")]
+    Version { spec: String, version: String },
+}
+
 impl CallerSpec {
-    pub fn parse(s: &str) -> Result<CallerSpec, String> {
+    pub fn parse(s: &str) -> Result<CallerSpec, CallerError> {
         let (name, version) = match s.trim().split_once('@') {
             Some((n, v)) => (n, Some(v)),
             None => (s.trim(), None),
@@ -125,16 +135,25 @@ impl CallerSpec {
         let name = name.to_ascii_lowercase().replace("crio", "cri-o");
         let name = if name == "moby" { "docker".to_string() } else { name };
         if !callers().contains(&name) {
-            return Err(format!(
-                "unknown caller `{s}`: expected one of {} (optionally @VERSION)",
-                callers().join(", ")
-            ));
+            return Err(CallerError::Unknown { spec: s.to_string(), known: callers().join(", ") });
         }
         let version = match version {
             None => Version::latest(),
-            Some(v) => Version::parse(v).ok_or_else(|| format!("`{s}`: `{v}` is not a version"))?,
+            Some(v) => {
+                Version::parse(v).ok_or_else(|| CallerError::Version { spec: s.to_string(), version: v.to_string() })?
+            }
         };
         Ok(CallerSpec { name, version })
+    }
+
+    /// The callers `names` asks for; every caller the data knows, at its latest version, when
+    /// `names` is empty.
+    pub fn parse_all(names: &[String]) -> Result<Vec<CallerSpec>, CallerError> {
+        if names.is_empty() {
+            callers().iter().map(|c| CallerSpec::parse(c)).collect()
+        } else {
+            names.iter().map(|c| CallerSpec::parse(c)).collect()
+        }
     }
 
     /// How people write the caller's name.
@@ -249,7 +268,9 @@ mod tests {
         assert_eq!(CallerSpec::parse("buildkit@0.12").unwrap().version.parts, vec![0, 12]);
         assert!(CallerSpec::parse("conmon").unwrap().version.is_latest());
         assert_eq!(CallerSpec::parse("crio@1.29").unwrap().name, "cri-o");
-        assert!(CallerSpec::parse("kubelet").unwrap_err().contains("expected one of"));
+        assert!(CallerSpec::parse("kubelet").unwrap_err().to_string().contains("expected one of"));
+        assert_eq!(CallerSpec::parse_all(&[]).unwrap().len(), callers().len());
+        assert_eq!(CallerSpec::parse_all(&["moby@24".into()]).unwrap()[0].name, "docker");
         assert!(CallerSpec::parse("buildkit@x").is_err());
     }
 }

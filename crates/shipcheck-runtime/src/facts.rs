@@ -5,7 +5,7 @@
 use shipcheck_report::Subject;
 
 use crate::data::{data, probe_args, CallerSpec, FeatureNeed, Invocation, Provides, CONTROL_FLAG};
-use crate::features::{Features, Tri};
+use crate::features::{Features, FeaturesError, Tri};
 use crate::help;
 use crate::identity::{identify, Identity};
 use crate::observe::{Observation, Outcome};
@@ -36,7 +36,7 @@ pub struct Facts<'a> {
 pub enum FeaturesFact {
     Parsed(Features),
     /// It exited 0 with a document that cannot be read.
-    Invalid(String),
+    Invalid(FeaturesError),
     /// No features command: its answer and exit status.
     Missing {
         answer: String,

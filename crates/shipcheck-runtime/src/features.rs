@@ -13,6 +13,16 @@ pub enum Tri {
     Unknown,
 }
 
+/// Why a `features` answer is not a features document.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FeaturesError {
+    #[error("features output is JSON but not an object")]
+    NotAnObject,
+    /// `error` is the JSON parser's message.
+    #[error("features output is not JSON: {error}")]
+    NotJson { error: String },
+}
+
 #[derive(Clone, Debug)]
 pub struct Features {
     pub doc: Value,
@@ -20,11 +30,11 @@ pub struct Features {
 
 impl Features {
     /// Parses the document; `Err` with the parser's message when it is not a JSON object.
-    pub fn parse(text: &str) -> Result<Features, String> {
+    pub fn parse(text: &str) -> Result<Features, FeaturesError> {
         match serde_json::from_str::<Value>(text.trim()) {
             Ok(doc @ Value::Object(_)) => Ok(Features { doc }),
-            Ok(_) => Err("features output is JSON but not an object".into()),
-            Err(e) => Err(format!("features output is not JSON: {e}")),
+            Ok(_) => Err(FeaturesError::NotAnObject),
+            Err(error) => Err(FeaturesError::NotJson { error: error.to_string() }),
         }
     }
 

@@ -1,11 +1,12 @@
 //! Which OCI runtime is really installed, what it accepts, and whether its callers (BuildKit,
 //! containerd, Docker, Podman, CRI-O, conmon) will work with it.
 //!
-//! Everything a probe sees is an [`observe::Observation`]: live ([`probe`]) or replayed from a
-//! recording directory ([`observe::load`]). [`facts::Facts`] measures an observation against
-//! the embedded caller/runtime data ([`data`]); each rule in [`rules`] reads those facts and
-//! reports findings; [`check::check`] runs them. No probe creates anything: every
-//! command is `--version`, `features` or ends in `--help`.
+//! Everything a probe sees is an [`observe::Observation`]: live ([`probe::live`]) or replayed
+//! from a recording directory ([`observe::load`]). [`facts::Facts`] measures an observation
+//! against the embedded caller/runtime data ([`data`]); each rule in [`rules`] reads those facts
+//! and reports findings; [`Runtimes`], the domain's [`shipcheck_report::Domain`], runs them on
+//! observations and never runs a command. No probe creates anything: every command is
+//! `--version`, `features` or ends in `--help`.
 
 pub mod check;
 pub mod data;
@@ -17,4 +18,5 @@ pub mod identity;
 pub mod observe;
 pub mod probe;
 pub mod rules;
+pub use check::Runtimes;
 pub use shipcheck_core::version;

@@ -70,15 +70,27 @@ pub fn is_recording(dir: &Path) -> bool {
     dir.join("version.txt").is_file()
 }
 
+/// Why a recording cannot be replayed; every form names the directory.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    /// A file of the recording cannot be read.
+    #[error("cannot read recording {dir}: {error}")]
+    Read { dir: PathBuf, error: io::Error },
+    #[error("{dir} is not a runtime recording: expected version.txt (and features.json, help.txt, flag-probes.txt)")]
+    NotARecording { dir: PathBuf },
+    /// The directory of recordings cannot be listed.
+    #[error("cannot read {dir}: {error}")]
+    List { dir: PathBuf, error: io::Error },
+    #[error("{dir} holds no runtime recording: expected version.txt in it or in its subdirectories")]
+    Empty { dir: PathBuf },
+}
+
 /// Loads one recording directory.
-pub fn load(dir: &Path) -> Result<Observation, String> {
-    let err = |e: io::Error| format!("cannot read recording {}: {e}", dir.display());
-    let version = read_opt(&dir.join("version.txt")).map_err(err)?.ok_or_else(|| {
-        format!(
-            "{} is not a runtime recording: expected version.txt (and features.json, help.txt, flag-probes.txt)",
-            dir.display()
-        )
-    })?;
+pub fn load(dir: &Path) -> Result<Observation, RecordingError> {
+    let err = |error: io::Error| RecordingError::Read { dir: dir.into(), error };
+    let version = read_opt(&dir.join("version.txt"))
+        .map_err(err)?
+        .ok_or_else(|| RecordingError::NotARecording { dir: dir.into() })?;
     let mut o = Observation {
         name: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         source: dir.display().to_string(),
@@ -125,21 +137,18 @@ pub fn load(dir: &Path) -> Result<Observation, String> {
 }
 
 /// Loads `dir` as one recording, or every recording directly inside it.
-pub fn load_all(dir: &Path) -> Result<Vec<Observation>, String> {
+pub fn load_all(dir: &Path) -> Result<Vec<Observation>, RecordingError> {
     if is_recording(dir) {
         return Ok(vec![load(dir)?]);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .map_err(|error| RecordingError::List { dir: dir.into(), error })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| is_recording(p))
         .collect();
     dirs.sort();
     if dirs.is_empty() {
-        return Err(format!(
-            "{} holds no runtime recording: expected version.txt in it or in its subdirectories",
-            dir.display()
-        ));
+        return Err(RecordingError::Empty { dir: dir.into() });
     }
     dirs.iter().map(|d| load(d)).collect()
 }

@@ -1,13 +1,17 @@
 //! Live probing: every command with a timeout and a cap on what it may print, all probes of all
 //! runtimes in parallel. Only `--version`, `features` and commands ending in `--help` are run.
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use shipcheck_report::InputError;
+
 use crate::observe::{Observation, Outcome, SUBCOMMANDS};
+use crate::{data, discover};
 
 /// Most bytes kept of one stream of one command; the rest is read and dropped.
 pub const OUTPUT_CAP: usize = 256 << 10;
@@ -40,8 +44,17 @@ pub fn run(bin: &Path, args: &[&str], timeout: Duration) -> Outcome {
             String::from_utf8_lossy(&kept).into_owned()
         })
     };
-    let out = capture(Box::new(child.stdout.take().expect("piped")));
-    let err = capture(Box::new(child.stderr.take().expect("piped")));
+    // Both are piped above, so both are there; were one missing, nothing could be captured.
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Outcome {
+            error: Some(format!("cannot capture the output of {}", bin.display())),
+            ..Default::default()
+        };
+    };
+    let out = capture(Box::new(stdout));
+    let err = capture(Box::new(stderr));
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -77,6 +90,47 @@ pub fn run(bin: &Path, args: &[&str], timeout: Duration) -> Outcome {
             error: Some(format!("no answer within {} ms; killed", timeout.as_millis())),
         },
     }
+}
+
+/// What probing the runtimes on this machine gave: an observation of each runtime found, an
+/// input error for each name that is not an executable, and, when none was named and none was
+/// found, where it looked.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub observations: Vec<Observation>,
+    pub errors: Vec<InputError>,
+    pub looked: Vec<String>,
+}
+
+/// Probes the runtimes `names` names (file names looked up on `path_env`, or paths), or, when
+/// `names` is empty, every runtime on `path_env` and in the engines' configuration files.
+pub fn live(names: &[String], path_env: &OsStr, timeout: Duration) -> Live {
+    let mut live = Live::default();
+    let mut bins = Vec::new();
+    if names.is_empty() {
+        for c in discover::candidates(Path::new("/"), path_env) {
+            bins.push((c.name, c.path));
+        }
+        if bins.is_empty() {
+            live.looked.push(
+                "PATH (runc, crun, youki, runsc, krun) and the Docker, containerd, Podman and CRI-O configs".into(),
+            );
+            return live;
+        }
+    }
+    for name in names {
+        match discover::which(name, path_env) {
+            Some(path) => bins.push((name.rsplit('/').next().unwrap_or(name).to_string(), path)),
+            None => live.errors.push(InputError {
+                input: name.clone(),
+                message: format!(
+                    "`{name}` is not an executable on PATH or at that path: expected an OCI runtime binary"
+                ),
+            }),
+        }
+    }
+    live.observations = observe(&bins, &data::probe_lines(), timeout);
+    live
 }
 
 /// One command of a probe plan.

@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 
 use shipcheck_report::render::findings_for_review;
-use shipcheck_runtime::check::check_enabled;
+use shipcheck_report::{Domain, Report, Settings};
+use shipcheck_runtime::check::{check_enabled, Input};
 use shipcheck_runtime::data::{callers, CallerSpec};
-use shipcheck_runtime::observe;
+use shipcheck_runtime::{observe, Runtimes};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
@@ -40,4 +41,20 @@ fn a_rule_that_is_off_does_not_run() {
     let (_, findings) = check_enabled(&o, &callers, &|id| id != "runtime/missing-flag");
     assert!(findings.iter().all(|f| f.rule.id != "runtime/missing-flag"), "{findings:#?}");
     assert!(!findings.is_empty(), "the other rules still run");
+}
+
+#[test]
+fn the_domain_checks_recordings_with_the_enabled_rules() {
+    let observations = observe::load_all(&fixtures()).unwrap();
+    let input = Input { observations, callers: CallerSpec::parse_all(&[]).unwrap() };
+    let mut report = Report::new();
+    Runtimes::check(&input, &Settings::default(), &mut report).unwrap();
+    assert_eq!(report.checked.len(), input.observations.len());
+    assert!(report.checked.iter().all(|c| c.facts.contains(&("source".into(), "recording".into()))));
+    assert!(report.findings.iter().any(|f| f.rule.id == "runtime/missing-flag"), "{:#?}", report.findings);
+    let off = Settings::from_config(None, [("runtime/missing-flag", "off")], Runtimes::rules()).unwrap();
+    let mut report = Report::new();
+    Runtimes::check(&input, &off, &mut report).unwrap();
+    assert!(report.findings.iter().all(|f| f.rule.id != "runtime/missing-flag"), "{:#?}", report.findings);
+    assert!(!report.findings.is_empty(), "the other rules still run");
 }

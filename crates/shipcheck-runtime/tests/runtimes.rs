@@ -187,7 +187,7 @@ fn recordings_round_trip() {
         let b: Vec<String> = check(&back, &c).1.iter().map(|f| f.message.clone()).collect();
         assert_eq!(a, b, "{}", o.name);
     }
-    assert!(observe::load(out.path()).unwrap_err().contains("expected version.txt"));
+    assert!(observe::load(out.path()).unwrap_err().to_string().contains("expected version.txt"));
 }
 
 /// No probe can see a flag that is parsed and ignored; the data knows youki's `run --keep`.

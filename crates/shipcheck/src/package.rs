@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use anyhow::Result;
-use shipcheck_report::{Report, Settings};
+use shipcheck_package::check::{Input, Options};
+use shipcheck_package::Packaging;
+use shipcheck_report::{Domain, Report, Settings};
 
 /// Checks the packit configuration in `dir`, and the spec file it names.
 pub(crate) fn package_into(
@@ -14,16 +16,13 @@ pub(crate) fn package_into(
     existing: Option<&Path>,
     settings: &Settings,
 ) -> Result<()> {
+    // The clock is the binary's: the library judges changelog dates by the day it is given.
     let now = jiff::Zoned::now();
-    let options = shipcheck_package::check::Options {
+    let options = Options {
         tag: tag.map(String::from),
         existing: existing.map(Path::to_path_buf),
         today: (i32::from(now.year()), now.month() as u32, now.day() as u32),
     };
-    let outcome = shipcheck_package::check::check_enabled(dir, &options, &|id| settings.enabled(id))?;
-    report.checked.extend(outcome.checked);
-    report.findings.extend(outcome.findings);
-    report.errors.extend(outcome.errors);
-    report.looked.extend(outcome.looked);
+    Packaging::check(&Input { dir: dir.to_path_buf(), options }, settings, report)?;
     Ok(())
 }

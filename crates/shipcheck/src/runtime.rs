@@ -1,9 +1,12 @@
 //! `shipcheck runtime`: probe (or replay) OCI runtimes and check them against their callers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use shipcheck_report::{InputError, Report, Settings};
+use shipcheck_report::{Domain, Report, Settings};
+use shipcheck_runtime::check::Input;
+use shipcheck_runtime::data::CallerSpec;
+use shipcheck_runtime::{observe, probe, Runtimes};
 
 use crate::args::*;
 use crate::config::Config;
@@ -33,43 +36,14 @@ pub(crate) fn runtime(args: RuntimeArgs) -> Result<u8> {
 
 /// Probes (or replays), optionally records, and checks; adds the results to `report`.
 pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe, settings: &Settings) -> Result<()> {
-    let enabled = |id: &str| settings.enabled(id);
-    use shipcheck_runtime::{check, data, discover, observe, probe};
-    let callers = if p.callers.is_empty() {
-        data::callers().iter().map(|c| data::CallerSpec::parse(c)).collect::<Result<Vec<_>, _>>()
-    } else {
-        p.callers.iter().map(|c| data::CallerSpec::parse(c)).collect()
-    }
-    .map_err(anyhow::Error::msg)?;
+    let callers = CallerSpec::parse_all(&p.callers)?;
     let observations = match &p.from_recording {
-        Some(dir) => observe::load_all(dir).map_err(anyhow::Error::msg)?,
+        Some(dir) => observe::load_all(dir)?,
         None => {
-            let path_env = std::env::var_os("PATH").unwrap_or_default();
-            let mut bins = Vec::new();
-            if p.names.is_empty() {
-                for c in discover::candidates(Path::new("/"), &path_env) {
-                    bins.push((c.name, c.path));
-                }
-                if bins.is_empty() {
-                    report.looked.push(
-                        "PATH (runc, crun, youki, runsc, krun) and the Docker, containerd, Podman and CRI-O configs"
-                            .into(),
-                    );
-                    return Ok(());
-                }
-            }
-            for name in &p.names {
-                match discover::which(name, &path_env) {
-                    Some(path) => bins.push((name.rsplit('/').next().unwrap_or(name).to_string(), path)),
-                    None => report.errors.push(InputError {
-                        input: name.clone(),
-                        message: format!(
-                            "`{name}` is not an executable on PATH or at that path: expected an OCI runtime binary"
-                        ),
-                    }),
-                }
-            }
-            probe::observe(&bins, &data::probe_lines(), p.timeout)
+            let live = probe::live(&p.names, &std::env::var_os("PATH").unwrap_or_default(), p.timeout);
+            report.errors.extend(live.errors);
+            report.looked.extend(live.looked);
+            live.observations
         }
     };
     if let Some(dir) = &p.record {
@@ -78,10 +52,6 @@ pub(crate) fn runtime_into(report: &mut Report, p: &RuntimeProbe, settings: &Set
             observe::save(o, &sub).with_context(|| format!("cannot write recording {}", sub.display()))?;
         }
     }
-    for o in &observations {
-        let (checked, findings) = check::check_enabled(o, &callers, &enabled);
-        report.checked.push(checked);
-        report.findings.extend(findings);
-    }
+    Runtimes::check(&Input { observations, callers }, settings, report)?;
     Ok(())
 }

@@ -110,31 +110,12 @@ const KNOWN_KEYS: &[&str] = &[
     "scratch",
 ];
 
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The known key a misspelled key most likely meant.
+/// The known key a misspelled key most likely meant. Candidates go in alphabetical order, so
+/// that of two equally near keys the first in that order is named, whatever the order above.
 fn suggestion(key: &str) -> Option<&'static str> {
-    if KNOWN_KEYS.contains(&key) {
-        return None;
-    }
-    KNOWN_KEYS
-        .iter()
-        .map(|k| (distance(key, k), *k))
-        .filter(|(d, _)| *d <= 2 && *d < key.len() / 3 + 1)
-        .min()
-        .map(|(_, k)| k)
+    let mut known = KNOWN_KEYS.to_vec();
+    known.sort_unstable();
+    shipcheck_core::suggest::did_you_mean(key, known)
 }
 
 #[cfg(test)]
@@ -147,6 +128,11 @@ mod tests {
         assert_eq!(suggestion("files_to_snyc"), Some("files_to_sync"));
         assert_eq!(suggestion("specfile_path"), None);
         assert_eq!(suggestion("some_brand_new_packit_key"), None);
-        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(suggestion("dist_git_branchs"), Some("dist_git_branches"));
+        assert_eq!(suggestion("upstream_tag_exlcude"), Some("upstream_tag_exclude"), "a swap is one edit");
+        assert_eq!(suggestion("fmf_pth"), Some("fmf_path"));
+        assert_eq!(suggestion("jo"), None, "too short for an edit to be a typo");
+        assert_eq!(suggestion("jobz"), Some("job"), "a tie goes to the first in alphabetical order");
+        assert_eq!(suggestion("enve"), Some("env"));
     }
 }

@@ -22,7 +22,7 @@ declare_rule! {
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     if let (Some(_), FeaturesFact::Invalid(e)) = (&facts.identity, &facts.features) {
         out.push(
-            Finding::new(&RULE, facts.subject(), e)
+            Finding::new(&RULE, facts.subject(), e.to_string())
                 .remedy("Upgrade the runtime, or report the bug to its maintainers."),
         );
     }
