@@ -119,17 +119,68 @@ impl fmt::Display for Reference {
     }
 }
 
+/// A name as Docker resolves it, for names read from images (RepoTags, annotations) that may not
+/// parse: a reference in its normalised form (`busybox` → `docker.io/library/busybox:latest`,
+/// Docker Hub's aliases → `docker.io`); a name Docker would refuse (upper case, a bad tag) by the
+/// same rules applied to its text, so that it can still be compared and shown.
+pub fn normalize(name: &str) -> String {
+    if let Ok(r) = Reference::parse(name) {
+        return r.to_string();
+    }
+    let (repo, rest) = split_tag(name);
+    let (domain, path) = split_domain(repo);
+    format!("{domain}/{path}{rest}")
+}
+
+/// [`normalize`]d, then in the short form `docker images` shows ([`Reference::familiar`]).
+pub fn familiar(name: &str) -> String {
+    if let Ok(r) = Reference::parse(name) {
+        return r.familiar();
+    }
+    let full = normalize(name);
+    let hub = format!("{DOCKER_HUB}/");
+    full.strip_prefix(&format!("{hub}library/")).or_else(|| full.strip_prefix(&hub)).unwrap_or(&full).to_string()
+}
+
+/// A name split into its repository and what follows it, as text: (`repo`, `:tag`, `@digest`,
+/// or `:latest` when the name has neither). A `:` before the last `/` is a port, not a tag.
+pub fn split_tag(name: &str) -> (&str, String) {
+    if let Some((repo, digest)) = name.split_once('@') {
+        return (repo, format!("@{digest}"));
+    }
+    match name.rfind(':') {
+        Some(i) if !name[i..].contains('/') => (&name[..i], name[i..].to_string()),
+        _ => (name, ":latest".to_string()),
+    }
+}
+
+/// Whether a name carries a tag or a digest (`a/b:1`, `a@sha256:…`), not just a repository
+/// (`host:5000/a` has none).
+pub fn has_tag(name: &str) -> bool {
+    name.contains('@') || name.rfind(':').is_some_and(|i| !name[i..].contains('/'))
+}
+
+/// The registry a repository name starts with, as distribution's `splitDockerDomain` tells it
+/// (a first component with a dot, a port, `localhost`, or upper case), as written; `None` when
+/// the name has none and Docker Hub is implied.
+pub fn registry_of(repo: &str) -> Option<&str> {
+    match repo.split_once('/') {
+        Some((first, _))
+            if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
+            Some(first)
+        }
+        _ => None,
+    }
+}
+
 /// distribution's `splitDockerDomain`: the first component is a registry only when it looks like
 /// a host (a dot, a port, `localhost`, or upper case); Docker Hub's aliases become `docker.io`, and
 /// a one-component Hub repository gets `library/`.
 fn split_domain(name: &str) -> (&str, String) {
-    let (domain, rest) = match name.split_once('/') {
-        Some((first, rest))
-            if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) =>
-        {
-            (first, rest)
-        }
-        _ => (DOCKER_HUB, name),
+    let (domain, rest) = match registry_of(name) {
+        Some(first) => (first, &name[first.len() + 1..]),
+        None => (DOCKER_HUB, name),
     };
     let domain = match domain {
         "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB,
@@ -340,6 +391,24 @@ mod tests {
         assert_eq!(r.familiar(), format!("busybox:latest@{d}"));
         let r = Reference::parse(&format!("dmcgowan/myapp@{d}")).unwrap();
         assert_eq!((r.tag.as_deref(), r.reference()), (None, d));
+    }
+
+    #[test]
+    fn names_as_text() {
+        assert_eq!(normalize("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(normalize("foo/bar:v3"), "docker.io/foo/bar:v3");
+        assert_eq!(normalize("index.docker.io/foo/bar:v3"), "docker.io/foo/bar:v3");
+        assert_eq!(normalize("localhost:5000/w:latest"), "localhost:5000/w:latest");
+        // Names Docker refuses are still normalised by their text.
+        assert_eq!(normalize("UPPER"), "docker.io/library/UPPER:latest");
+        assert_eq!(normalize("x@sha256:zz"), "docker.io/library/x@sha256:zz");
+        assert_eq!(familiar("docker.io/library/alpine:3.14"), "alpine:3.14");
+        assert_eq!(familiar("Bad Name"), "Bad Name:latest");
+        assert_eq!(split_tag("host:5000/a"), ("host:5000/a", ":latest".to_string()));
+        assert!(!has_tag("test_image_2") && has_tag("a/b:1") && !has_tag("host:5000/a"));
+        assert_eq!(registry_of("localhost/a"), Some("localhost"));
+        assert_eq!(registry_of("library/a"), None);
+        assert_eq!(registry_of("a"), None);
     }
 
     #[test]

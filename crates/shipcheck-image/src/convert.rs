@@ -22,14 +22,14 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use shipcheck_core::scratch::{self, Dir};
 
-use crate::digest::{sha256, Algorithm, Digest, Hasher};
+use crate::digest::{sha256, Algorithm, Digest, DigestError, Hasher};
 use crate::engine::{docker_normalize, Profile};
 use crate::model;
 use crate::platform::Platform;
 use crate::scan::Compression;
 use crate::source::{Container, SourceSpec};
 use crate::verify::{ImageInfo, Verified};
-use crate::write::LayoutWriter;
+use crate::write::{BlobError, LayoutWriter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -60,14 +60,92 @@ pub struct Written {
     pub kept_attestations: usize,
 }
 
+/// Why convert (or a copy that writes through it) wrote nothing. Every text names the path or
+/// the image and says what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// The source has findings that mean damaged bytes or unsafe members.
+    #[error("{name} is damaged ({rule}: {message}); convert copies images faithfully and will not write it")]
+    Damaged { name: String, rule: &'static str, message: String },
+    #[error("{0} is in a registry: copy it with `shipcheck copy`, which converts too")]
+    InRegistry(String),
+    #[error("the source has no {want}: it has {have}")]
+    NoPlatform { want: String, have: String },
+    #[error("the source holds {count} images ({platforms}): choose one with --platform")]
+    ChoosePlatform { count: usize, platforms: String },
+    #[error("the source holds {0} images for that platform: convert writes one; select it with docker-archive:FILE:@N or a reference (docker-archive:FILE:NAME, oci-archive:FILE:NAME)")]
+    ManyForPlatform(usize),
+    #[error("{} is the source: write the output to another path", .0.display())]
+    DestinationIsSource(PathBuf),
+    #[error("{} exists and is not an OCI layout: expected a new path or an OCI layout directory", .0.display())]
+    NotLayout(PathBuf),
+    #[error("{} is a directory: expected a file path for the archive", .0.display())]
+    IsDirectory(PathBuf),
+    #[error("{} exists: pass --overwrite to replace it", .0.display())]
+    Exists(PathBuf),
+    #[error("{}: expected a path that ends in a file name", .0.display())]
+    NoFileName(PathBuf),
+    #[error("{}: expected a directory", .0.display())]
+    NotDirectory(PathBuf),
+    #[error("member `{0}` is outside the source: expected a path inside it")]
+    Outside(String),
+    #[error("layer {0} is not in the source (foreign or missing)")]
+    LayerNotInSource(usize),
+    #[error("the image has no readable config")]
+    NoConfig,
+    #[error("the config is not JSON: {0}")]
+    ConfigNotJson(serde_json::Error),
+    #[error("the config lists {diff_ids} diff_ids for {layers} layers")]
+    DiffIds { diff_ids: usize, layers: usize },
+    #[error("{} is {size} bytes: expected a config under {} MiB", path.display(), max >> 20)]
+    TooLarge { path: PathBuf, size: u64, max: u64 },
+    /// A layout's blob whose file name is not a digest.
+    #[error("{}: {source}", path.display())]
+    BlobName { path: PathBuf, source: DigestError },
+    #[error("{0}: expected bytes for a top-level file")]
+    TopLevelFile(String),
+    #[error("{} is over {} MiB: expected an image index", path.display(), max >> 20)]
+    IndexTooLarge { path: PathBuf, max: u64 },
+    #[error("{} is not an image index: {source}", path.display())]
+    NotIndex { path: PathBuf, source: serde_json::Error },
+    #[error("{} has no manifests list: expected an image index", .0.display())]
+    NoManifests(PathBuf),
+    /// Writing the output layout failed; `source` says how.
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: Box<ConvertError> },
+    /// A file system operation failed: `action` says which, on what (`cannot read x`).
+    #[error("{action}: {source}")]
+    Io { action: String, source: io::Error },
+    #[error(transparent)]
+    OtherIo(#[from] io::Error),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Digest(#[from] DigestError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// For callers that carry errors as text.
+impl From<ConvertError> for String {
+    fn from(e: ConvertError) -> String {
+        e.to_string()
+    }
+}
+
 /// Beyond damaged bytes (`engine::DAMAGE`), what convert refuses to copy: unsafe members.
 const UNSAFE: &[&str] = &["image/archive-unsafe-entry", "image/layer-path-escape"];
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+fn err(e: impl Into<ConvertError>) -> ConvertError {
+    e.into()
 }
 
-fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo, String> {
+/// An I/O error, with what convert was doing (`cannot read x`).
+fn io(action: String) -> impl FnOnce(io::Error) -> ConvertError {
+    move |source| ConvertError::Io { action, source }
+}
+
+fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo, ConvertError> {
     let images: Vec<&ImageInfo> = v.images.iter().filter(|i| !i.attestation).collect();
     // A hybrid lists each image twice (index.json and manifest.json): one per config.
     let mut unique: Vec<&ImageInfo> = Vec::new();
@@ -87,12 +165,12 @@ fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo,
     };
     match picked.as_slice() {
         [one] => Ok(one),
-        [] if want.is_some() => Err(format!("the source has no {}: it has {}", want.map(|p| p.to_string()).unwrap_or_default(), platforms.join(", "))),
-        [] => Err(format!("the source holds {} images ({}): choose one with --platform", unique.len(), platforms.join(", "))),
-        many => Err(format!(
-            "the source holds {} images for that platform: convert writes one; select it with docker-archive:FILE:@N or a reference (docker-archive:FILE:NAME, oci-archive:FILE:NAME)",
-            many.len()
-        )),
+        [] if want.is_some() => Err(ConvertError::NoPlatform {
+            want: want.map(|p| p.to_string()).unwrap_or_default(),
+            have: platforms.join(", "),
+        }),
+        [] => Err(ConvertError::ChoosePlatform { count: unique.len(), platforms: platforms.join(", ") }),
+        many => Err(ConvertError::ManyForPlatform(many.len())),
     }
 }
 
@@ -204,37 +282,31 @@ pub fn check_destination(
     dest: &Path,
     format: Format,
     out: &WriteOptions,
-) -> Result<bool, String> {
+) -> Result<bool, ConvertError> {
     if source.is_some_and(|s| same_file(s, dest)) {
-        return Err(format!("{} is the source: write the output to another path", dest.display()));
+        return Err(ConvertError::DestinationIsSource(dest.to_path_buf()));
     }
     let Ok(meta) = std::fs::symlink_metadata(dest) else { return Ok(false) };
     if format == Format::Oci {
         if std::fs::metadata(dest).is_ok_and(|m| m.is_dir()) && dest.join("oci-layout").is_file() {
             return Ok(true);
         }
-        return Err(format!(
-            "{} exists and is not an OCI layout: expected a new path or an OCI layout directory",
-            dest.display()
-        ));
+        return Err(ConvertError::NotLayout(dest.to_path_buf()));
     }
     if meta.is_dir() {
-        return Err(format!("{} is a directory: expected a file path for the archive", dest.display()));
+        return Err(ConvertError::IsDirectory(dest.to_path_buf()));
     }
     if !out.overwrite {
-        return Err(format!("{} exists: pass --overwrite to replace it", dest.display()));
+        return Err(ConvertError::Exists(dest.to_path_buf()));
     }
     Ok(false)
 }
 
-fn target(source: Option<&Path>, dest: &Path, format: Format, out: &WriteOptions) -> Result<Target, String> {
-    let name = dest
-        .file_name()
-        .ok_or_else(|| format!("{}: expected a path that ends in a file name", dest.display()))?
-        .to_os_string();
+fn target(source: Option<&Path>, dest: &Path, format: Format, out: &WriteOptions) -> Result<Target, ConvertError> {
+    let name = dest.file_name().ok_or_else(|| ConvertError::NoFileName(dest.to_path_buf()))?.to_os_string();
     let existing_layout = check_destination(source, dest, format, out)?;
     let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
     // Leftovers of killed runs beside this output go first (their pids are gone).
     let _ = scratch::remove_stale(parent);
     let parent = Dir::open(parent).map_err(err)?;
@@ -243,7 +315,7 @@ fn target(source: Option<&Path>, dest: &Path, format: Format, out: &WriteOptions
 
 /// Converts the verified source `spec` into `dest`, refusing to replace an existing file
 /// (see [`convert_with`]).
-pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> Result<Written, String> {
+pub fn convert(spec: &SourceSpec, v: &Verified, dest: &Path, opts: &Options) -> Result<Written, ConvertError> {
     convert_with(spec, v, dest, opts, &WriteOptions::default())
 }
 
@@ -256,35 +328,30 @@ pub fn convert_with(
     dest: &Path,
     opts: &Options,
     out: &WriteOptions,
-) -> Result<Written, String> {
+) -> Result<Written, ConvertError> {
     if let Some(f) = damage(v) {
-        return Err(format!(
-            "{} is damaged ({}: {}); convert copies images faithfully and will not write it",
-            spec.display, f.rule.id, f.message
-        ));
+        return Err(ConvertError::Damaged { name: spec.display.clone(), rule: f.rule.id, message: f.message.clone() });
     }
     let image = choose(v, opts.platform.as_ref())?;
     let target = target(Some(&spec.path), dest, opts.format, out)?;
     let (work, _) = target
         .parent
         .scratch_dir(0o700)
-        .map_err(|e| format!("cannot create a work directory in {}: {e}", target.parent.path().display()))?;
+        .map_err(io(format!("cannot create a work directory in {}", target.parent.path().display())))?;
     let input_bytes = std::fs::metadata(&spec.path).map(|m| m.len()).unwrap_or(0);
     let mut budget = TempBudget::new(out.temp_limit.unwrap_or_else(|| default_temp_limit(input_bytes)));
     // Blobs are read from a directory: the source itself, or its archive unpacked.
     let root = match v.shape.container {
         Container::Directory => spec.path.clone(),
-        Container::Registry => {
-            return Err(format!("{} is in a registry: copy it with `shipcheck copy`, which converts too", spec.display))
-        }
+        Container::Registry => return Err(ConvertError::InRegistry(spec.display.clone())),
         Container::Tar(c) => {
             let dir = work.path().join("src");
             unpack_capped(&spec.path, c, &dir, &mut budget)
-                .map_err(|e| format!("cannot unpack {}: {e}", spec.path.display()))?;
+                .map_err(io(format!("cannot unpack {}", spec.path.display())))?;
             dir
         }
     };
-    let zstd_ok = opts.engines.iter().all(|p| p.family != "docker-graphdriver" || p.zstd);
+    let zstd_ok = opts.engines.iter().all(|p| p.zstd);
     let input = Input { root: &root, work: work.path(), zstd_ok };
     let planned = plan(v, image, &input, opts, &mut budget)?;
     match opts.format {
@@ -312,10 +379,10 @@ struct Input<'a> {
 impl Input<'_> {
     /// A member of the source as a path under the root; a member path that would leave the
     /// root (absolute, `..`) is refused rather than read.
-    fn path(&self, member: &str) -> Result<PathBuf, String> {
+    fn path(&self, member: &str) -> Result<PathBuf, ConvertError> {
         let rel = Path::new(member);
         if rel.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
-            return Err(format!("member `{member}` is outside the source: expected a path inside it"));
+            return Err(ConvertError::Outside(member.to_string()));
         }
         Ok(self.root.join(rel))
     }
@@ -339,18 +406,21 @@ struct OutLayer {
 }
 
 /// Layers as they are, or recompressed to gzip where zstd cannot be read.
-fn out_layers(image: &ImageInfo, input: &Input, budget: &mut TempBudget) -> Result<(Vec<OutLayer>, usize), String> {
+fn out_layers(
+    image: &ImageInfo,
+    input: &Input,
+    budget: &mut TempBudget,
+) -> Result<(Vec<OutLayer>, usize), ConvertError> {
     let mut layers = Vec::new();
     let mut recompressed = 0;
     for (i, l) in image.layers.iter().enumerate() {
-        let path =
-            l.path.as_ref().ok_or_else(|| format!("layer {} is not in the source (foreign or missing)", i + 1))?;
+        let path = l.path.as_ref().ok_or(ConvertError::LayerNotInSource(i + 1))?;
         let src = input.path(path)?;
         let compression = l.compression.unwrap_or(Compression::None);
         let (file, compression) = if compression == Compression::Zstd && !input.zstd_ok {
             recompressed += 1;
             let out = input.work.join(format!("layer{i}.gz"));
-            zstd_to_gzip(&src, &out, budget).map_err(|e| format!("cannot recompress {}: {e}", src.display()))?;
+            zstd_to_gzip(&src, &out, budget).map_err(io(format!("cannot recompress {}", src.display())))?;
             (out, Compression::Gzip)
         } else {
             (src, compression)
@@ -374,7 +444,7 @@ fn zstd_to_gzip(src: &Path, out: &Path, budget: &mut TempBudget) -> io::Result<(
 fn names_of(v: &Verified, image: &ImageInfo) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for i in v.images.iter().filter(|i| i.config_digest == image.config_digest) {
-        let refs = i.ref_name.iter().filter(|r| r.contains('/') || (r.contains(':') && !r.starts_with(':')));
+        let refs = i.ref_name.iter().filter(|r| crate::engine::is_reference(r));
         for n in i.repo_tags.iter().chain(i.containerd_name.iter()).chain(refs) {
             let n = docker_normalize(n);
             if !names.contains(&n) {
@@ -394,17 +464,16 @@ fn plan(
     input: &Input,
     opts: &Options,
     budget: &mut TempBudget,
-) -> Result<Plan, String> {
-    let config_path = image.config_path.as_ref().ok_or("the image has no readable config")?;
+) -> Result<Plan, ConvertError> {
+    let config_path = image.config_path.as_ref().ok_or(ConvertError::NoConfig)?;
     let config_bytes = read_small(&input.path(config_path)?, 8 << 20)?;
     let config_digest = sha256(&config_bytes);
-    let config_value: Value =
-        serde_json::from_slice(&config_bytes).map_err(|e| format!("the config is not JSON: {e}"))?;
+    let config_value: Value = serde_json::from_slice(&config_bytes).map_err(ConvertError::ConfigNotJson)?;
     let diff_ids =
         config_value["rootfs"]["diff_ids"].as_array().map_or(0, |a| a.iter().filter(|d| d.is_string()).count());
     let (layers, recompressed) = out_layers(image, input, budget)?;
     if diff_ids != 0 && diff_ids != layers.len() {
-        return Err(format!("the config lists {diff_ids} diff_ids for {} layers", layers.len()));
+        return Err(ConvertError::DiffIds { diff_ids, layers: layers.len() });
     }
     let names = names_of(v, image);
     let manifest = json!({
@@ -478,7 +547,7 @@ fn with_attestations(
     descriptor: Value,
     manifest_digest: &Digest,
     blobs: &mut Vec<Member>,
-) -> Result<(Value, usize), String> {
+) -> Result<(Value, usize), ConvertError> {
     let attestations: Vec<&ImageInfo> = if opts.keep_attestations {
         let old = image.manifest_digest.as_ref().map(|d| d.to_string());
         v.images.iter().filter(|i| i.attestation && old.is_some() && i.attests == old).collect()
@@ -545,22 +614,22 @@ impl Member {
         Member { path: name.to_string(), digest: None, src: Source::Bytes(bytes) }
     }
 
-    fn blob(d: &Digest, src: Source) -> Result<Member, String> {
+    fn blob(d: &Digest, src: Source) -> Result<Member, ConvertError> {
         d.check()?;
         Ok(Member { path: d.blob_path(), digest: Some(d.clone()), src })
     }
 }
 
-fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, ConvertError> {
+    let meta = std::fs::metadata(path).map_err(io(format!("cannot read {}", path.display())))?;
     if meta.len() > max {
-        return Err(format!("{} is {} bytes: expected a config under {} MiB", path.display(), meta.len(), max >> 20));
+        return Err(ConvertError::TooLarge { path: path.to_path_buf(), size: meta.len(), max });
     }
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    std::fs::read(path).map_err(io(format!("cannot read {}", path.display())))
 }
 
-fn hash_file(path: &Path) -> Result<(Digest, u64), String> {
-    let mut f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn hash_file(path: &Path) -> Result<(Digest, u64), ConvertError> {
+    let mut f = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
     let mut h = Hasher::new(Algorithm::Sha256);
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
@@ -621,16 +690,16 @@ fn header(path: &str, size: u64) -> tar::Header {
 /// Writes the OCI layout directory `dir` as a tar file `dest` (an oci-archive), byte for byte,
 /// members in name order with fixed headers: the same layout gives the same archive. An
 /// existing `dest` is refused (see [`tar_layout_with`]).
-pub fn tar_layout(dir: &Path, dest: &Path) -> Result<(), String> {
+pub fn tar_layout(dir: &Path, dest: &Path) -> Result<(), ConvertError> {
     tar_layout_with(dir, dest, &WriteOptions::default())
 }
 
 /// [`tar_layout`], replacing an existing `dest` with `out.overwrite`.
-pub fn tar_layout_with(dir: &Path, dest: &Path, out: &WriteOptions) -> Result<(), String> {
+pub fn tar_layout_with(dir: &Path, dest: &Path, out: &WriteOptions) -> Result<(), ConvertError> {
     let mut members: Vec<Member> = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, prefix)) = stack.pop() {
-        for entry in std::fs::read_dir(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))? {
+        for entry in std::fs::read_dir(&path).map_err(io(format!("cannot read {}", path.display())))? {
             let entry = entry.map_err(err)?;
             let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
             let ft = entry.file_type().map_err(err)?;
@@ -648,16 +717,16 @@ pub fn tar_layout_with(dir: &Path, dest: &Path, out: &WriteOptions) -> Result<()
 
 /// Writes the members as a tar in a scratch file beside the destination, then renames it into
 /// place (replacing an existing file only with `overwrite`; the kernel checks at the rename).
-fn write_tar(members: &[Member], target: &Target, overwrite: bool) -> Result<(), String> {
+fn write_tar(members: &[Member], target: &Target, overwrite: bool) -> Result<(), ConvertError> {
     let (tmp, file) =
-        target.parent.scratch_file().map_err(|e| format!("cannot write in {}: {e}", target.parent.path().display()))?;
+        target.parent.scratch_file().map_err(io(format!("cannot write in {}", target.parent.path().display())))?;
     {
         let mut builder = tar::Builder::new(io::BufWriter::new(&file));
         for m in members {
             match &m.src {
                 Source::Bytes(b) => builder.append(&header(&m.path, b.len() as u64), &b[..]).map_err(err)?,
                 Source::File(f) => {
-                    let input = File::open(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+                    let input = File::open(f).map_err(io(format!("cannot read {}", f.display())))?;
                     let size = input.metadata().map_err(err)?.len();
                     builder.append(&header(&m.path, size), BufReader::new(input)).map_err(err)?;
                 }
@@ -667,8 +736,8 @@ fn write_tar(members: &[Member], target: &Target, overwrite: bool) -> Result<(),
     }
     file.sync_all().map_err(err)?;
     target.parent.rename(tmp.name(), &target.parent, &target.name, overwrite).map_err(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => format!("{} exists: pass --overwrite to replace it", target.path.display()),
-        _ => format!("cannot write {}: {e}", target.path.display()),
+        io::ErrorKind::AlreadyExists => ConvertError::Exists(target.path.clone()),
+        _ => io(format!("cannot write {}", target.path.display()))(e),
     })?;
     tmp.keep();
     Ok(())
@@ -677,17 +746,18 @@ fn write_tar(members: &[Member], target: &Target, overwrite: bool) -> Result<(),
 /// Writes the members as an OCI layout: a new directory built beside the destination and
 /// renamed into place, or, when the destination is an OCI layout, added to it (blobs it lacks,
 /// and the image's descriptor in index.json replacing one with the same name).
-fn write_layout(members: &[Member], target: &Target) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", target.path.display());
+fn write_layout(members: &[Member], target: &Target) -> Result<(), ConvertError> {
+    let fail = |e: ConvertError| ConvertError::Write { path: target.path.clone(), source: Box::new(e) };
     if target.existing_layout {
-        let writer = LayoutWriter::new(Dir::open(&target.path).map_err(|e| fail(&e))?).map_err(|e| fail(&e))?;
-        return put_members(&writer, members, true).map_err(|e| fail(&e));
+        let writer =
+            LayoutWriter::new(Dir::open(&target.path).map_err(|e| fail(e.into()))?).map_err(|e| fail(e.into()))?;
+        return put_members(&writer, members, true).map_err(fail);
     }
-    let (staging, dir) = target.parent.scratch_dir(0o755).map_err(|e| fail(&e))?;
-    let writer = LayoutWriter::new(dir).map_err(|e| fail(&e))?;
-    put_members(&writer, members, false).map_err(|e| fail(&e))?;
+    let (staging, dir) = target.parent.scratch_dir(0o755).map_err(|e| fail(e.into()))?;
+    let writer = LayoutWriter::new(dir).map_err(|e| fail(e.into()))?;
+    put_members(&writer, members, false).map_err(fail)?;
     // A directory is never replaced, even with --overwrite: that would delete a tree.
-    target.parent.rename(staging.name(), &target.parent, &target.name, false).map_err(|e| fail(&e))?;
+    target.parent.rename(staging.name(), &target.parent, &target.name, false).map_err(|e| fail(e.into()))?;
     staging.keep();
     Ok(())
 }
@@ -696,31 +766,32 @@ fn write_layout(members: &[Member], target: &Target) -> Result<(), String> {
 /// to `dest`: renamed into place when `dest` is new; added to `dest` when that is an OCI layout
 /// (the blobs it lacks, and index.json's descriptors, one with the same name replaced), as
 /// skopeo adds a tag. Anything else at `dest` is refused.
-pub fn place_layout(layout: &Path, dest: &Path) -> Result<(), String> {
+pub fn place_layout(layout: &Path, dest: &Path) -> Result<(), ConvertError> {
     let target = target(Some(layout), dest, Format::Oci, &WriteOptions::default())?;
-    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", dest.display());
+    let fail = |e: ConvertError| ConvertError::Write { path: dest.to_path_buf(), source: Box::new(e) };
     if !target.existing_layout {
         let from = layout.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = layout.file_name().ok_or_else(|| format!("{}: expected a directory", layout.display()))?;
-        let from = Dir::open(from).map_err(|e| fail(&e))?;
-        return from.rename(name, &target.parent, &target.name, false).map_err(|e| fail(&e));
+        let name = layout.file_name().ok_or_else(|| ConvertError::NotDirectory(layout.to_path_buf()))?;
+        let from = Dir::open(from).map_err(|e| fail(e.into()))?;
+        return from.rename(name, &target.parent, &target.name, false).map_err(|e| fail(e.into()));
     }
     let members = layout_members(layout)?;
-    let writer = LayoutWriter::new(Dir::open(dest).map_err(|e| fail(&e))?).map_err(|e| fail(&e))?;
-    put_members(&writer, &members, true).map_err(|e| fail(&e))
+    let writer = LayoutWriter::new(Dir::open(dest).map_err(|e| fail(e.into()))?).map_err(|e| fail(e.into()))?;
+    put_members(&writer, &members, true).map_err(fail)
 }
 
 /// The blobs of a layout shipcheck wrote (`blobs/<algorithm>/<hex>`, each name checked as a
 /// digest) and its index.json.
-fn layout_members(layout: &Path) -> Result<Vec<Member>, String> {
-    let list = |dir: &Path| -> Result<Vec<(String, PathBuf)>, String> {
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn layout_members(layout: &Path) -> Result<Vec<Member>, ConvertError> {
+    let list = |dir: &Path| -> Result<Vec<(String, PathBuf)>, ConvertError> {
+        let entries = std::fs::read_dir(dir).map_err(io(format!("cannot read {}", dir.display())))?;
         entries.map(|e| e.map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).map_err(err)).collect()
     };
     let mut members = Vec::new();
     for (algorithm, dir) in list(&layout.join("blobs"))? {
         for (hex, path) in list(&dir)? {
-            let d = Digest::parse(&format!("{algorithm}:{hex}")).map_err(|e| format!("{}: {e}", path.display()))?;
+            let d = Digest::parse(&format!("{algorithm}:{hex}"))
+                .map_err(|source| ConvertError::BlobName { path: path.clone(), source })?;
             members.push(Member::blob(&d, Source::File(path))?);
         }
     }
@@ -729,7 +800,7 @@ fn layout_members(layout: &Path) -> Result<Vec<Member>, String> {
     Ok(members)
 }
 
-fn put_members(writer: &LayoutWriter, members: &[Member], existing: bool) -> Result<(), String> {
+fn put_members(writer: &LayoutWriter, members: &[Member], existing: bool) -> Result<(), ConvertError> {
     let mut index = None;
     for m in members {
         match (&m.digest, &m.src) {
@@ -738,7 +809,7 @@ fn put_members(writer: &LayoutWriter, members: &[Member], existing: bool) -> Res
             (Some(d), Source::File(f)) => writer.put_file_hashed(d, f).map_err(err)?,
             (None, Source::Bytes(b)) if m.path == "index.json" => index = Some(b),
             (None, Source::Bytes(b)) => writer.put_top(&m.path, b).map_err(err)?,
-            (None, Source::File(_)) => return Err(format!("{}: expected bytes for a top-level file", m.path)),
+            (None, Source::File(_)) => return Err(ConvertError::TopLevelFile(m.path.clone())),
         }
     }
     // index.json last: until it names the image, a reader of the layout does not see it.
@@ -749,24 +820,20 @@ fn put_members(writer: &LayoutWriter, members: &[Member], existing: bool) -> Res
 
 /// The existing index.json of a layout with the new image's descriptors added; a descriptor
 /// already there with the same `org.opencontainers.image.ref.name` is replaced (the tag moves).
-fn merged_index(root: &Dir, new: &[u8]) -> Result<Vec<u8>, String> {
+fn merged_index(root: &Dir, new: &[u8]) -> Result<Vec<u8>, ConvertError> {
     let shown = root.path().join("index.json");
     let mut old = Vec::new();
     root.open_file("index.json")
         .and_then(|f| f.take(crate::limits::MAX_JSON_BYTES + 1).read_to_end(&mut old))
-        .map_err(|e| format!("cannot read {}: {e}", shown.display()))?;
+        .map_err(io(format!("cannot read {}", shown.display())))?;
     if old.len() as u64 > crate::limits::MAX_JSON_BYTES {
-        return Err(format!(
-            "{} is over {} MiB: expected an image index",
-            shown.display(),
-            crate::limits::MAX_JSON_BYTES >> 20
-        ));
+        return Err(ConvertError::IndexTooLarge { path: shown, max: crate::limits::MAX_JSON_BYTES });
     }
     let mut index: Value =
-        serde_json::from_slice(&old).map_err(|e| format!("{} is not an image index: {e}", shown.display()))?;
+        serde_json::from_slice(&old).map_err(|source| ConvertError::NotIndex { path: shown.clone(), source })?;
     let new: Value = serde_json::from_slice(new).map_err(err)?;
     let Some(manifests) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
-        return Err(format!("{} has no manifests list: expected an image index", shown.display()));
+        return Err(ConvertError::NoManifests(shown));
     };
     let ref_name = |d: &Value| d["annotations"][model::ANN_REF_NAME].as_str().map(String::from);
     for d in new["manifests"].as_array().into_iter().flatten() {

@@ -37,12 +37,29 @@ impl Algorithm {
     }
 }
 
+/// Why a string is not a digest shipcheck can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DigestError {
+    #[error("`{0}` is not a digest: expected `sha256:<hex>`")]
+    NotDigest(String),
+    #[error("unsupported digest algorithm `{algorithm}` in `{digest}`")]
+    Unsupported { algorithm: String, digest: String },
+    #[error("`{digest}` is not a valid {} digest: expected {len} lowercase hex digits", algorithm.name())]
+    BadHex { digest: String, algorithm: Algorithm, len: usize },
+}
+
+impl From<DigestError> for String {
+    fn from(e: DigestError) -> String {
+        e.to_string()
+    }
+}
+
 impl Digest {
     /// Parses `sha256:<64 lowercase hex>` or `sha512:<128 lowercase hex>`.
-    pub fn parse(s: &str) -> Result<Digest, String> {
-        let (alg, hex) = s.split_once(':').ok_or_else(|| format!("`{s}` is not a digest: expected `sha256:<hex>`"))?;
-        let algorithm =
-            Algorithm::from_name(alg).ok_or_else(|| format!("unsupported digest algorithm `{alg}` in `{s}`"))?;
+    pub fn parse(s: &str) -> Result<Digest, DigestError> {
+        let (alg, hex) = s.split_once(':').ok_or_else(|| DigestError::NotDigest(s.to_string()))?;
+        let algorithm = Algorithm::from_name(alg)
+            .ok_or_else(|| DigestError::Unsupported { algorithm: alg.to_string(), digest: s.to_string() })?;
         let d = Digest { algorithm, hex: hex.to_string() };
         d.check()?;
         Ok(d)
@@ -51,13 +68,10 @@ impl Digest {
     /// Whether the hex part fits the algorithm's grammar. [`Digest::parse`] and the hashers only
     /// make digests that do; the fields are public, so writers check again before a digest
     /// becomes a path: a hex of `../../x` must never reach the file system.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), DigestError> {
         let len = self.algorithm.hex_len();
         if self.hex.len() != len || !self.hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Err(format!(
-                "`{self}` is not a valid {} digest: expected {len} lowercase hex digits",
-                self.algorithm.name()
-            ));
+            return Err(DigestError::BadHex { digest: self.to_string(), algorithm: self.algorithm, len });
         }
         Ok(())
     }
@@ -124,10 +138,10 @@ mod tests {
         assert_eq!(d, sha256(b""));
         assert_eq!(d.blob_path(), "blobs/sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert!(Digest::parse("sha256:E3B0").is_err());
-        assert!(Digest::parse("md5:abc").unwrap_err().contains("unsupported"));
+        assert!(Digest::parse("md5:abc").unwrap_err().to_string().contains("unsupported"));
         assert!(Digest::parse("nocolon").is_err());
         assert!(Digest::parse("sha256:../../etc/passwd000000000000000000000000000000000000000000000000").is_err());
         let forged = Digest { algorithm: Algorithm::Sha256, hex: "../../x".into() };
-        assert!(forged.check().unwrap_err().contains("64 lowercase hex digits"));
+        assert!(forged.check().unwrap_err().to_string().contains("64 lowercase hex digits"));
     }
 }

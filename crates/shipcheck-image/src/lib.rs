@@ -9,6 +9,7 @@ pub mod convert;
 pub mod digest;
 pub mod elf;
 pub mod engine;
+pub(crate) mod facts;
 pub mod fuzzing;
 pub mod limits;
 pub mod model;
@@ -20,6 +21,7 @@ pub mod store;
 pub mod tarwalk;
 pub mod tree;
 pub mod verify;
+pub(crate) mod walk;
 pub mod write;
 
 pub use limits::ReadLimits;

@@ -58,18 +58,16 @@ impl SourceSpec {
     ///
     /// As in skopeo, the path ends at the first `:` after the transport; a path that itself
     /// contains `:` must be given bare (and is then detected by content).
-    pub fn parse(arg: &str) -> Result<SourceSpec, String> {
+    pub fn parse(arg: &str) -> Result<SourceSpec, SourceError> {
         if arg.is_empty() {
-            return Err("empty image source: expected a path, oci:DIR, oci-archive:FILE or docker-archive:FILE".into());
+            return Err(SourceError::Empty);
         }
         let (transport, rest) = match arg.split_once(':') {
             Some(("oci", rest)) => (Transport::Oci, rest),
             Some(("oci-archive", rest)) => (Transport::OciArchive, rest),
             Some(("docker-archive", rest)) => (Transport::DockerArchive, rest),
             Some((t @ ("docker" | "docker-daemon" | "containers-storage" | "dir"), _)) => {
-                return Err(format!(
-                    "transport `{t}:` is not supported here: expected a path, oci:, oci-archive: or docker-archive:"
-                ))
+                return Err(SourceError::Transport(t.to_string()))
             }
             _ => {
                 return Ok(SourceSpec {
@@ -85,11 +83,10 @@ impl SourceSpec {
             Some((path, sel)) => {
                 let selector = if let Some(n) = sel.strip_prefix('@') {
                     if transport != Transport::DockerArchive {
-                        return Err(format!("`@N` selects an image only in docker-archive sources, not in `{arg}`"));
+                        return Err(SourceError::IndexOutsideDockerArchive(arg.to_string()));
                     }
                     Selector::Index(
-                        n.parse()
-                            .map_err(|_| format!("`@{n}` in `{arg}` is not an image index: expected @0, @1, …"))?,
+                        n.parse().map_err(|_| SourceError::BadIndex { index: n.to_string(), arg: arg.to_string() })?,
                     )
                 } else if sel.is_empty() {
                     Selector::All
@@ -100,9 +97,43 @@ impl SourceSpec {
             }
         };
         if path.is_empty() {
-            return Err(format!("`{arg}` names no path: expected {}:PATH", transport.name()));
+            return Err(SourceError::NoPath { arg: arg.to_string(), transport: transport.name() });
         }
         Ok(SourceSpec { transport, path: PathBuf::from(path), selector, display: arg.to_string() })
+    }
+}
+
+/// Why an image source cannot be read: its name (`oci:DIR`, …) or what its path holds.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("empty image source: expected a path, oci:DIR, oci-archive:FILE or docker-archive:FILE")]
+    Empty,
+    #[error("transport `{0}:` is not supported here: expected a path, oci:, oci-archive: or docker-archive:")]
+    Transport(String),
+    #[error("`@N` selects an image only in docker-archive sources, not in `{0}`")]
+    IndexOutsideDockerArchive(String),
+    #[error("`@{index}` in `{arg}` is not an image index: expected @0, @1, …")]
+    BadIndex { index: String, arg: String },
+    #[error("`{arg}` names no path: expected {transport}:PATH")]
+    NoPath { arg: String, transport: &'static str },
+    #[error("cannot open {}: {source}", path.display())]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} is neither a file nor a directory: expected an image archive or layout", .0.display())]
+    NotFileOrDirectory(PathBuf),
+    #[error("{} is empty: expected an image archive (tar)", .0.display())]
+    EmptyFile(PathBuf),
+    #[error("{} is not a tar archive (no tar header in its first 512 bytes): expected an image archive or layout", .0.display())]
+    NotTar(PathBuf),
+    #[error("{} is bzip2-compressed: expected tar, or tar wrapped in gzip, zstd or xz", .0.display())]
+    Bzip2(PathBuf),
+}
+
+/// For callers that carry errors as text (`verify`'s messages).
+impl From<SourceError> for String {
+    fn from(e: SourceError) -> String {
+        e.to_string()
     }
 }
 
@@ -117,38 +148,31 @@ pub enum Container {
 }
 
 /// Looks at the first bytes of `path` to tell a directory, a tar, and a compressed tar apart.
-pub fn detect(path: &Path) -> Result<Container, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+pub fn detect(path: &Path) -> Result<Container, SourceError> {
+    let open = |source| SourceError::Open { path: path.to_path_buf(), source };
+    let meta = std::fs::metadata(path).map_err(open)?;
     if meta.is_dir() {
         return Ok(Container::Directory);
     }
     if !meta.is_file() {
-        return Err(format!(
-            "{} is neither a file nor a directory: expected an image archive or layout",
-            path.display()
-        ));
+        return Err(SourceError::NotFileOrDirectory(path.to_path_buf()));
     }
     let mut head = [0u8; 512];
-    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut f = std::fs::File::open(path).map_err(open)?;
     let mut n = 0;
     while n < head.len() {
         match f.read(&mut head[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => return Err(SourceError::Read { path: path.to_path_buf(), source }),
         }
     }
     let compression = Compression::sniff(&head[..n]);
     match compression {
         Compression::None if looks_like_tar(&head[..n]) => Ok(Container::Tar(Compression::None)),
-        Compression::None if n == 0 => Err(format!("{} is empty: expected an image archive (tar)", path.display())),
-        Compression::None => Err(format!(
-            "{} is not a tar archive (no tar header in its first 512 bytes): expected an image archive or layout",
-            path.display()
-        )),
-        Compression::Bzip2 => {
-            Err(format!("{} is bzip2-compressed: expected tar, or tar wrapped in gzip, zstd or xz", path.display()))
-        }
+        Compression::None if n == 0 => Err(SourceError::EmptyFile(path.to_path_buf())),
+        Compression::None => Err(SourceError::NotTar(path.to_path_buf())),
+        Compression::Bzip2 => Err(SourceError::Bzip2(path.to_path_buf())),
         c => Ok(Container::Tar(c)),
     }
 }
@@ -166,9 +190,9 @@ mod tests {
         assert_eq!(SourceSpec::parse("docker-archive:a.tar:@1").unwrap().selector, Selector::Index(1));
         assert_eq!(SourceSpec::parse("oci:layout:v1").unwrap().selector, Selector::Reference("v1".into()));
         assert_eq!(SourceSpec::parse("some/file.tar").unwrap().transport, Transport::Auto);
-        assert!(SourceSpec::parse("oci:dir:@1").unwrap_err().contains("only in docker-archive"));
-        assert!(SourceSpec::parse("docker-archive:a.tar:@x").unwrap_err().contains("not an image index"));
-        assert!(SourceSpec::parse("docker://x/y").unwrap_err().contains("not supported"));
+        assert!(SourceSpec::parse("oci:dir:@1").unwrap_err().to_string().contains("only in docker-archive"));
+        assert!(SourceSpec::parse("docker-archive:a.tar:@x").unwrap_err().to_string().contains("not an image index"));
+        assert!(SourceSpec::parse("docker://x/y").unwrap_err().to_string().contains("not supported"));
         assert!(SourceSpec::parse("oci:").is_err());
     }
 }

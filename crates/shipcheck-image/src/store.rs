@@ -47,14 +47,48 @@ pub struct Store {
     _work: Option<shipcheck_core::scratch::Scratch>,
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+/// Why a verified source cannot be read as a content store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create a work directory in {}: {source}", dir.display())]
+    WorkDir { dir: PathBuf, source: io::Error },
+    #[error("cannot unpack {}: {source}", path.display())]
+    Unpack { path: PathBuf, source: io::Error },
+    /// The source is in a registry: its blobs are not files here.
+    #[error("{0} is not a local source")]
+    NotLocal(String),
+    #[error("the source has no blob {0}")]
+    NoBlob(String),
+    #[error("blob {digest} is {size} bytes: expected a document under {} MiB", limit >> 20)]
+    TooLarge { digest: String, size: u64, limit: u64 },
+    #[error("{digest}: {source}")]
+    Read { digest: String, source: io::Error },
+    #[error("an image in manifest.json has no readable config")]
+    NoConfig,
+    #[error("{0} is not in the archive")]
+    NotInArchive(String),
+    #[error("layer {number} of {names} is not in the archive or was not read")]
+    LayerMissing { number: usize, names: String },
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("{0} holds no image")]
+    NoImage(String),
+    /// More than one image, and a push or copy takes one: `names` says which there are.
+    #[error("{shown} holds {count} images ({names}): name one, as oci:DIR:REF, oci-archive:FILE:REF or docker-archive:FILE:@N")]
+    ManyImages { shown: String, count: usize, names: String },
+}
+
+/// For callers that carry errors as text.
+impl From<StoreError> for String {
+    fn from(e: StoreError) -> String {
+        e.to_string()
+    }
 }
 
 impl Store {
     /// Opens the source `spec`, verified as `v`. An archive wrapped in a compressor is
     /// unpacked into a temporary directory inside `work_in`.
-    pub fn open(spec: &SourceSpec, v: &Verified, work_in: &Path) -> Result<Store, String> {
+    pub fn open(spec: &SourceSpec, v: &Verified, work_in: &Path) -> Result<Store, StoreError> {
         let (root, in_tar, work) = match v.shape.container {
             Container::Directory => (spec.path.clone(), false, None),
             Container::Tar(Compression::None) => (spec.path.clone(), true, None),
@@ -62,13 +96,13 @@ impl Store {
                 // Work left by a killed run is removed first; this one is removed on signals.
                 let _ = shipcheck_core::scratch::remove_stale(work_in);
                 let work = shipcheck_core::scratch::Scratch::create_dir_in(work_in)
-                    .map_err(|e| format!("cannot create a work directory in {}: {e}", work_in.display()))?;
+                    .map_err(|source| StoreError::WorkDir { dir: work_in.to_path_buf(), source })?;
                 let dir = work.path().join("src");
                 crate::convert::unpack(&spec.path, c, &dir)
-                    .map_err(|e| format!("cannot unpack {}: {e}", spec.path.display()))?;
+                    .map_err(|source| StoreError::Unpack { path: spec.path.clone(), source })?;
                 (dir, false, Some(work))
             }
-            Container::Registry => return Err(format!("{} is not a local source", spec.display)),
+            Container::Registry => return Err(StoreError::NotLocal(spec.display.clone())),
         };
         let mut store = Store {
             root,
@@ -97,7 +131,7 @@ impl Store {
     }
 
     /// The top-level descriptors of index.json, in order, each read from its blob.
-    fn index_tops(&self, v: &Verified) -> Result<Vec<Document>, String> {
+    fn index_tops(&self, v: &Verified) -> Result<Vec<Document>, StoreError> {
         let mut tops: Vec<Document> = Vec::new();
         for i in v.images.iter().filter(|i| i.origin == Origin::IndexJson) {
             let Some(top) = &i.top_digest else { continue };
@@ -130,26 +164,22 @@ impl Store {
     }
 
     /// One OCI image manifest per manifest.json image, naming its config and layers as stored.
-    fn docker_archive_tops(&mut self, v: &Verified) -> Result<Vec<Document>, String> {
+    fn docker_archive_tops(&mut self, v: &Verified) -> Result<Vec<Document>, StoreError> {
         let mut tops = Vec::new();
         for i in v.images.iter().filter(|i| i.origin == Origin::ManifestJson) {
             let (Some(config), Some(config_path)) = (&i.config_digest, &i.config_path) else {
-                return Err("an image in manifest.json has no readable config".into());
+                return Err(StoreError::NoConfig);
             };
             let config_size = v
                 .tree
                 .resolve(config_path)
                 .map(|e| e.size)
-                .map_err(|_| format!("{config_path} is not in the archive"))?;
+                .map_err(|_| StoreError::NotInArchive(config_path.clone()))?;
             self.blobs.insert(config.to_string(), (config_path.clone(), config_size));
             let mut layers = Vec::new();
             for (n, l) in i.layers.iter().enumerate() {
                 let (Some(d), Some(p)) = (&l.digest, &l.path) else {
-                    return Err(format!(
-                        "layer {} of {} is not in the archive or was not read",
-                        n + 1,
-                        i.names.join(", ")
-                    ));
+                    return Err(StoreError::LayerMissing { number: n + 1, names: i.names.join(", ") });
                 };
                 self.blobs.insert(d.to_string(), (p.clone(), l.size));
                 layers.push(
@@ -162,7 +192,7 @@ impl Store {
                 "config": {"mediaType": model::OCI_CONFIG, "digest": config.to_string(), "size": config_size},
                 "layers": layers,
             });
-            let bytes = serde_json::to_vec(&manifest).map_err(err)?;
+            let bytes = serde_json::to_vec(&manifest)?;
             let digest = sha256(&bytes);
             self.written.insert(digest.to_string(), bytes.clone());
             tops.push(Document { digest, media_type: model::OCI_MANIFEST.into(), bytes, names: i.repo_tags.clone() });
@@ -211,13 +241,15 @@ impl Store {
     }
 
     /// Reads a small blob (a manifest, index or config) whole.
-    pub fn read(&self, digest: &str, limit: u64) -> Result<Vec<u8>, String> {
-        let size = self.size(digest).ok_or_else(|| format!("the source has no blob {digest}"))?;
+    pub fn read(&self, digest: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
+        let size = self.size(digest).ok_or_else(|| StoreError::NoBlob(digest.to_string()))?;
         if size > limit {
-            return Err(format!("blob {digest} is {size} bytes: expected a document under {} MiB", limit >> 20));
+            return Err(StoreError::TooLarge { digest: digest.to_string(), size, limit });
         }
         let mut out = Vec::with_capacity(size as usize);
-        self.open_at(digest, 0).and_then(|mut r| r.read_to_end(&mut out)).map_err(|e| format!("{digest}: {e}"))?;
+        self.open_at(digest, 0)
+            .and_then(|mut r| r.read_to_end(&mut out))
+            .map_err(|source| StoreError::Read { digest: digest.to_string(), source })?;
         Ok(out)
     }
 }
@@ -239,17 +271,18 @@ pub fn media_type_of(bytes: &[u8]) -> Option<String> {
 }
 
 /// The images of `v` that a push or a copy takes: one, or an error that says how to choose.
-pub fn single<'d>(tops: &'d [Document], shown: &str) -> Result<&'d Document, String> {
+pub fn single<'d>(tops: &'d [Document], shown: &str) -> Result<&'d Document, StoreError> {
     match tops {
         [one] => Ok(one),
-        [] => Err(format!("{shown} holds no image")),
-        many => Err(format!(
-            "{shown} holds {} images ({}): name one, as oci:DIR:REF, oci-archive:FILE:REF or docker-archive:FILE:@N",
-            many.len(),
-            many.iter()
+        [] => Err(StoreError::NoImage(shown.to_string())),
+        many => Err(StoreError::ManyImages {
+            shown: shown.to_string(),
+            count: many.len(),
+            names: many
+                .iter()
                 .map(|d| d.names.first().cloned().unwrap_or_else(|| d.digest.short()))
                 .collect::<Vec<_>>()
-                .join(", ")
-        )),
+                .join(", "),
+        }),
     }
 }

@@ -145,7 +145,7 @@ impl<R: Read> TarWalker<R> {
                 // A global header is a member of its own (Go returns it too); its records are
                 // checked, and its data has been read.
                 let mut m = self.member(header, 0, Pending::default())?;
-                m.pax_error = check_pax(&body).err();
+                m.pax_error = check_pax(&body).err().map(|e| e.to_string());
                 self.pad = padding(size);
                 return Ok(Some(m));
             }
@@ -306,7 +306,7 @@ fn apply_extension(kind: EntryType, body: Vec<u8>, pending: &mut Pending) {
         pending.link = Some(cut(body));
     } else {
         match check_pax(&body) {
-            Err(e) => pending.pax_error = Some(e),
+            Err(e) => pending.pax_error = Some(e.to_string()),
             Ok(records) => {
                 for (k, v) in records {
                     match k {
@@ -329,16 +329,25 @@ fn apply_extension(kind: EntryType, body: Vec<u8>, pending: &mut Pending) {
 /// One PAX record: key and value.
 pub type PaxRecord<'a> = (&'a [u8], &'a [u8]);
 
+/// A PAX extended header Go's `archive/tar` refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed PAX record at byte {at}: {why}")]
+pub struct PaxError {
+    /// Offset of the record in the header's body.
+    pub at: usize,
+    pub why: String,
+}
+
 /// Splits PAX records by Go's `archive/tar` rules (`parsePAXRecord`): each record is
 /// `"%d %s=%s\n"` whose decimal length counts the whole record, the key is not empty and has
 /// no `=`, and no NUL appears in a key (nor in a path, linkpath, uname or gname value). Go
 /// refuses the whole archive otherwise (`archive/tar: invalid tar header`).
-pub fn check_pax(body: &[u8]) -> Result<Vec<PaxRecord<'_>>, String> {
+pub fn check_pax(body: &[u8]) -> Result<Vec<PaxRecord<'_>>, PaxError> {
     let mut out = Vec::new();
     let mut rest = body;
     let mut at = 0usize;
     while !rest.is_empty() {
-        let bad = |why: &str| format!("malformed PAX record at byte {at}: {why}");
+        let bad = |why: &str| PaxError { at, why: why.to_string() };
         let sp = rest.iter().position(|&b| b == b' ').ok_or_else(|| bad("no length"))?;
         let n: usize = std::str::from_utf8(&rest[..sp])
             .ok()

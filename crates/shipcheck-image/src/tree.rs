@@ -80,16 +80,35 @@ pub enum Unresolved {
     NotAFile,
 }
 
+/// How a member name or link target leaves the archive's root.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Escape {
+    #[error("is absolute")]
+    Absolute,
+    #[error("contains `..`")]
+    DotDot,
+    #[error("points to absolute path `{0}`")]
+    AbsoluteTarget(String),
+    #[error("target `{0}` climbs out of the archive")]
+    ClimbsOut(String),
+}
+
+impl From<Escape> for Unresolved {
+    fn from(e: Escape) -> Unresolved {
+        Unresolved::Escapes(e.to_string())
+    }
+}
+
 /// Normalizes an entry name: `./a//b/` → `a/b`. Errors on names that leave the root.
-pub fn clean(name: &str) -> Result<String, String> {
+pub fn clean(name: &str) -> Result<String, Escape> {
     if name.starts_with('/') {
-        return Err("is absolute".into());
+        return Err(Escape::Absolute);
     }
     let mut parts: Vec<&str> = Vec::new();
     for comp in name.split('/') {
         match comp {
             "" | "." => {}
-            ".." => return Err("contains `..`".into()),
+            ".." => return Err(Escape::DotDot),
             c => parts.push(c),
         }
     }
@@ -97,9 +116,9 @@ pub fn clean(name: &str) -> Result<String, String> {
 }
 
 /// Joins a link target to the directory of `from`, resolving `..`; `Err` when it climbs out.
-fn join_target(from_dir: &str, target: &str) -> Result<String, String> {
+fn join_target(from_dir: &str, target: &str) -> Result<String, Escape> {
     if target.starts_with('/') {
-        return Err(format!("points to absolute path `{target}`"));
+        return Err(Escape::AbsoluteTarget(target.to_string()));
     }
     let mut parts: Vec<&str> = from_dir.split('/').filter(|c| !c.is_empty()).collect();
     for comp in target.split('/') {
@@ -107,7 +126,7 @@ fn join_target(from_dir: &str, target: &str) -> Result<String, String> {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(format!("target `{target}` climbs out of the archive"));
+                    return Err(Escape::ClimbsOut(target.to_string()));
                 }
             }
             c => parts.push(c),
@@ -140,16 +159,16 @@ impl Tree {
 
     /// Follows symlinks and hard links inside the tree to a regular file.
     pub fn resolve(&self, path: &str) -> Result<&Entry, Unresolved> {
-        let mut current = clean(path).map_err(Unresolved::Escapes)?;
+        let mut current = clean(path)?;
         for _ in 0..limits::MAX_LINK_DEPTH {
             let entry = self.entries.get(&current).ok_or(Unresolved::Missing)?;
             current = match &entry.kind {
                 EntryKind::File => return Ok(entry),
                 EntryKind::Symlink(t) => {
                     let dir = current.rsplit_once('/').map_or("", |(d, _)| d);
-                    join_target(dir, t).map_err(Unresolved::Escapes)?
+                    join_target(dir, t)?
                 }
-                EntryKind::Hardlink(t) => join_target("", t).map_err(Unresolved::Escapes)?,
+                EntryKind::Hardlink(t) => join_target("", t)?,
                 EntryKind::Dir | EntryKind::Other(_) => return Err(Unresolved::NotAFile),
             };
         }
@@ -249,7 +268,7 @@ impl Tree {
                 Some(path)
             }
             Err(why) => {
-                self.problems.push(TreeProblem::UnsafeName { path: name.to_string(), why });
+                self.problems.push(TreeProblem::UnsafeName { path: name.to_string(), why: why.to_string() });
                 None
             }
         }

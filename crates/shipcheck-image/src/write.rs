@@ -338,31 +338,22 @@ impl ArchiveDraft {
 }
 
 /// Why a blob was not written to a layout.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     /// The digest is not `algorithm:<hex>` of the right length: it never becomes a path.
-    Invalid(String),
+    #[error("{0}")]
+    Invalid(#[from] crate::digest::DigestError),
     /// Reading the bytes failed.
+    #[error("cannot read: {0}")]
     Read(io::Error),
     /// Writing the layout failed.
+    #[error("cannot write: {0}")]
     Write(io::Error),
     /// The bytes read do not hash to the digest, or number other than expected: nothing of them
     /// was kept.
+    #[error("the {bytes} bytes read have digest {got}")]
     Mismatch { got: Digest, bytes: u64 },
 }
-
-impl std::fmt::Display for BlobError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BlobError::Invalid(why) => f.write_str(why),
-            BlobError::Read(e) => write!(f, "cannot read: {e}"),
-            BlobError::Write(e) => write!(f, "cannot write: {e}"),
-            BlobError::Mismatch { got, bytes } => write!(f, "the {bytes} bytes read have digest {got}"),
-        }
-    }
-}
-
-impl std::error::Error for BlobError {}
 
 /// An OCI layout being written, through a handle on its directory. Blob paths are built only
 /// from typed digests that pass [`Digest::check`]; every file is created by name relative to

@@ -91,6 +91,7 @@ fn shapes(dir: &Path) -> Vec<(String, PathBuf)> {
 fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -> Vec<(bool, String)> {
     let live: Vec<&'static engine::Profile> = engine::profiles().iter().filter(|p| p.live.is_some()).collect();
     let verified = SourceSpec::parse(path.to_str().unwrap())
+        .map_err(|e| e.to_string())
         .and_then(|spec| shipcheck_image::verify(&spec, &VerifyOptions::default()));
     let mut out = Vec::new();
     for p in &live {

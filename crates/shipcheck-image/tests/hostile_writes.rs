@@ -44,7 +44,7 @@ fn convert_to(source: &str, dest: &Path, format: Format, out: &WriteOptions) -> 
     let v = shipcheck_image::verify(&spec, &VerifyOptions::default()).unwrap();
     let engines: Vec<&'static engine::Profile> = engine::profiles().iter().collect();
     let opts = Options { format, platform: None, engines: &engines, keep_attestations: false };
-    convert_with(&spec, &v, dest, &opts, out)
+    convert_with(&spec, &v, dest, &opts, out).map_err(|e| e.to_string())
 }
 
 fn forged(hex: &str) -> Digest {
@@ -245,7 +245,7 @@ fn a_built_layout_is_placed_or_added() {
     let index: serde_json::Value = serde_json::from_slice(&std::fs::read(dest.join("index.json")).unwrap()).unwrap();
     assert_eq!(index["manifests"].as_array().unwrap().len(), 2, "{index}");
     std::fs::write(t.path().join("file"), "x").unwrap();
-    let e = convert::place_layout(&t.path().join("two"), &t.path().join("file")).unwrap_err();
+    let e = convert::place_layout(&t.path().join("two"), &t.path().join("file")).unwrap_err().to_string();
     assert!(e.contains("not an OCI layout"), "{e}");
 }
 

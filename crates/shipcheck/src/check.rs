@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use shipcheck_image::VerifyOptions;
-use shipcheck_report::Report;
+use shipcheck_report::{Report, Settings};
 
 use crate::args::*;
 use crate::config::{self, Config};
@@ -22,84 +22,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
     for dir in &args.dirs {
         // Each directory's findings are judged by its own shipcheck.toml only: its [rules] and
         // fail-on never touch another directory's findings.
-        let mut part = Report::new();
-        let path = dir.join(config::FILE_NAME);
-        if !path.is_file() {
-            bail!(
-                "{} has no {}: expected a directory with a shipcheck.toml (see docs/config.md)",
-                dir.display(),
-                config::FILE_NAME
-            );
-        }
-        let config = Config::load(&path)?;
-        // This directory's own settings: its rules that are off are not run, and its levels
-        // and fail-on judge its findings only.
-        let settings =
-            config.settings(args.output.fail_on.map(Into::into)).with_context(|| format!("in {}", path.display()))?;
-        // Every path the config names must stay inside the repository it belongs to.
-        let root = shipcheck_core::paths::Root::new(dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        let inside = |key: &str, p: &str| config::inside(&root, key, p);
-        let defaults = parse_platforms(&config.platforms).with_context(|| format!("in {}", path.display()))?;
-        for entry in &config.image {
-            let platforms = match &entry.platforms {
-                Some(p) => parse_platforms(p).with_context(|| format!("in {}", path.display()))?,
-                None => defaults.clone(),
-            };
-            let opts = VerifyOptions { fast: entry.fast, platforms, ..VerifyOptions::default() };
-            let engines = match &entry.engines {
-                Some(list) => shipcheck_image::engine::select(list)
-                    .map_err(anyhow::Error::msg)
-                    .with_context(|| format!("in {}", path.display()))?,
-                None => Vec::new(),
-            };
-            verify_into(&mut part, &config::rebase_source(&entry.source, &root)?, &opts, &engines, &settings);
-        }
-        if let Some(rt) = &config.runtime {
-            refuse_config_exec(&rt.names, &path, args.allow_config_exec)?;
-            let recording = rt.from_recording.as_deref().map(|r| inside("[runtime] from-recording", r)).transpose()?;
-            let probe = RuntimeProbe {
-                names: rt.names.clone(),
-                callers: rt.callers.clone(),
-                record: None,
-                from_recording: recording,
-                timeout: std::time::Duration::from_millis(rt.timeout_ms.unwrap_or(2000)),
-            };
-            runtime_into(&mut part, &probe, &settings).with_context(|| format!("in {}", path.display()))?;
-        }
-        if let Some(d) = &config.diagnose {
-            let logs: Vec<String> = d
-                .logs
-                .iter()
-                .map(|l| inside("[diagnose] logs", l).map(|p| p.display().to_string()))
-                .collect::<Result<_>>()?;
-            let rules: Vec<PathBuf> = d.rules.iter().map(|r| inside("[diagnose] rules", r)).collect::<Result<_>>()?;
-            diagnose_into(&mut part, &logs, &rules, &settings).with_context(|| format!("in {}", path.display()))?;
-        }
-        if let Some(p) = &config.package {
-            let existing = p.existing.as_deref().map(|e| inside("[package] existing", e)).transpose()?;
-            let pdir = p.dir.as_deref().map(|d| inside("[package] dir", d)).transpose()?;
-            package_into(&mut part, pdir.as_ref().unwrap_or(dir), p.tag.as_deref(), existing.as_deref(), &settings)?;
-        }
-        if let Some(w) = &config.workflows {
-            let wdir = w.dir.as_deref().map(|d| inside("[workflows] dir", d)).transpose()?;
-            workflows_into(&mut part, wdir.as_ref().unwrap_or(dir), &settings)?;
-        }
-        if let Some(d) = &config.dockerfile {
-            let repo = d.repo.as_deref().map(|r| inside("[dockerfile] repo", r)).transpose()?;
-            let files: Vec<PathBuf> = d.files.iter().map(|f| inside("[dockerfile] files", f)).collect::<Result<_>>()?;
-            dockerfiles_into(&mut part, repo.as_ref().unwrap_or(dir), &files, &d.platforms, d.online, &settings)
-                .with_context(|| format!("in {}", path.display()))?;
-        }
-        let sections = [
-            config.runtime.is_some(),
-            config.diagnose.is_some(),
-            config.package.is_some(),
-            config.workflows.is_some(),
-            config.dockerfile.is_some(),
-        ];
-        if config.image.is_empty() && !sections.contains(&true) {
-            part.looked.push(format!("{} (it configures no check)", path.display()));
-        }
+        let (mut part, settings) = check_dir(dir, &args)?;
         settings.apply(&mut part.findings);
         failed |= settings.fails(&part.findings);
         report.checked.append(&mut part.checked);
@@ -119,6 +42,121 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
     };
     emit(report, &args.output)?;
     Ok(code)
+}
+
+/// Runs every check that `dir`'s shipcheck.toml configures; returns what they found (before
+/// its settings are applied) and those settings.
+fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
+    let mut part = Report::new();
+    let path = dir.join(config::FILE_NAME);
+    if !path.is_file() {
+        bail!(
+            "{} has no {}: expected a directory with a shipcheck.toml (see docs/config.md)",
+            dir.display(),
+            config::FILE_NAME
+        );
+    }
+    let config = Config::load(&path)?;
+    // This directory's own settings: its rules that are off are not run, and its levels and
+    // fail-on judge its findings only.
+    let settings =
+        config.settings(args.output.fail_on.map(Into::into)).with_context(|| format!("in {}", path.display()))?;
+    // Every path the config names must stay inside the repository it belongs to.
+    let root = shipcheck_core::paths::Root::new(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let at = Place { path: &path, root: &root, settings: &settings };
+    images(&mut part, &config, &at)?;
+    if let Some(rt) = &config.runtime {
+        runtime(&mut part, rt, &at, args.allow_config_exec)?;
+    }
+    if let Some(d) = &config.diagnose {
+        let logs: Vec<String> = d
+            .logs
+            .iter()
+            .map(|l| at.inside("[diagnose] logs", l).map(|p| p.display().to_string()))
+            .collect::<Result<_>>()?;
+        let rules: Vec<PathBuf> = d.rules.iter().map(|r| at.inside("[diagnose] rules", r)).collect::<Result<_>>()?;
+        diagnose_into(&mut part, &logs, &rules, &settings).with_context(|| format!("in {}", path.display()))?;
+    }
+    if let Some(p) = &config.package {
+        let existing = p.existing.as_deref().map(|e| at.inside("[package] existing", e)).transpose()?;
+        let pdir = p.dir.as_deref().map(|d| at.inside("[package] dir", d)).transpose()?;
+        package_into(&mut part, pdir.as_deref().unwrap_or(dir), p.tag.as_deref(), existing.as_deref(), &settings)?;
+    }
+    if let Some(w) = &config.workflows {
+        let wdir = w.dir.as_deref().map(|d| at.inside("[workflows] dir", d)).transpose()?;
+        workflows_into(&mut part, wdir.as_deref().unwrap_or(dir), &settings)?;
+    }
+    if let Some(d) = &config.dockerfile {
+        let repo = d.repo.as_deref().map(|r| at.inside("[dockerfile] repo", r)).transpose()?;
+        let files: Vec<PathBuf> = d.files.iter().map(|f| at.inside("[dockerfile] files", f)).collect::<Result<_>>()?;
+        dockerfiles_into(&mut part, repo.as_deref().unwrap_or(dir), &files, &d.platforms, d.online, &settings)
+            .with_context(|| format!("in {}", path.display()))?;
+    }
+    let sections = [
+        config.runtime.is_some(),
+        config.diagnose.is_some(),
+        config.package.is_some(),
+        config.workflows.is_some(),
+        config.dockerfile.is_some(),
+    ];
+    if config.image.is_empty() && !sections.contains(&true) {
+        part.looked.push(format!("{} (it configures no check)", path.display()));
+    }
+    Ok((part, settings))
+}
+
+/// One configured directory: its shipcheck.toml, the root its paths must stay in, and its
+/// settings.
+struct Place<'a> {
+    path: &'a Path,
+    root: &'a shipcheck_core::paths::Root,
+    settings: &'a Settings,
+}
+
+impl Place<'_> {
+    /// A path named by `key` in the config, resolved inside the repository.
+    fn inside(&self, key: &str, p: &str) -> Result<PathBuf> {
+        config::inside(self.root, key, p)
+    }
+
+    fn context(&self) -> String {
+        format!("in {}", self.path.display())
+    }
+}
+
+/// Every `[[image]]` entry, each with its own platforms (or the config's default ones).
+fn images(part: &mut Report, config: &Config, at: &Place) -> Result<()> {
+    let defaults = parse_platforms(&config.platforms).with_context(|| at.context())?;
+    for entry in &config.image {
+        let platforms = match &entry.platforms {
+            Some(p) => parse_platforms(p).with_context(|| at.context())?,
+            None => defaults.clone(),
+        };
+        let opts = VerifyOptions { fast: entry.fast, platforms, ..VerifyOptions::default() };
+        let engines = match &entry.engines {
+            Some(list) => shipcheck_image::engine::select(list)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| at.context())?,
+            None => Vec::new(),
+        };
+        verify_into(part, &config::rebase_source(&entry.source, at.root)?, &opts, &engines, at.settings);
+    }
+    Ok(())
+}
+
+/// `[runtime]`: probes the runtimes it names (a path only with `--allow-config-exec`), or replays
+/// a recording inside the repository.
+fn runtime(part: &mut Report, rt: &config::RuntimeEntry, at: &Place, allow_exec: bool) -> Result<()> {
+    refuse_config_exec(&rt.names, at.path, allow_exec)?;
+    let recording = rt.from_recording.as_deref().map(|r| at.inside("[runtime] from-recording", r)).transpose()?;
+    let probe = RuntimeProbe {
+        names: rt.names.clone(),
+        callers: rt.callers.clone(),
+        record: None,
+        from_recording: recording,
+        timeout: std::time::Duration::from_millis(rt.timeout_ms.unwrap_or(2000)),
+    };
+    runtime_into(part, &probe, at.settings).with_context(|| at.context())
 }
 
 /// A runtime named by a path in a repository's shipcheck.toml would run whatever the repository

@@ -1,11 +1,12 @@
 //! `shipcheck image` and `shipcheck convert`: verify sources, predict engines, write the portable form.
 
+use std::convert::Infallible;
 use std::path::Path;
 
 use anyhow::Result;
 use shipcheck_image::platform::Platform;
 use shipcheck_image::{SourceSpec, VerifyOptions};
-use shipcheck_report::{Checked, InputError, Report, Settings};
+use shipcheck_report::{Checked, Domain, InputError, Report, Rule, Settings};
 
 use crate::args::*;
 use crate::config::{self, Config};
@@ -17,6 +18,65 @@ pub(crate) fn parse_platforms(list: &[String]) -> Result<Vec<Platform>> {
     list.iter().filter(|p| !p.trim().is_empty()).map(|p| Platform::parse(p).map_err(anyhow::Error::msg)).collect()
 }
 
+/// One image source to check, as `shipcheck image` and `[[image]]` in shipcheck.toml name it:
+/// a path, `oci:DIR`, `oci-archive:FILE`, `docker-archive:FILE` or `docker://REF`.
+pub(crate) struct ImageSource {
+    pub(crate) source: String,
+    pub(crate) opts: VerifyOptions,
+    /// With engines, also what each of them makes of it (the `engines` table).
+    pub(crate) engines: Vec<&'static shipcheck_image::engine::Profile>,
+}
+
+/// The image domain: a source verified with the rules the settings enable.
+pub(crate) struct Images;
+
+impl Domain for Images {
+    type Input = ImageSource;
+    /// A source that cannot be read at all is an error of the report (the other sources are
+    /// still checked), not of the check.
+    type Error = Infallible;
+
+    fn rules() -> &'static [&'static Rule] {
+        shipcheck_image::rules::ALL
+    }
+
+    fn check(input: &ImageSource, settings: &Settings, report: &mut Report) -> Result<(), Infallible> {
+        let (source, engines) = (input.source.as_str(), input.engines.as_slice());
+        if source.starts_with("docker://") {
+            registry::verify_remote_into(report, source, &input.opts, engines, settings);
+            return Ok(());
+        }
+        let spec = match SourceSpec::parse(source) {
+            Ok(s) => s,
+            Err(e) => {
+                report.errors.push(InputError { input: source.to_string(), message: e.to_string() });
+                return Ok(());
+            }
+        };
+        // Only files big enough to take a while get a bar; its total is the file's size.
+        let size = std::fs::metadata(&spec.path).ok().filter(|m| m.is_file()).map(|m| m.len());
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let _bar = (progress::wanted() && size.is_none_or(|s| s > 64 << 20))
+            .then(|| progress::Progress::start(&spec.display, size, counter.clone()));
+        let opts = VerifyOptions { progress: Some(counter), ..input.opts.clone() };
+        match shipcheck_image::verify::verify_with(&spec, &opts, &|id| settings.enabled(id)) {
+            Ok(v) => {
+                let mut checked = Checked::new(spec.display.clone(), v.kind.clone(), v.facts.clone());
+                if !engines.is_empty() {
+                    let (table, mut findings) = shipcheck_image::engine::report(&v, &spec.display, engines);
+                    findings.retain(|f| settings.enabled(f.rule.id));
+                    checked.tables.push(table);
+                    report.findings.extend(findings);
+                }
+                report.checked.push(checked);
+                report.findings.extend(v.findings);
+            }
+            Err(e) => report.errors.push(InputError { input: spec.display.clone(), message: e.to_string() }),
+        }
+        Ok(())
+    }
+}
+
 /// Verifies one source and adds what it found to the report; with `engines`, also what each
 /// engine makes of it.
 pub(crate) fn verify_into(
@@ -26,36 +86,8 @@ pub(crate) fn verify_into(
     engines: &[&'static shipcheck_image::engine::Profile],
     settings: &Settings,
 ) {
-    if source.starts_with("docker://") {
-        registry::verify_remote_into(report, source, opts, engines, settings);
-        return;
-    }
-    let spec = match SourceSpec::parse(source) {
-        Ok(s) => s,
-        Err(message) => {
-            report.errors.push(InputError { input: source.to_string(), message });
-            return;
-        }
-    };
-    // Only files big enough to take a while get a bar; its total is the file's size.
-    let size = std::fs::metadata(&spec.path).ok().filter(|m| m.is_file()).map(|m| m.len());
-    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let _bar = (progress::wanted() && size.is_none_or(|s| s > 64 << 20))
-        .then(|| progress::Progress::start(&spec.display, size, counter.clone()));
-    let opts = VerifyOptions { progress: Some(counter), ..opts.clone() };
-    match shipcheck_image::verify(&spec, &opts) {
-        Ok(v) => {
-            let mut checked = Checked::new(spec.display.clone(), v.kind.clone(), v.facts.clone());
-            if !engines.is_empty() {
-                let (table, findings) = shipcheck_image::engine::report(&v, &spec.display, engines);
-                checked.tables.push(table);
-                report.findings.extend(findings);
-            }
-            report.checked.push(checked);
-            report.findings.extend(v.findings);
-        }
-        Err(message) => report.errors.push(InputError { input: spec.display.clone(), message }),
-    }
+    let input = ImageSource { source: source.to_string(), opts: opts.clone(), engines: engines.to_vec() };
+    let Ok(()) = Images::check(&input, settings, report);
 }
 
 pub(crate) fn image(args: ImageArgs) -> Result<u8> {
@@ -69,7 +101,7 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
         if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
     let opts = VerifyOptions { fast: args.fast, platforms, progress: None, limits: args.limits.limits() };
     let engines = match &args.engine {
-        Some(list) => shipcheck_image::engine::select(list).map_err(anyhow::Error::msg)?,
+        Some(list) => shipcheck_image::engine::select(list)?,
         None => Vec::new(),
     };
     let mut report = Report::new();
@@ -84,10 +116,10 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     let engines: Vec<&'static shipcheck_image::engine::Profile> = if args.engines.is_empty() {
         shipcheck_image::engine::profiles().iter().collect()
     } else {
-        shipcheck_image::engine::select(&args.engines).map_err(anyhow::Error::msg)?
+        shipcheck_image::engine::select(&args.engines)?
     };
     let platform = args.platform.as_deref().map(Platform::parse).transpose().map_err(anyhow::Error::msg)?;
-    let spec = SourceSpec::parse(&args.source).map_err(anyhow::Error::msg)?;
+    let spec = SourceSpec::parse(&args.source)?;
     let read = VerifyOptions { limits: args.limits.limits(), ..VerifyOptions::default() };
     let verified = shipcheck_image::verify(&spec, &read).map_err(anyhow::Error::msg)?;
     let format = match args.to {
@@ -98,7 +130,7 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     let opts = Options { format, platform, engines: &engines, keep_attestations: args.keep_attestations };
     let write =
         WriteOptions { overwrite: args.overwrite, temp_limit: args.temp_limit.map(|m| m.saturating_mul(1 << 20)) };
-    let written = convert_with(&spec, &verified, &args.dest, &opts, &write).map_err(anyhow::Error::msg)?;
+    let written = convert_with(&spec, &verified, &args.dest, &opts, &write)?;
     // Verify what was written, and what each engine will make of it.
     // A bare path: read by content, index.json and manifest.json both, as engines read it.
     let out = written.path.display().to_string();

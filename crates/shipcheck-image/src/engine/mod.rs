@@ -1,0 +1,424 @@
+//! What a container engine makes of an image archive: whether it loads, under which names, with
+//! which image ID, or the error it fails with. Engines and versions are data
+//! (data/engines.toml, with sources); the loading logic of each [`Family`] is here
+//! (`archive.rs` for `docker load` and its kin, `pull.rs` for pulls), derived from the engines'
+//! code and checked against the live engines in tests/engines.rs.
+
+mod archive;
+mod pull;
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::source::Container;
+use crate::verify::Verified;
+use shipcheck_core::reference;
+
+pub use archive::predict;
+
+#[derive(Debug, Deserialize)]
+struct Table {
+    as_of: String,
+    profile: Vec<Profile>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Profile {
+    /// What `--engine` names it by: `podman@4.3`.
+    pub id: String,
+    pub label: String,
+    pub engine: String,
+    pub from: String,
+    pub until: Option<String>,
+    pub family: Family,
+    /// Unpacks zstd-compressed layers (Docker's graphdriver store before 23 does not).
+    #[serde(default = "yes")]
+    pub zstd: bool,
+    pub no_manifest_error: Option<String>,
+    #[serde(default)]
+    pub containerd_names: bool,
+    #[serde(default)]
+    pub compressed_archives: bool,
+    #[serde(default)]
+    pub default: bool,
+    /// The engine version the tests load every fixture shape into; `None`: documentation only.
+    pub live: Option<String>,
+    pub sources: Vec<String>,
+}
+
+/// The loading logic a profile follows; data/engines.toml names it in kebab case, and a family
+/// the code does not know fails to load the table (so the tests), not a prediction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// `docker load` into Docker's graphdriver store (moby's image/tarexport).
+    DockerGraphdriver,
+    /// `docker load` into Docker's containerd image store.
+    ContainerdStore,
+    /// `podman load` (containers/common libimage: oci-archive, then docker-archive).
+    Podman,
+    /// `ctr images import` (containerd's archive importer).
+    CtrImport,
+    /// containers/image's `docker-archive:` transport (skopeo, buildah pull).
+    DockerArchiveTransport,
+    /// containers/image's `oci-archive:` transport (skopeo).
+    OciArchiveTransport,
+}
+
+impl Family {
+    /// The name data/engines.toml gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::DockerGraphdriver => "docker-graphdriver",
+            Family::ContainerdStore => "containerd-store",
+            Family::Podman => "podman",
+            Family::CtrImport => "ctr-import",
+            Family::DockerArchiveTransport => "docker-archive-transport",
+            Family::OciArchiveTransport => "oci-archive-transport",
+        }
+    }
+}
+
+/// Compares with the name data/engines.toml uses (`p.family == "podman"`).
+impl PartialEq<&str> for Family {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| toml::from_str(include_str!("../../data/engines.toml")).expect("data/engines.toml is valid"))
+}
+
+pub fn profiles() -> &'static [Profile] {
+    &table().profile
+}
+
+pub fn as_of() -> &'static str {
+    &table().as_of
+}
+
+/// A version as `--engine docker@23` names it: by number only, so `23` is `23.0` (a profile
+/// `from = "23.0"` takes it) and `1.1.5+ds1` is `1.1.5`. Text without numbers sorts first.
+fn version_key(v: &str) -> shipcheck_core::version::Version {
+    shipcheck_core::version::Version::parse(v)
+        .unwrap_or(shipcheck_core::version::Version { parts: vec![0], text: v.to_string() })
+}
+
+/// Why `--engine` named no profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    /// No profile has this engine (and version); `known` lists every profile id.
+    #[error("no engine profile for {spec:?}: known are {}", known.join(", "))]
+    Unknown { spec: String, known: Vec<String> },
+}
+
+impl From<SelectError> for String {
+    fn from(e: SelectError) -> String {
+        e.to_string()
+    }
+}
+
+/// The profiles `--engine podman@3.4,docker@20.10,containerd` names; a bare engine name means
+/// all its profiles. Errors list what exists.
+pub fn select(spec: &[String]) -> Result<Vec<&'static Profile>, SelectError> {
+    if spec.is_empty() {
+        return Ok(profiles().iter().filter(|p| p.default).collect());
+    }
+    let mut out: Vec<&'static Profile> = Vec::new();
+    for s in spec.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let (engine, version) = match s.split_once('@') {
+            Some((e, v)) => (e, Some(v)),
+            None => (s, None),
+        };
+        let matching: Vec<&'static Profile> = profiles()
+            .iter()
+            .filter(|p| p.engine == engine)
+            .filter(|p| match version {
+                None => true,
+                Some(v) => {
+                    let k = version_key(v);
+                    version_key(&p.from) <= k && p.until.as_ref().is_none_or(|u| k < version_key(u))
+                }
+            })
+            .collect();
+        if matching.is_empty() {
+            let known = profiles().iter().map(|p| p.id.clone()).collect();
+            return Err(SelectError::Unknown { spec: s.to_string(), known });
+        }
+        for m in matching {
+            if !out.iter().any(|o| std::ptr::eq(*o, m)) {
+                out.push(m);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Loads under the names the archive gives.
+    Loads,
+    /// Loads, but under other names (or none).
+    Renamed,
+    Fails,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Loads => "loads",
+            Verdict::Renamed => "loads under another name",
+            Verdict::Fails => "fails",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    pub profile: &'static Profile,
+    pub verdict: Verdict,
+    /// Names as the engine lists them (`docker images` shows Docker Hub names short).
+    pub names: Vec<String>,
+    /// Image IDs as the engine shows them; `None` where the engine computes one shipcheck does
+    /// not (containerd's conversion of a docker save manifest).
+    pub ids: Vec<Option<String>>,
+    /// The engine's error: its own text where known.
+    pub error: Option<String>,
+    /// The names the archive asks for, fully qualified.
+    pub expected: Vec<String>,
+}
+
+impl Prediction {
+    fn fails(profile: &'static Profile, error: String, expected: Vec<String>) -> Prediction {
+        Prediction {
+            profile,
+            verdict: Verdict::Fails,
+            names: Vec::new(),
+            ids: Vec::new(),
+            error: Some(error),
+            expected,
+        }
+    }
+
+    /// Loads: as expected, or under other names, as the names say.
+    fn loads(
+        profile: &'static Profile,
+        names: Vec<String>,
+        ids: Vec<Option<String>>,
+        expected: Vec<String>,
+    ) -> Prediction {
+        let mut got: Vec<String> = names.iter().map(|n| reference::normalize(n)).collect();
+        got.sort();
+        got.dedup();
+        let verdict = if got == expected { Verdict::Loads } else { Verdict::Renamed };
+        Prediction { profile, verdict, names, ids, error: None, expected }
+    }
+}
+
+/// A reference as Docker resolves it: `busybox` → `docker.io/library/busybox:latest`.
+pub use shipcheck_core::reference::normalize as docker_normalize;
+
+/// A reference as Podman stores it: names without a registry get `localhost/`, where Docker
+/// would put them on Docker Hub.
+pub fn podman_normalize(name: &str) -> String {
+    let (repo, rest) = reference::split_tag(name);
+    match reference::registry_of(repo) {
+        Some(_) => reference::normalize(name),
+        None => format!("localhost/{repo}{rest}"),
+    }
+}
+
+/// A ref.name that is a whole reference (`example.com/a:1`), not just a tag (`latest`), as
+/// the OCI image layout's `org.opencontainers.image.ref.name` may be either.
+pub(crate) fn is_reference(r: &str) -> bool {
+    r.contains('/') || (r.contains(':') && !r.starts_with(':'))
+}
+
+/// Rules whose error findings mean the image's bytes are damaged: every engine's load fails,
+/// and convert will not copy them.
+pub(crate) const DAMAGE: &[&str] = &[
+    "image/blob-missing",
+    "image/blob-digest-mismatch",
+    "image/blob-size-mismatch",
+    "image/diff-id-mismatch",
+    "image/layer-count-mismatch",
+    "image/layer-unreadable",
+    "image/truncated-archive",
+];
+
+/// Evidence key: the error text engines print for this defect.
+pub const ENGINE_ERROR: &str = "engine_error";
+
+/// The platform images are unpacked for here (containerd picks the host's).
+pub(crate) fn host_platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "s390x" => "s390x",
+        "powerpc64" => "ppc64le",
+        "riscv64" => "riscv64",
+        other => other,
+    };
+    format!("linux/{arch}")
+}
+
+/// The engine table and findings for one verified source.
+pub fn report(
+    v: &Verified,
+    artifact: &str,
+    selected: &[&'static Profile],
+) -> (shipcheck_report::Table, Vec<shipcheck_report::Finding>) {
+    let mut rows = Vec::new();
+    let mut findings = Vec::new();
+    for p in selected {
+        let pr = predict(v, p);
+        let ids: Vec<String> =
+            pr.ids.iter().map(|i| i.clone().unwrap_or_else(|| "computed at import".into())).collect();
+        let basis = if p.live.is_some() { "tested live" } else { "documentation" };
+        let outcome = match &pr.error {
+            Some(e) => format!("fails: {e}"),
+            None => pr.verdict.as_str().to_string(),
+        };
+        rows.push(vec![
+            p.id.clone(),
+            outcome,
+            if pr.names.is_empty() { "-".into() } else { pr.names.join(", ") },
+            if ids.is_empty() { "-".into() } else { ids.join(", ") },
+            basis.into(),
+        ]);
+        findings.extend(finding(v, artifact, p, &pr, &ids, basis));
+    }
+    let table = shipcheck_report::Table {
+        name: "engines".into(),
+        columns: ["engine", "verdict", "names", "image_id", "basis"].map(String::from).to_vec(),
+        rows,
+    };
+    (table, findings)
+}
+
+/// The finding for one engine's prediction: none when it loads as asked.
+fn finding(
+    v: &Verified,
+    artifact: &str,
+    p: &Profile,
+    pr: &Prediction,
+    ids: &[String],
+    basis: &str,
+) -> Option<shipcheck_report::Finding> {
+    use crate::rules::{load_fails, other_name, podman3_localhost_name};
+    use shipcheck_report::{Finding, Subject};
+    let subject = Subject::whole(artifact);
+    let pulled = v.shape.container == Container::Registry;
+    let (verb, remedy) = if pulled {
+        ("pull", "Push an index that includes the platform this engine's host runs, with gzip-compressed layers where Docker before 23 must pull it.")
+    } else {
+        ("load", "Run `shipcheck convert` for a form every engine loads, or ship the format this engine reads.")
+    };
+    match pr.verdict {
+        Verdict::Fails => Some(
+            Finding::new(
+                &load_fails::RULE,
+                subject,
+                format!("{} will not {verb} it: {}", p.label, pr.error.clone().unwrap_or_default()),
+            )
+            .evidence("engine", &p.id)
+            .evidence("basis", basis)
+            .remedy(remedy),
+        ),
+        Verdict::Renamed => {
+            // Podman before containers/common 0.47 makes a bare ref.name tag a repository.
+            let bare_tag = p.family == Family::Podman
+                && !p.containerd_names
+                && pr.names.iter().any(|n| n.starts_with("localhost/") && n.ends_with(":latest"))
+                && v.images.iter().any(|i| i.ref_name.as_deref().is_some_and(|r| !is_reference(r)));
+            let rule = if bare_tag { &podman3_localhost_name::RULE } else { &other_name::RULE };
+            let got = if pr.names.is_empty() { "no name".to_string() } else { pr.names.join(", ") };
+            Some(
+                Finding::new(rule, subject, format!("{} loads it as {got}", p.label))
+                    .evidence("engine", &p.id)
+                    .evidence("expected_names", if pr.expected.is_empty() { "-".into() } else { pr.expected.join(", ") })
+                    .evidence("image_ids", ids.join(", "))
+                    .evidence("basis", basis)
+                    .remedy("Give the archive full names in RepoTags and in index.json (`shipcheck convert`), or look the image up by the IDs listed."),
+            )
+        }
+        Verdict::Loads => None,
+    }
+}
+
+/// The engine compatibility matrix in Markdown (docs/engines.md is generated from it).
+pub fn matrix_markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# Engine compatibility profiles\n\nGenerated by `shipcheck engines-doc` from `crates/shipcheck-image/data/engines.toml`");
+    out.push_str(&format!(" (as of {}). Do not edit by hand.\n\n", as_of()));
+    out.push_str("| profile | engine | versions | default | checked against | sources |\n|---|---|---|---|---|---|\n");
+    for p in profiles() {
+        let versions = match &p.until {
+            Some(u) => format!("{} ≤ v < {u}", p.from),
+            None => format!("≥ {}", p.from),
+        };
+        let live = p.live.clone().unwrap_or_else(|| "documentation only".into());
+        out.push_str(&format!(
+            "| `{}` | {} | {versions} | {} | {live} | {} |\n",
+            p.id,
+            p.label,
+            if p.default { "yes" } else { "" },
+            p.sources.join("<br>")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_select_by_number() {
+        // `docker@23` is 23.0: it once compared below the profile that starts at "23.0".
+        let ids = |v: &str| select(&[v.to_string()]).unwrap().iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids("docker@23"), ids("docker@23.0"));
+        assert!(!ids("docker@23").is_empty());
+        assert_eq!(ids("podman@3.4"), ids("podman@3.4.4"));
+    }
+
+    #[test]
+    fn names_normalize_as_the_engines_do() {
+        assert_eq!(docker_normalize("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(docker_normalize("foo/bar:v3"), "docker.io/foo/bar:v3");
+        assert_eq!(docker_normalize("localhost:5000/w:latest"), "localhost:5000/w:latest");
+        assert_eq!(podman_normalize("pretty-empty:latest"), "localhost/pretty-empty:latest");
+        assert_eq!(podman_normalize("example.com/empty"), "example.com/empty:latest");
+        assert_eq!(reference::familiar("docker.io/library/alpine:3.14"), "alpine:3.14");
+    }
+
+    #[test]
+    fn profiles_select_by_engine_and_version() {
+        let ids = |s: &[&str]| {
+            select(&s.iter().map(|x| x.to_string()).collect::<Vec<_>>())
+                .map(|v| v.iter().map(|p| p.id.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(ids(&["podman@3.4"]).unwrap(), ["podman@3.4"]);
+        assert_eq!(ids(&["docker@20.10"]).unwrap(), ["docker@20.10"]);
+        assert_eq!(ids(&["docker@27.1"]).unwrap(), ["docker@25"]);
+        assert!(ids(&["containerd"]).unwrap().len() >= 2);
+        assert!(ids(&["nerdctl"]).unwrap_err().to_string().contains("known are"));
+        assert!(!ids(&[]).unwrap().is_empty());
+        for p in profiles() {
+            assert!(!p.sources.is_empty(), "{} has no source", p.id);
+        }
+    }
+}

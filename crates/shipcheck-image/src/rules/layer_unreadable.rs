@@ -1,0 +1,48 @@
+//! `image/layer-unreadable`.
+
+use std::collections::HashSet;
+
+use shipcheck_report::{declare_rule, Finding};
+
+use crate::facts::{Facts, Step};
+
+declare_rule! {
+    /// ## What it catches
+    /// A layer that cannot be read to its end: corrupt compression, a broken tar stream, an
+    /// unsupported compression (bzip2), or a decompression bomb that passes the expansion
+    /// limit (see docs/ARCHITECTURE.md, "Limits").
+    ///
+    /// ## Why it breaks releases
+    /// The engine fails half-way through unpacking (`unexpected EOF`, `gzip: invalid header`),
+    /// often only on the users' machines.
+    ///
+    /// ## Fix
+    /// Rebuild or re-export the layer; check for truncated uploads or downloads.
+    ///
+    /// ## Example
+    /// `gzip: invalid checksum` at 41 MiB into layer `sha256:0c1d…`.
+    pub RULE = ("image/layer-unreadable", Error, "a layer cannot be decompressed or read as tar");
+}
+
+pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
+    // A layer shared by many images is reported once.
+    let mut reported = HashSet::new();
+    for (at, step) in facts.steps() {
+        let Step::LayerContent { subject, entry, blob, .. } = step else { continue };
+        if !reported.insert(entry.path.as_str()) {
+            continue;
+        }
+        let Some(layer) = &blob.layer else { continue };
+        let Some(err) = &layer.error else { continue };
+        let msg = if layer.bomb {
+            format!("layer expands past the limit ({} bytes read); reading stopped", layer.uncompressed_size)
+        } else {
+            format!("layer cannot be read: {err}")
+        };
+        let f = Finding::new(&RULE, subject.clone(), msg)
+            .evidence("path", &entry.path)
+            .evidence("compression", layer.compression.map_or("none", |c| c.name()))
+            .remedy("Rebuild or re-export the layer; check for truncated uploads or downloads.");
+        facts.emit(out, at, f);
+    }
+}
