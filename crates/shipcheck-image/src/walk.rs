@@ -710,17 +710,8 @@ fn platform_of(d: &Descriptor) -> Option<Platform> {
 
 /// `busybox` matches `busybox:latest` and `docker.io/library/busybox:latest`.
 fn name_matches(have: &str, want: &str) -> bool {
-    let norm = |s: &str| {
-        let s = s.strip_prefix("docker.io/").unwrap_or(s);
-        let s = s.strip_prefix("library/").unwrap_or(s);
-        let last = s.rsplit('/').next().unwrap_or(s);
-        if last.contains(':') || last.contains('@') {
-            s.to_string()
-        } else {
-            format!("{s}:latest")
-        }
-    };
-    have == want || norm(have) == norm(want)
+    use shipcheck_core::reference::normalize;
+    have == want || normalize(have) == normalize(want)
 }
 
 #[cfg(test)]
@@ -733,6 +724,8 @@ mod tests {
         assert!(name_matches("docker.io/library/busybox:latest", "busybox"));
         assert!(name_matches("example.com/a/b:1", "example.com/a/b:1"));
         assert!(!name_matches("busybox:1", "busybox"));
+        assert!(name_matches("index.docker.io/library/busybox", "busybox:latest"));
+        assert!(name_matches("docker.io/foo/bar", "foo/bar:latest"));
         let arm = Platform::parse("linux/arm64").unwrap();
         assert!(platform_agrees(&arm, &Platform::parse("linux/arm64/v8").unwrap()));
         assert!(!platform_agrees(&arm, &Platform::parse("linux/amd64").unwrap()));

@@ -11,14 +11,14 @@
 use std::path::{Path, PathBuf};
 
 use shipcheck_core::scratch::Scratch;
-use shipcheck_image::convert;
-use shipcheck_image::source::{SourceSpec, Transport};
-use shipcheck_image::store::{single, Store};
+use shipcheck_image::convert::{self, ConvertError};
+use shipcheck_image::source::{SourceError, SourceSpec, Transport};
+use shipcheck_image::store::{single, Store, StoreError};
 use shipcheck_image::{Verified, VerifyOptions};
 
 use crate::client::Client;
-use crate::reference::Reference;
-use crate::transfer::{self, Options, Pulled, Pushed, RegistrySource};
+use crate::reference::{Reference, ReferenceError};
+use crate::transfer::{self, GraphError, Options, Pulled, Pushed, RegistrySource};
 
 /// One side of a copy.
 #[derive(Clone, Debug)]
@@ -27,13 +27,22 @@ pub enum Endpoint {
     Local(SourceSpec),
 }
 
+/// Why a copy's source or destination names nothing that can be copied.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
 impl Endpoint {
     /// `docker://REGISTRY/REPO[:TAG][@DIGEST]`, or anything `SourceSpec` reads.
-    pub fn parse(arg: &str) -> Result<Endpoint, String> {
-        match arg.strip_prefix("docker://") {
-            Some(rest) => Reference::parse(rest).map(Endpoint::Registry).map_err(|e| e.to_string()),
-            None => SourceSpec::parse(arg).map(Endpoint::Local),
-        }
+    pub fn parse(arg: &str) -> Result<Endpoint, EndpointError> {
+        Ok(match arg.strip_prefix("docker://") {
+            Some(rest) => Endpoint::Registry(Reference::parse(rest)?),
+            None => Endpoint::Local(SourceSpec::parse(arg)?),
+        })
     }
 
     pub fn shown(&self) -> String {
@@ -74,24 +83,34 @@ pub struct Copied {
 }
 
 /// Why a copy did not happen.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Refused {
     /// The local source is damaged; its findings say how.
+    #[error("{1}")]
     Damaged(Box<Verified>, String),
+    /// Anything else, said in full (credentials masked).
+    #[error("{0}")]
     Failed(String),
 }
 
+/// The image crate's verifier says why in text.
 impl From<String> for Refused {
     fn from(s: String) -> Refused {
         Refused::Failed(s)
     }
 }
 
-impl From<crate::Error> for Refused {
-    fn from(e: crate::Error) -> Refused {
-        Refused::Failed(e.to_string())
-    }
+/// Every error a copy meets becomes its refusal's text: the copy reports it, masked, as a whole.
+macro_rules! refused_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Refused {
+            fn from(e: $t) -> Refused {
+                Refused::Failed(e.to_string())
+            }
+        }
+    )*};
 }
+refused_from!(crate::Error, SourceError, StoreError, ConvertError, GraphError);
 
 /// Copies `src` to `dst`. A refusal's text has every credential and token the client holds
 /// masked (a registry may echo them in an error or a URL it names).

@@ -3,10 +3,12 @@
 //! resumable uploads, and the push, pull and copy of whole images.
 
 pub mod auth;
+mod base_images;
 pub mod client;
 pub mod copy;
 pub mod download;
 pub mod error;
+pub mod facts;
 pub mod fuzzing;
 mod pool;
 pub mod reference;

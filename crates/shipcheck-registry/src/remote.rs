@@ -14,12 +14,11 @@ use shipcheck_image::scan::{scan_blob, ScanOptions};
 use shipcheck_image::source::{Container, Selector, SourceSpec, Transport};
 use shipcheck_image::tree::Tree;
 use shipcheck_image::{verify_tree, Verified, VerifyOptions};
-use shipcheck_report::{Finding, Subject};
 
 use crate::client::{Client, MANIFEST_TYPES, MAX_CONFIG, MAX_MANIFEST};
 use crate::error::Error;
+use crate::facts::{check_enabled, Facts};
 use crate::reference::{Reference, RegistryUrl};
-use crate::rules::FETCH_FAILED;
 use crate::transfer::{graph, Blob, Doc, Walk};
 
 /// Verifies `r` as `shipcheck image` verifies a local source. `Err` when nothing could be
@@ -108,15 +107,8 @@ fn verify_unscrubbed(
         !(f.rule.id == "image/blob-missing"
             && matches!(&f.subject.locator, shipcheck_report::Locator::Descriptor { digest } if unreadable.iter().any(|(u, _)| u == digest)))
     });
-    for (digest, e) in &unreadable {
-        let e = client.scrub(e.clone());
-        v.findings.push(
-            Finding::new(&FETCH_FAILED, Subject::descriptor(display, digest), format!("cannot be read from the registry: {}", e.message))
-                .evidence("url", &e.url)
-                .evidence("code", e.code.as_deref().unwrap_or("-"))
-                .remedy("Check access to the repository and re-push the image; a blob the registry cannot serve breaks every pull."),
-        );
-    }
+    let unreadable: Vec<(String, Error)> = unreadable.into_iter().map(|(d, e)| (d, client.scrub(e))).collect();
+    v.findings.extend(check_enabled(&Facts { display, unreadable: &unreadable }, &|_| true));
     v.facts.insert(0, ("digest".into(), top.digest.clone()));
     v.facts.insert(1, ("media_type".into(), top.media_type.clone()));
     Ok(v)

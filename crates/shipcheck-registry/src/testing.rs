@@ -535,75 +535,121 @@ fn take_fault(state: &ProxyState, method: &str, path: &str) -> Option<FaultKind>
     Some(f.kind.clone())
 }
 
+/// One request the proxy is handling: what its log entry says about it.
+struct Request {
+    method: String,
+    path: String,
+    query: String,
+    token: Option<String>,
+    started: Instant,
+    fault: Option<FaultKind>,
+}
+
+impl Request {
+    fn log(&self, state: &ProxyState, status: u16, sent: u64) {
+        state.log.lock().unwrap().push(Logged {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            status,
+            sent,
+            token: self.token.clone(),
+            started: self.started,
+            at: Instant::now(),
+            fault: self.fault.as_ref().map(|f| format!("{f:?}")),
+        });
+    }
+}
+
 fn handle(mut client: TcpStream, state: &ProxyState) {
     let Ok(clone) = client.try_clone() else { return };
     let mut from_client = BufReader::new(clone);
     let Some(head) = read_head(&mut from_client) else { return };
-    // Body bytes read along with the head.
-    let rest = from_client.buffer().to_vec();
     let mut parts = head.first.split(' ');
     let method = parts.next().unwrap_or("").to_string();
     let target = parts.next().unwrap_or("").to_string();
-    let started = Instant::now();
     let path = target.split('?').next().unwrap_or("").to_string();
-    let query = target.split_once('?').map_or(String::new(), |(_, q)| q.to_string());
-    let token = head.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(String::from);
-    let fault = take_fault(state, &method, &path);
-    let log = |status: u16, sent: u64| {
-        state.log.lock().unwrap().push(Logged {
-            method: method.clone(),
-            path: path.clone(),
-            query: query.clone(),
-            status,
-            sent,
-            token: token.clone(),
-            started,
-            at: Instant::now(),
-            fault: fault.as_ref().map(|f| format!("{f:?}")),
-        });
+    let req = Request {
+        fault: take_fault(state, &method, &path),
+        query: target.split_once('?').map_or(String::new(), |(_, q)| q.to_string()),
+        token: head.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(String::from),
+        started: Instant::now(),
+        method,
+        path,
     };
-    if let Some(FaultKind::Status { code, retry_after }) = &fault {
-        // Without `Expect: 100-continue` the client sends its body regardless: read it first.
-        if head.header("expect").is_none() {
-            let len: u64 = head.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
-            let _ = std::io::copy(&mut (&mut from_client).take(len), &mut std::io::sink());
-        }
-        let mut extra = vec![("Content-Type", "application/json".to_string())];
-        if let Some(s) = retry_after {
-            extra.push(("Retry-After", s.to_string()));
-        }
-        let code_name = match code {
-            429 => "TOOMANYREQUESTS",
-            401 => "UNAUTHORIZED",
-            403 => "DENIED",
-            _ => "UNKNOWN",
-        };
-        let body = format!(r#"{{"errors":[{{"code":"{code_name}","message":"injected by the test proxy"}}]}}"#);
-        respond(&mut client, *code, &extra, body.as_bytes());
-        log(*code, 0);
+    if let Some(FaultKind::Status { code, retry_after }) = &req.fault {
+        injected_status(&mut client, &mut from_client, &head, *code, *retry_after);
+        req.log(state, *code, 0);
         return;
     }
     // Redirected blob URLs: served from the registry's storage, as object storage would.
-    if method == "GET" && path.starts_with("/docker/registry/v2/") {
-        let storage = state.storage.lock().unwrap().clone();
-        let file = storage.map(|s| s.join(path.trim_start_matches('/')));
-        match file.and_then(|f| std::fs::read(f).ok()) {
-            Some(bytes) => {
-                respond(&mut client, 200, &[("Content-Type", "application/octet-stream".into())], &bytes);
-                log(200, 0);
-            }
-            None => {
-                respond(&mut client, 404, &[], b"");
-                log(404, 0);
-            }
-        }
+    if req.method == "GET" && req.path.starts_with("/docker/registry/v2/") {
+        let status = from_storage(&mut client, state, &req.path);
+        req.log(state, status, 0);
         return;
     }
+    if let Some((status, sent)) = forward(client, from_client, &head, state, &req) {
+        req.log(state, status, sent);
+    }
+}
+
+/// Answers with the injected status (and `Retry-After`) and a distribution-spec error body.
+fn injected_status(
+    client: &mut TcpStream,
+    from_client: &mut BufReader<TcpStream>,
+    head: &Head,
+    code: u16,
+    retry_after: Option<u64>,
+) {
+    // Without `Expect: 100-continue` the client sends its body regardless: read it first.
+    if head.header("expect").is_none() {
+        let len: u64 = head.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+        let _ = std::io::copy(&mut from_client.take(len), &mut std::io::sink());
+    }
+    let mut extra = vec![("Content-Type", "application/json".to_string())];
+    if let Some(s) = retry_after {
+        extra.push(("Retry-After", s.to_string()));
+    }
+    let code_name = match code {
+        429 => "TOOMANYREQUESTS",
+        401 => "UNAUTHORIZED",
+        403 => "DENIED",
+        _ => "UNKNOWN",
+    };
+    let body = format!(r#"{{"errors":[{{"code":"{code_name}","message":"injected by the test proxy"}}]}}"#);
+    respond(client, code, &extra, body.as_bytes());
+}
+
+/// Serves a redirected blob URL from the registry's storage; the status sent.
+fn from_storage(client: &mut TcpStream, state: &ProxyState, path: &str) -> u16 {
+    let storage = state.storage.lock().unwrap().clone();
+    let file = storage.map(|s| s.join(path.trim_start_matches('/')));
+    match file.and_then(|f| std::fs::read(f).ok()) {
+        Some(bytes) => {
+            respond(client, 200, &[("Content-Type", "application/octet-stream".into())], &bytes);
+            200
+        }
+        None => {
+            respond(client, 404, &[], b"");
+            404
+        }
+    }
+}
+
+/// Passes the request to the registry and its response back, with the request's fault
+/// applied; the status and the request body bytes passed on (status 0: no registry), or
+/// `None` when the request could not be sent on (nothing to log).
+fn forward(
+    mut client: TcpStream,
+    from_client: BufReader<TcpStream>,
+    head: &Head,
+    state: &ProxyState,
+    req: &Request,
+) -> Option<(u16, u64)> {
     let upstream = state.upstream.lock().unwrap().clone();
     let Ok(mut up) = TcpStream::connect(&upstream) else {
         let _ = client.shutdown(Shutdown::Both);
-        log(0, 0);
-        return;
+        return Some((0, 0));
     };
     // One request per connection: both sides are told to close after it.
     let mut rewritten = head.first.clone() + "\r\n";
@@ -614,25 +660,50 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
     }
     rewritten.push_str("Connection: close\r\n\r\n");
     if up.write_all(rewritten.as_bytes()).is_err() {
-        return;
+        return None;
     }
-    let rate = *state.rate.lock().unwrap();
-    let cut = match &fault {
+    let cut = match &req.fault {
         Some(FaultKind::ResetUpload { after }) => Some((*after, false)),
         Some(FaultKind::KillRegistry { after }) => Some((*after, true)),
         _ => None,
     };
-    let kill_pid = *state.kill_pid.lock().unwrap();
-    let (mut client_read, mut up_write) = (client.try_clone().unwrap(), up.try_clone().unwrap());
-    let first = rest;
-    let body = std::thread::spawn(move || {
+    let upload = Upload {
+        // Body bytes read along with the head.
+        first: from_client.buffer().to_vec(),
+        client: client.try_clone().unwrap(),
+        up: up.try_clone().unwrap(),
+        rate: *state.rate.lock().unwrap(),
+        cut,
+        kill_pid: *state.kill_pid.lock().unwrap(),
+    };
+    let body = std::thread::spawn(move || upload.pump());
+    let status = relay_response(&mut client, up, req.fault.as_ref());
+    let _ = client.flush();
+    let _ = client.shutdown(Shutdown::Both);
+    Some((status, body.join().unwrap_or(0)))
+}
+
+/// A request body on its way to the registry: throttled, and cut off (killing the registry
+/// first, if asked) after a number of bytes.
+struct Upload {
+    first: Vec<u8>,
+    client: TcpStream,
+    up: TcpStream,
+    rate: Option<u64>,
+    cut: Option<(u64, bool)>,
+    kill_pid: Option<u32>,
+}
+
+impl Upload {
+    /// Copies the body until the client stops sending; the bytes passed on.
+    fn pump(mut self) -> u64 {
         let started = Instant::now();
         let mut sent = 0u64;
-        let mut pending = first;
+        let mut pending = std::mem::take(&mut self.first);
         let mut buf = vec![0u8; 16 << 10];
         loop {
             let chunk: Vec<u8> = if pending.is_empty() {
-                match client_read.read(&mut buf) {
+                match self.client.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => buf[..n].to_vec(),
                 }
@@ -640,26 +711,26 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
                 std::mem::take(&mut pending)
             };
             let mut chunk = chunk.as_slice();
-            if let Some((after, kill)) = cut {
+            if let Some((after, kill)) = self.cut {
                 if sent + chunk.len() as u64 >= after {
                     chunk = &chunk[..(after - sent) as usize];
-                    let _ = up_write.write_all(chunk);
+                    let _ = self.up.write_all(chunk);
                     sent += chunk.len() as u64;
                     if kill {
-                        if let Some(pid) = kill_pid {
+                        if let Some(pid) = self.kill_pid {
                             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
                         }
                     }
-                    let _ = up_write.shutdown(Shutdown::Both);
-                    let _ = client_read.shutdown(Shutdown::Both);
+                    let _ = self.up.shutdown(Shutdown::Both);
+                    let _ = self.client.shutdown(Shutdown::Both);
                     return sent;
                 }
             }
-            if up_write.write_all(chunk).is_err() {
+            if self.up.write_all(chunk).is_err() {
                 break;
             }
             sent += chunk.len() as u64;
-            if let Some(rate) = rate {
+            if let Some(rate) = self.rate {
                 let due = Duration::from_secs_f64(sent as f64 / rate as f64);
                 if let Some(wait) = due.checked_sub(started.elapsed()) {
                     std::thread::sleep(wait);
@@ -667,8 +738,12 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
             }
         }
         sent
-    });
-    // The response: interim 100s, then the final head, then the body.
+    }
+}
+
+/// The response: interim 100s, then the final head, then the body (truncated or corrupted
+/// by `fault`). Returns the final status.
+fn relay_response(client: &mut TcpStream, up: TcpStream, fault: Option<&FaultKind>) -> u16 {
     let mut reader = BufReader::new(up);
     let mut status = 0u16;
     while let Some(resp) = read_head(&mut reader) {
@@ -681,7 +756,7 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
         }
         let mut rest: Vec<u8> = Vec::new();
         let _ = reader.read_to_end(&mut rest);
-        match &fault {
+        match fault {
             Some(FaultKind::Truncate { after }) => rest.truncate(*after),
             Some(FaultKind::Corrupt) if !rest.is_empty() => {
                 let i = rest.len() / 2;
@@ -692,10 +767,7 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
         let _ = client.write_all(&rest);
         break;
     }
-    let _ = client.flush();
-    let _ = client.shutdown(Shutdown::Both);
-    let sent = body.join().unwrap_or(0);
-    log(status, sent);
+    status
 }
 
 /// A generated multi-layer image as an OCI layout in `dir`: `layers` gzip layers of

@@ -60,8 +60,10 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub fn top(&self) -> &Doc {
-        self.docs.last().expect("a graph has its top document")
+    /// The top document; `None` only for a graph built by hand with no documents (a walk
+    /// always records its top one).
+    pub fn top(&self) -> Option<&Doc> {
+        self.docs.last()
     }
 }
 
@@ -284,8 +286,10 @@ pub fn push(
     source: &dyn Source,
     opts: &Options,
 ) -> Result<Pushed, Error> {
-    let top = g.top();
     let manifest_url = |reference: &str| format!("{}/v2/{}/manifests/{reference}", dest.base_url(), dest.repository);
+    let Some(top) = g.top() else {
+        return Err(Error::protocol(&manifest_url(dest.reference()), "the image has no manifest to push"));
+    };
     if let Some(d) = &dest.digest {
         if d != &top.digest {
             return Err(Error::protocol(
@@ -404,7 +408,7 @@ pub fn write_layout(
             write_blob(source, b, &digest, &path, &name, &io_err)
         },
     )?;
-    let top = g.top();
+    let Some(top) = g.top() else { return Err(Error::protocol(&shown, "the image has no manifest to write")) };
     let mut desc = serde_json::json!({"mediaType": top.media_type, "digest": top.digest, "size": top.bytes.len()});
     if let Some(name) = ref_name {
         desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": name});
@@ -468,11 +472,22 @@ impl Source for shipcheck_image::store::Store {
     }
 }
 
+/// Why the graph of a local image could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// A document could not be read from the store.
+    #[error(transparent)]
+    Store(#[from] shipcheck_image::store::StoreError),
+    /// The walk's own complaint: a missing, mismatched or malformed document.
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// The graph of one of a local store's top-level documents.
 pub fn local_graph(
     store: &shipcheck_image::store::Store,
     top: &shipcheck_image::store::Document,
-) -> Result<Graph, String> {
+) -> Result<Graph, GraphError> {
     let doc = Doc { digest: top.digest.to_string(), media_type: top.media_type.clone(), bytes: top.bytes.clone() };
-    graph(doc, Walk::Strict, &|d| store.read(d, MAX_MANIFEST).map(Some), &|m| m)
+    graph(doc, Walk::Strict, &|d| Ok(Some(store.read(d, MAX_MANIFEST)?)), &GraphError::Invalid)
 }

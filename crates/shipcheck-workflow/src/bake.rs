@@ -24,6 +24,17 @@ struct Raw {
     attrs: BTreeMap<String, Result<serde_json::Value, String>>,
 }
 
+/// Why bake targets could not be resolved offline.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BakeError {
+    /// A bake file that is not valid JSON or HCL, or nests too deep.
+    #[error("{file}: {why}")]
+    File { file: String, why: String },
+    /// A requested target no bake file defines.
+    #[error("bake target {name:?} is not defined in {files}")]
+    UndefinedTarget { name: String, files: String },
+}
+
 /// The bake file names bake reads by default, in its order.
 pub const DEFAULT_FILES: &[&str] = &[
     "compose.yaml",
@@ -40,14 +51,15 @@ pub fn resolve(
     files: &[(String, String)],
     requested: &[String],
     env: &BTreeMap<String, String>,
-) -> Result<Vec<Target>, String> {
+) -> Result<Vec<Target>, BakeError> {
     let mut targets: BTreeMap<String, Raw> = BTreeMap::new();
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, text) in files {
         if name.ends_with(".json") {
-            read_json(text, &mut targets, &mut groups).map_err(|e| format!("{name}: {e}"))?;
+            read_json(text, &mut targets, &mut groups).map_err(|why| BakeError::File { file: name.clone(), why })?;
         } else if name.ends_with(".hcl") {
-            read_hcl(text, env, &mut targets, &mut groups).map_err(|e| format!("{name}: {e}"))?;
+            read_hcl(text, env, &mut targets, &mut groups)
+                .map_err(|why| BakeError::File { file: name.clone(), why })?;
         }
     }
     let requested = if requested.is_empty() { vec!["default".to_string()] } else { requested.to_vec() };
@@ -58,7 +70,7 @@ pub fn resolve(
     let mut out = Vec::new();
     for name in names {
         if !targets.contains_key(&name) {
-            return Err(format!("bake target {name:?} is not defined in {}", list(files)));
+            return Err(BakeError::UndefinedTarget { name, files: list(files) });
         }
         let attrs = inherited(&name, &targets, 0);
         out.push(target(&name, &attrs));
@@ -258,7 +270,7 @@ target "single" { platforms = ["${PLATFORMS}"] }
         let env: BTreeMap<String, String> = [("PLATFORMS".to_string(), "linux/s390x".to_string())].into();
         let t = resolve(&files, &["single".into()], &env).unwrap();
         assert_eq!(t[0].platforms, Some(Ok(vec!["linux/s390x".into()])));
-        assert!(resolve(&files, &["nope".into()], &env).unwrap_err().contains("not defined"));
+        assert!(resolve(&files, &["nope".into()], &env).unwrap_err().to_string().contains("not defined"));
     }
 
     #[test]

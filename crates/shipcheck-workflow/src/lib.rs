@@ -5,6 +5,7 @@ pub mod bake;
 pub mod checks;
 pub mod dockerfile;
 pub mod dockerfile_check;
+pub mod domain;
 pub mod expr;
 pub mod facts;
 pub mod fuzzing;
@@ -16,6 +17,8 @@ pub mod shell;
 pub mod workflow;
 /// The positioned YAML tree, shared with the other domains (it lives in shipcheck-core).
 pub use shipcheck_core::yaml;
+
+pub use domain::{BaseImages, DockerfileError, DockerfileInput, Dockerfiles, LookupError, Workflows};
 
 use std::path::Path;
 
@@ -101,14 +104,13 @@ pub fn build_context(analysis: &workflow::Analysis, rel: &str) -> dockerfile_che
 }
 
 /// Reads and checks one Dockerfile (at most 1 MiB; never a FIFO or a device): its findings, and
-/// its base images with the platforms each must provide (for `--online`). `Err` names the path
-/// and what was expected.
+/// its base images with the platforms each must provide (for `--online`). The error names the
+/// path and what was expected.
 pub fn check_dockerfile(
     path: &Path,
     artifact: &str,
     ctx: &dockerfile_check::Context,
-) -> Result<(Vec<Finding>, Vec<dockerfile_check::BaseImage>), String> {
-    let text = yaml::read_text(path, repo::MAX_FILE, "a Dockerfile").map_err(|e| format!("{}: {e}", path.display()))?;
-    let df = dockerfile::parse(&text);
+) -> Result<(Vec<Finding>, Vec<dockerfile_check::BaseImage>), DockerfileError> {
+    let df = domain::read_dockerfile(path)?;
     Ok((dockerfile_check::check(&df, artifact, ctx), dockerfile_check::base_images(&df, ctx)))
 }

@@ -3,37 +3,15 @@
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+use shipcheck_core::platform::Platform;
 
-/// The canonical `os/arch[/variant]` of what a user wrote, the way BuildKit reads it:
-/// `linux/arm64/v8` is `linux/arm64`, `linux/arm` is `linux/arm/v7`, a bare `arm64` is Linux.
-/// `None` when it is not a platform at all.
+/// The canonical `os/arch[/variant]` of what a user wrote, by the one platform parser
+/// (`shipcheck_core::platform`), which reads every spelling as BuildKit and containerd do:
+/// `linux/arm64/v8` and `aarch64` are `linux/arm64`, `linux/arm` and `armhf` are
+/// `linux/arm/v7`, `x86` is `linux/386`, a bare architecture is Linux. `None` when it is not a
+/// platform at all.
 pub fn normalize(raw: &str) -> Option<String> {
-    let s = raw.trim().to_ascii_lowercase();
-    if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.')) {
-        return None;
-    }
-    let parts: Vec<&str> = s.split('/').collect();
-    let (os, arch, variant) = match parts.as_slice() {
-        [arch] => ("linux", *arch, None),
-        [os, arch] => (*os, *arch, None),
-        [os, arch, variant] => (*os, *arch, Some(*variant)),
-        _ => return None,
-    };
-    if os.is_empty() || arch.is_empty() {
-        return None;
-    }
-    let (arch, variant) = match (arch, variant) {
-        ("x86_64" | "x86-64" | "amd64", Some("v1") | None) => ("amd64", None),
-        ("aarch64" | "arm64", Some("v8") | None) => ("arm64", None),
-        ("armhf" | "armv7" | "armv7l", None) | ("arm", None) => ("arm", Some("v7")),
-        ("armel" | "armv6" | "armv6l", None) => ("arm", Some("v6")),
-        ("i386" | "i686" | "x86", None) => ("386", None),
-        (a, v) => (a, v),
-    };
-    Some(match variant {
-        Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
-        _ => format!("{os}/{arch}"),
-    })
+    Platform::parse(raw).ok().map(|p| p.to_string())
 }
 
 /// Splits a platform list as build-push-action and buildx take it: commas or newlines.
@@ -64,7 +42,8 @@ struct RunnerEntry {
 fn runners() -> &'static [RunnerEntry] {
     static TABLE: OnceLock<Vec<RunnerEntry>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        toml::from_str::<RunnerTable>(include_str!("../data/runners.toml")).expect("data/runners.toml is valid").runner
+        // Built in: the `runner_labels` test proves it parses, so an empty table never ships.
+        toml::from_str::<RunnerTable>(include_str!("../data/runners.toml")).map(|t| t.runner).unwrap_or_default()
     })
 }
 
@@ -98,6 +77,26 @@ mod tests {
         assert_eq!(normalize("linux/$ARCH"), None);
         assert_eq!(normalize("a/b/c/d"), None);
         assert_eq!(split_list("linux/amd64,\n linux/arm64\n"), ["linux/amd64", "linux/arm64"]);
+        for (spelling, want) in [
+            ("arm64", "linux/arm64"),
+            ("aarch64", "linux/arm64"),
+            ("arm64/v8", "linux/arm64"),
+            ("armv7", "linux/arm/v7"),
+            ("armhf", "linux/arm/v7"),
+            ("arm/v7", "linux/arm/v7"),
+            ("linux/arm/7", "linux/arm/v7"),
+            ("x86_64", "linux/amd64"),
+            ("amd64", "linux/amd64"),
+            ("386", "linux/386"),
+            ("x86", "linux/386"),
+            ("ppc64le", "linux/ppc64le"),
+            ("s390x", "linux/s390x"),
+            ("loong64", "linux/loong64"),
+            ("wasm", "linux/wasm"),
+        ] {
+            assert_eq!(normalize(spelling).as_deref(), Some(want), "{spelling}");
+        }
+        assert_eq!(normalize("linux"), None, "a bare OS names no architecture");
     }
 
     #[test]

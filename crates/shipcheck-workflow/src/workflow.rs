@@ -741,7 +741,7 @@ impl Eval<'_> {
             })
             .collect();
         let targets = if files.iter().any(|(n, _)| n.ends_with(".hcl") || n.ends_with(".json")) {
-            bake::resolve(&files, &cmd.targets, env)
+            bake::resolve(&files, &cmd.targets, env).map_err(|e| e.to_string())
         } else {
             Err("no local docker-bake.hcl or docker-bake.json".to_string())
         };

@@ -120,10 +120,10 @@ fn options(t: &TransferArgs, platform: Option<Platform>) -> CopyOptions {
 }
 
 pub(crate) fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
-    let Endpoint::Registry(dest) = Endpoint::parse(&args.dest).map_err(anyhow::Error::msg)? else {
+    let Endpoint::Registry(dest) = Endpoint::parse(&args.dest)? else {
         bail!("{} is not a registry: expected docker://REGISTRY/REPOSITORY[:TAG]", args.dest);
     };
-    let src = Endpoint::parse(&args.source).map_err(anyhow::Error::msg)?;
+    let src = Endpoint::parse(&args.source)?;
     if matches!(src, Endpoint::Registry(_)) {
         bail!("{} is in a registry: use `shipcheck copy` to copy between registries", args.source);
     }
@@ -136,8 +136,8 @@ pub(crate) fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
 }
 
 pub(crate) fn copy_into(report: &mut Report, args: &CopyArgs) -> Result<()> {
-    let src = Endpoint::parse(&args.source).map_err(anyhow::Error::msg)?;
-    let dst = Endpoint::parse(&args.dest).map_err(anyhow::Error::msg)?;
+    let src = Endpoint::parse(&args.source)?;
+    let dst = Endpoint::parse(&args.dest)?;
     let c = client(&args.transfer);
     for (end, creds) in [(&src, &args.src_creds), (&dst, &args.dest_creds)] {
         match (end, creds) {

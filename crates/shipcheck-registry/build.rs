@@ -1,0 +1,3 @@
+fn main() {
+    shipcheck_rulegen::generate("crate::facts::Facts");
+}
