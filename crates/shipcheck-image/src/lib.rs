@@ -26,4 +26,4 @@ pub mod write;
 
 pub use limits::ReadLimits;
 pub use source::SourceSpec;
-pub use verify::{verify, verify_tree, ImageInfo, Verified, VerifyOptions};
+pub use verify::{verify, verify_tree, verify_tree_with, verify_with, ImageInfo, Verified, VerifyError, VerifyOptions};

@@ -149,16 +149,10 @@ pub enum NotAnImage {
 }
 
 /// For callers that carry errors as text.
-impl From<VerifyError> for String {
-    fn from(e: VerifyError) -> String {
-        e.to_string()
-    }
-}
-
 /// Verifies one source. `Err` is an input that cannot be checked at all (exit status 2), with a
 /// message that names the path and says what was expected.
-pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, String> {
-    verify_with(spec, opts, &|_| true).map_err(String::from)
+pub fn verify(spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, VerifyError> {
+    verify_with(spec, opts, &|_| true)
 }
 
 /// [`verify`], running only the rules whose ID `enabled` accepts (a rule that is off is not run).
@@ -185,8 +179,8 @@ pub fn verify_with(
 /// Verifies a tree that was read already: from a local source by [`verify`], or assembled from
 /// a registry's responses. `spec` gives the name shown in findings, the transport and the
 /// selector.
-pub fn verify_tree(tree: Tree, spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, String> {
-    verify_tree_with(tree, spec, opts, &|_| true).map_err(String::from)
+pub fn verify_tree(tree: Tree, spec: &SourceSpec, opts: &VerifyOptions) -> Result<Verified, VerifyError> {
+    verify_tree_with(tree, spec, opts, &|_| true)
 }
 
 /// [`verify_tree`], running only the rules whose ID `enabled` accepts.

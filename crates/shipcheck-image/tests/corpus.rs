@@ -84,7 +84,7 @@ fn every_corpus_image_is_read_and_pinned() {
                 )
             }
             // Not an image at all: the inspection makes no integrity claim on those either.
-            Err(e) => (format!("cannot check: {}", e.replace(&path.display().to_string(), "<path>")), None),
+            Err(e) => (format!("cannot check: {}", e.to_string().replace(&path.display().to_string(), "<path>")), None),
         };
         lines.push(format!("{local}\n    {summary}"));
         let theirs = provenance_defect(integrity);

@@ -92,7 +92,7 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
     let live: Vec<&'static engine::Profile> = engine::profiles().iter().filter(|p| p.live.is_some()).collect();
     let verified = SourceSpec::parse(path.to_str().unwrap())
         .map_err(|e| e.to_string())
-        .and_then(|spec| shipcheck_image::verify(&spec, &VerifyOptions::default()));
+        .and_then(|spec| shipcheck_image::verify(&spec, &VerifyOptions::default()).map_err(|e| e.to_string()));
     let mut out = Vec::new();
     for p in &live {
         // Not an image at all (shipcheck refuses it): every engine is predicted to fail.

@@ -346,12 +346,15 @@ fn selectors_pick_images_or_fail_clearly() {
     let by_name = run(&format!("docker-archive:{path}:example.com/app:1.0"), &VerifyOptions::default());
     assert_eq!(by_name.images[0].names, vec!["example.com/app:1.0".to_string()]);
     let err = verify(&SourceSpec::parse(&format!("docker-archive:{path}:@5")).unwrap(), &VerifyOptions::default())
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("@5 is out of range") && err.contains("@0 to @1"), "{err}");
     let err = verify(&SourceSpec::parse(&format!("docker-archive:{path}:nope:1")).unwrap(), &VerifyOptions::default())
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("example.com/other:2"), "{err}");
-    let err = verify(&SourceSpec::parse(&format!("oci:{path}")).unwrap(), &VerifyOptions::default()).unwrap_err();
+    let err =
+        verify(&SourceSpec::parse(&format!("oci:{path}")).unwrap(), &VerifyOptions::default()).unwrap_err().to_string();
     assert!(err.contains("oci-archive:"), "{err}");
 }
 
@@ -367,16 +370,21 @@ fn bad_input_gives_clear_errors_never_panics() {
     for (name, data, expect) in cases {
         let p = dir.path().join(name);
         std::fs::write(&p, data).unwrap();
-        let err = verify(&SourceSpec::parse(&p.display().to_string()).unwrap(), &VerifyOptions::default()).unwrap_err();
+        let err = verify(&SourceSpec::parse(&p.display().to_string()).unwrap(), &VerifyOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(expect) && err.contains(name), "{name}: {err}");
     }
-    let err = verify(&SourceSpec::parse("/nonexistent/x.tar").unwrap(), &VerifyOptions::default()).unwrap_err();
+    let err =
+        verify(&SourceSpec::parse("/nonexistent/x.tar").unwrap(), &VerifyOptions::default()).unwrap_err().to_string();
     assert!(err.contains("/nonexistent/x.tar"), "{err}");
     // Cut before the metadata (written last): nothing to check, and the error says why.
     let tar = draft(Shape::Hybrid).build().unwrap().to_tar();
     let p = dir.path().join("cut.tar");
     std::fs::write(&p, &tar[..tar.len() * 2 / 3]).unwrap();
-    let err = verify(&SourceSpec::parse(&p.display().to_string()).unwrap(), &VerifyOptions::default()).unwrap_err();
+    let err = verify(&SourceSpec::parse(&p.display().to_string()).unwrap(), &VerifyOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("truncated"), "{err}");
     // Metadata first, then cut inside a layer: a finding, and everything else still checked.
     let mut built = draft(Shape::Hybrid).build().unwrap();

@@ -14,7 +14,7 @@ use shipcheck_core::scratch::Scratch;
 use shipcheck_image::convert::{self, ConvertError};
 use shipcheck_image::source::{SourceError, SourceSpec, Transport};
 use shipcheck_image::store::{single, Store, StoreError};
-use shipcheck_image::{Verified, VerifyOptions};
+use shipcheck_image::{Verified, VerifyError, VerifyOptions};
 
 use crate::client::Client;
 use crate::reference::{Reference, ReferenceError};
@@ -93,13 +93,6 @@ pub enum Refused {
     Failed(String),
 }
 
-/// The image crate's verifier says why in text.
-impl From<String> for Refused {
-    fn from(s: String) -> Refused {
-        Refused::Failed(s)
-    }
-}
-
 /// Every error a copy meets becomes its refusal's text: the copy reports it, masked, as a whole.
 macro_rules! refused_from {
     ($($t:ty),*) => {$(
@@ -110,7 +103,7 @@ macro_rules! refused_from {
         }
     )*};
 }
-refused_from!(crate::Error, SourceError, StoreError, ConvertError, GraphError);
+refused_from!(crate::Error, SourceError, StoreError, ConvertError, GraphError, VerifyError);
 
 /// Copies `src` to `dst`. A refusal's text has every credential and token the client holds
 /// masked (a registry may echo them in an error or a URL it names).
@@ -203,11 +196,12 @@ fn work_beside(source: Option<&Path>, spec: &SourceSpec, opts: &CopyOptions) -> 
     convert::check_destination(source, dest, format, &opts.write())?;
     let parent =
         dest.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| ".".into());
-    std::fs::create_dir_all(&parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| Refused::Failed(format!("cannot create {}: {e}", parent.display())))?;
     // Best effort: a directory that cannot be listed fails just below, with its reason.
     let _ = shipcheck_core::scratch::remove_stale(&parent);
     let work = Scratch::create_dir_in(&parent)
-        .map_err(|e| format!("cannot create a work directory in {}: {e}", parent.display()))?;
+        .map_err(|e| Refused::Failed(format!("cannot create a work directory in {}: {e}", parent.display())))?;
     let layout = work.path().join("layout");
     Ok((work, layout))
 }

@@ -13,7 +13,7 @@ use shipcheck_image::digest::Algorithm;
 use shipcheck_image::scan::{scan_blob, ScanOptions};
 use shipcheck_image::source::{Container, Selector, SourceSpec, Transport};
 use shipcheck_image::tree::Tree;
-use shipcheck_image::{verify_tree, Verified, VerifyOptions};
+use shipcheck_image::{verify_tree_with, Verified, VerifyOptions};
 
 use crate::client::{Client, MANIFEST_TYPES, MAX_CONFIG, MAX_MANIFEST};
 use crate::error::Error;
@@ -31,7 +31,19 @@ pub fn verify(
     opts: &VerifyOptions,
     jobs: usize,
 ) -> Result<Verified, Error> {
-    verify_unscrubbed(client, r, display, opts, jobs).map_err(|e| client.scrub(e))
+    verify_with(client, r, display, opts, jobs, &|_| true)
+}
+
+/// [`verify`], running only the rules whose ID `enabled` accepts (a rule that is off is not run).
+pub fn verify_with(
+    client: &Client,
+    r: &Reference,
+    display: &str,
+    opts: &VerifyOptions,
+    jobs: usize,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Result<Verified, Error> {
+    verify_unscrubbed(client, r, display, opts, jobs, enabled).map_err(|e| client.scrub(e))
 }
 
 fn verify_unscrubbed(
@@ -40,6 +52,7 @@ fn verify_unscrubbed(
     display: &str,
     opts: &VerifyOptions,
     jobs: usize,
+    enabled: &dyn Fn(&str) -> bool,
 ) -> Result<Verified, Error> {
     let top = client.manifest(r)?;
     let mut tree = Tree::new(Default::default(), Container::Registry);
@@ -101,14 +114,15 @@ fn verify_unscrubbed(
         selector: Selector::All,
         display: display.to_string(),
     };
-    let mut v = verify_tree(tree, &spec, opts).map_err(|m: String| Error::protocol(&r.to_string(), &m))?;
+    let mut v =
+        verify_tree_with(tree, &spec, opts, enabled).map_err(|e| Error::protocol(&r.to_string(), &e.to_string()))?;
     // A blob that could not be read is reported once, as unreadable, not also as missing.
     v.findings.retain(|f| {
         !(f.rule.id == "image/blob-missing"
             && matches!(&f.subject.locator, shipcheck_report::Locator::Descriptor { digest } if unreadable.iter().any(|(u, _)| u == digest)))
     });
     let unreadable: Vec<(String, Error)> = unreadable.into_iter().map(|(d, e)| (d, client.scrub(e))).collect();
-    v.findings.extend(check_enabled(&Facts { display, unreadable: &unreadable }, &|_| true));
+    v.findings.extend(check_enabled(&Facts { display, unreadable: &unreadable }, enabled));
     v.facts.insert(0, ("digest".into(), top.digest.clone()));
     v.facts.insert(1, ("media_type".into(), top.media_type.clone()));
     Ok(v)

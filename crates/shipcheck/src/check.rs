@@ -134,9 +134,9 @@ fn images(part: &mut Report, config: &Config, at: &Place) -> Result<()> {
         };
         let opts = VerifyOptions { fast: entry.fast, platforms, ..VerifyOptions::default() };
         let engines = match &entry.engines {
-            Some(list) => shipcheck_image::engine::select(list)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| at.context())?,
+            Some(list) => {
+                shipcheck_image::engine::select(list).map_err(anyhow::Error::msg).with_context(|| at.context())?
+            }
             None => Vec::new(),
         };
         verify_into(part, &config::rebase_source(&entry.source, at.root)?, &opts, &engines, at.settings);

@@ -230,7 +230,7 @@ pub(crate) fn verify_remote_into(
     source: &str,
     opts: &VerifyOptions,
     engines: &[&'static shipcheck_image::engine::Profile],
-    _settings: &Settings,
+    settings: &Settings,
 ) {
     let reference = match Reference::parse(source.trim_start_matches("docker://")) {
         Ok(r) => r,
@@ -241,7 +241,8 @@ pub(crate) fn verify_remote_into(
     };
     let c = Client::default();
     let bar = progress::wanted().then(|| progress::Progress::start(source, None, c.stats.bytes_received.clone()));
-    let result = shipcheck_registry::remote::verify(&c, &reference, source, opts, 4);
+    let enabled = |id: &str| settings.enabled(id);
+    let result = shipcheck_registry::remote::verify_with(&c, &reference, source, opts, 4, &enabled);
     drop(bar);
     match result {
         Ok(v) => {
@@ -249,7 +250,7 @@ pub(crate) fn verify_remote_into(
             if !engines.is_empty() {
                 let (table, findings) = shipcheck_image::engine::report(&v, source, engines);
                 checked.tables.push(table);
-                report.findings.extend(findings);
+                report.findings.extend(findings.into_iter().filter(|f| settings.enabled(f.rule.id)));
             }
             report.checked.push(checked);
             report.findings.extend(v.findings);
