@@ -471,6 +471,25 @@ struct ProxyState {
     storage: Mutex<Option<PathBuf>>,
     /// A registry the KillRegistry fault may kill, by pid.
     kill_pid: Mutex<Option<u32>>,
+    /// Requests read but not yet logged. A handler logs after it has passed the response on,
+    /// so a client can act on a response before its log entry exists.
+    busy: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a request as in flight until its handler returns.
+struct Busy<'a>(&'a ProxyState);
+
+impl<'a> Busy<'a> {
+    fn enter(state: &'a ProxyState) -> Busy<'a> {
+        state.busy.fetch_add(1, Ordering::SeqCst);
+        Busy(state)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// An HTTP proxy in front of a registry.
@@ -514,7 +533,13 @@ impl Proxy {
         self.state.faults.lock().unwrap().push(fault);
     }
 
+    /// Every request handled so far. Waits (up to 10 s) for the requests in flight to be
+    /// logged, so that a test reading the log right after its client finished sees them all.
     pub fn log(&self) -> Vec<Logged> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.state.busy.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         self.state.log.lock().unwrap().clone()
     }
 
@@ -565,6 +590,7 @@ fn handle(mut client: TcpStream, state: &ProxyState) {
     let Ok(clone) = client.try_clone() else { return };
     let mut from_client = BufReader::new(clone);
     let Some(head) = read_head(&mut from_client) else { return };
+    let _busy = Busy::enter(state);
     let mut parts = head.first.split(' ');
     let method = parts.next().unwrap_or("").to_string();
     let target = parts.next().unwrap_or("").to_string();
