@@ -248,9 +248,12 @@ pub(crate) fn is_reference(r: &str) -> bool {
 }
 
 /// Rules whose error findings mean the image's bytes are damaged: every engine's load fails,
-/// and convert will not copy them.
+/// and convert will not copy them. A decompression bomb is here as it was when it was reported
+/// as `layer-unreadable`: convert must not unpack it; what each engine really does with one is
+/// not yet measured live.
 pub(crate) const DAMAGE: &[&str] = &[
     "image/blob-missing",
+    "image/decompression-bomb",
     "image/blob-digest-mismatch",
     "image/blob-size-mismatch",
     "image/diff-id-mismatch",

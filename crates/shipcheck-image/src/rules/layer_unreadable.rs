@@ -8,9 +8,9 @@ use crate::facts::{Facts, Step};
 
 declare_rule! {
     /// ## What it catches
-    /// A layer that cannot be read to its end: corrupt compression, a broken tar stream, an
-    /// unsupported compression (bzip2), or a decompression bomb that passes the expansion
-    /// limit (see docs/ARCHITECTURE.md, "Limits").
+    /// A layer that cannot be read to its end: corrupt compression, a broken tar stream, or an
+    /// unsupported compression (bzip2). A layer that expands past the decompression limit is
+    /// `image/decompression-bomb`.
     ///
     /// ## Why it breaks releases
     /// The engine fails half-way through unpacking (`unexpected EOF`, `gzip: invalid header`),
@@ -33,12 +33,8 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         let Some(layer) = &blob.layer else { continue };
-        let Some(err) = &layer.error else { continue };
-        let msg = if layer.bomb {
-            format!("layer expands past the limit ({} bytes read); reading stopped", layer.uncompressed_size)
-        } else {
-            format!("layer cannot be read: {err}")
-        };
+        let Some(err) = layer.error.as_ref().filter(|_| !layer.bomb) else { continue };
+        let msg = format!("layer cannot be read: {err}");
         let f = Finding::new(&RULE, subject.clone(), msg)
             .evidence("path", &entry.path)
             .evidence("compression", layer.compression.map_or("none", |c| c.name()))

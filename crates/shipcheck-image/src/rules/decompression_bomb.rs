@@ -1,0 +1,71 @@
+//! `image/decompression-bomb`.
+
+use std::collections::HashSet;
+
+use shipcheck_report::{declare_rule, Finding};
+
+use crate::facts::{Facts, Step};
+use crate::limits::{MAX_EXPANSION_RATIO, MIN_EXPANSION_ALLOWANCE};
+
+declare_rule! {
+    /// ## What it catches
+    /// A compressed layer that expands past the decompression limit: more than 200 times its
+    /// compressed size, and more than 1 GiB. shipcheck stops reading it there.
+    ///
+    /// ## Why it breaks releases
+    /// Every engine unpacks the whole layer to disk on pull or load: a few megabytes on the
+    /// registry become gigabytes on every node, filling disks and timing out pulls. Real layers
+    /// rarely pass 20:1; a layer past 200:1 is nearly always a file of zeros or a sparse file
+    /// (a disk image, a preallocated database) written into the image, or a hostile bomb.
+    ///
+    /// ## Fix
+    /// Find the file that expands (`tar -tvzf` the layer, largest entries first) and keep it out
+    /// of the image: create it at run time, mount it as a volume, or ship it sparse-aware
+    /// outside the image. If the layer is not yours, do not load it.
+    ///
+    /// ## Example
+    /// Layer `sha256:0c1d…` (gzip, 1.3 MiB) had expanded to 1.0 GiB when reading stopped:
+    /// more than 800 times its size.
+    pub RULE = ("image/decompression-bomb", Error, "a layer expands far past any real layer's size");
+}
+
+pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
+    // A layer shared by many images is reported once.
+    let mut reported = HashSet::new();
+    for (at, step) in facts.steps() {
+        let Step::LayerContent { subject, entry, blob, .. } = step else { continue };
+        let Some(layer) = blob.layer.as_ref().filter(|l| l.bomb) else { continue };
+        if !reported.insert(entry.path.as_str()) {
+            continue;
+        }
+        // Reading stops at the allowance, so the ratio shown is a lower bound.
+        let ratio = layer.uncompressed_size / blob.size.max(1);
+        let msg = format!(
+            "layer expands to more than {} ({ratio} times its {} compressed); reading stopped there",
+            size(layer.uncompressed_size),
+            size(blob.size)
+        );
+        let f = Finding::new(&RULE, subject.clone(), msg)
+            .evidence("path", &entry.path)
+            .evidence("compression", layer.compression.map_or("none", |c| c.name()))
+            .evidence("compressed_bytes", blob.size.to_string())
+            .evidence("bytes_read", layer.uncompressed_size.to_string())
+            .evidence(
+                "limit",
+                format!("{MAX_EXPANSION_RATIO} × compressed size, at least {}", size(MIN_EXPANSION_ALLOWANCE)),
+            )
+            .remedy(
+                "Find the file that expands (list the layer, largest entries first) and keep it out of the \
+                 image: create it at run time or mount it. If the layer is not yours, do not load it.",
+            );
+        facts.emit(out, at, f);
+    }
+}
+
+/// Bytes in the binary unit a reader takes in at a glance: `1.1 MiB`, `1.0 GiB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+    }
+}
