@@ -23,25 +23,31 @@ impl Platform {
     /// taken as they come (an image may say anything); [`Platform::parse`] checks user text.
     pub fn new(os: &str, arch: &str, variant: Option<&str>) -> Platform {
         let os = os.to_ascii_lowercase();
-        let arch = arch.to_ascii_lowercase();
+        let mut arch = arch.to_ascii_lowercase();
         let variant = variant.filter(|v| !v.is_empty()).map(str::to_ascii_lowercase);
-        let (arch, implied) = match arch.as_str() {
-            "x86_64" | "x86-64" => ("amd64", None),
-            "aarch64" => ("arm64", None),
-            "armhf" | "armv7" | "armv7l" => ("arm", Some("v7")),
-            "armel" | "armv6" | "armv6l" => ("arm", Some("v6")),
-            "armv5" | "armv5l" => ("arm", Some("v5")),
-            "i386" | "i686" | "x86" => ("386", None),
-            other => (other, None),
+        let (renamed, implied) = match arch.as_str() {
+            "x86_64" | "x86-64" => (Some("amd64"), None),
+            "aarch64" => (Some("arm64"), None),
+            "armhf" | "armv7" | "armv7l" => (Some("arm"), Some("v7")),
+            "armel" | "armv6" | "armv6l" => (Some("arm"), Some("v6")),
+            "armv5" | "armv5l" => (Some("arm"), Some("v5")),
+            "i386" | "i686" | "x86" => (Some("386"), None),
+            _ => (None, None),
         };
+        // Platforms are parsed for every build of every workflow: keep the common spelling,
+        // already canonical, to the three allocations its parts need.
+        if let Some(name) = renamed {
+            arch.clear();
+            arch.push_str(name);
+        }
         let variant = variant.or(implied.map(String::from));
-        let variant = match (arch, variant.as_deref()) {
+        let variant = match (arch.as_str(), variant.as_deref()) {
             ("arm64", Some("v8" | "8")) | ("amd64", Some("v1")) => None,
             ("arm", None) => Some("v7".to_string()),
             ("arm", Some(v)) if !v.starts_with('v') => Some(format!("v{v}")),
             _ => variant,
         };
-        Platform { os, arch: arch.to_string(), variant }
+        Platform { os, arch, variant }
     }
 
     /// Parses what a user or a build file wrote: `os/arch[/variant]`, or a bare architecture,
@@ -53,11 +59,16 @@ impl Platform {
         if t.is_empty() || !t.chars().all(allowed) {
             return Err(err());
         }
-        let parts: Vec<&str> = t.split('/').collect();
-        if parts.iter().any(|p| p.is_empty()) {
+        // Split without allocating (this runs for every platform of every build): at most three
+        // parts, none empty.
+        let mut split = t.split('/');
+        let parts: [Option<&str>; 3] = [split.next(), split.next(), split.next()];
+        if split.next().is_some() || parts.iter().flatten().any(|p| p.is_empty()) {
             return Err(err());
         }
-        match parts.as_slice() {
+        let n = parts.iter().flatten().count();
+        let parts = &[parts[0].unwrap_or(""), parts[1].unwrap_or(""), parts[2].unwrap_or("")][..n];
+        match parts {
             [arch] if !is_os(arch) => Ok(Platform::new("linux", arch, None)),
             // `arm64/v8`, `arm/7`: an architecture and its variant, on Linux.
             [arch, variant] if !is_os(arch) && is_variant(variant) => Ok(Platform::new("linux", arch, Some(variant))),
