@@ -16,5 +16,5 @@ mod settings;
 pub use domain::Domain;
 pub use finding::{Finding, Locator, Subject};
 pub use report::{Checked, InputError, Report, Table, SCHEMA_VERSION};
-pub use rule::{doc_text, Rule, Severity};
+pub use rule::{doc_text, Rule, Severity, UnknownSeverity};
 pub use settings::{Level, Settings, SettingsError};

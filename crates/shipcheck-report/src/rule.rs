@@ -31,14 +31,19 @@ impl fmt::Display for Severity {
     }
 }
 
+/// A severity name that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown severity `{0}`: expected error, warning or note")]
+pub struct UnknownSeverity(pub String);
+
 impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownSeverity;
+    fn from_str(s: &str) -> Result<Self, UnknownSeverity> {
         match s.to_ascii_lowercase().as_str() {
             "note" => Ok(Severity::Note),
             "warning" | "warn" => Ok(Severity::Warning),
             "error" => Ok(Severity::Error),
-            other => Err(format!("unknown severity `{other}`: expected error, warning or note")),
+            other => Err(UnknownSeverity(other.to_string())),
         }
     }
 }
@@ -107,7 +112,7 @@ mod tests {
     fn severity_orders_and_parses() {
         assert!(Severity::Note < Severity::Warning && Severity::Warning < Severity::Error);
         assert_eq!("WARN".parse::<Severity>().unwrap(), Severity::Warning);
-        assert!("fatal".parse::<Severity>().unwrap_err().contains("expected error"));
+        assert!("fatal".parse::<Severity>().unwrap_err().to_string().contains("expected error"));
     }
 
     #[test]

@@ -19,10 +19,10 @@ pub enum Level {
 pub enum SettingsError {
     #[error("[rules] names unknown rule `{id}`: {hint}")]
     UnknownRule { id: String, hint: String },
-    #[error("[rules] `{id}`: {message}, or off")]
-    BadLevel { id: String, message: String },
+    #[error("[rules] `{id}`: {level}, or off")]
+    BadLevel { id: String, level: crate::UnknownSeverity },
     #[error("fail-on: {0}")]
-    BadFailOn(String),
+    BadFailOn(crate::UnknownSeverity),
 }
 
 /// The settings of one input.
@@ -63,7 +63,7 @@ impl Settings {
             let level = if level == "off" {
                 Level::Off
             } else {
-                Level::At(level.parse().map_err(|message| SettingsError::BadLevel { id: id.to_string(), message })?)
+                Level::At(level.parse().map_err(|level| SettingsError::BadLevel { id: id.to_string(), level })?)
             };
             s.levels.insert(id.to_string(), level);
         }

@@ -140,7 +140,7 @@ fn every_format_has_a_name_that_parses() {
     for &f in Format::ALL {
         assert_eq!(f.name().parse::<Format>(), Ok(f));
     }
-    assert!("yaml".parse::<Format>().unwrap_err().contains("human, json, sarif, github"));
+    assert!("yaml".parse::<Format>().unwrap_err().to_string().contains("human, json, sarif, github"));
 }
 
 /// Defects 4 and 22: the human format's source snippet, read back from the file, is redacted
