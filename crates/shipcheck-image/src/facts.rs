@@ -15,7 +15,7 @@ use shipcheck_report::{Finding, Subject};
 
 use crate::digest::Digest;
 use crate::platform::Platform;
-use crate::scan::BlobFacts;
+use crate::scan::{BlobFacts, LayerFacts};
 use crate::tree::{Entry, Tree, TreeProblem};
 use crate::verify::ImageInfo;
 
@@ -210,6 +210,17 @@ impl<'a> Facts<'a> {
     /// The steps, each with its place in the walk.
     pub(crate) fn steps(&self) -> impl Iterator<Item = (At, &Step<'a>)> {
         self.steps.iter().enumerate().map(|(i, s)| (At::Step(i), s))
+    }
+
+    /// Each layer whose content was read, once: a layer shared by many images is reported
+    /// once, at its first place in the walk.
+    pub(crate) fn layers(&self) -> impl Iterator<Item = (At, &Subject, &Entry, &BlobFacts, &LayerFacts)> {
+        let mut seen = std::collections::HashSet::new();
+        self.steps().filter_map(move |(at, step)| {
+            let Step::LayerContent { subject, entry, blob, .. } = step else { return None };
+            let layer = blob.layer.as_ref()?;
+            seen.insert(entry.path.as_str()).then_some((at, subject, *entry, *blob, layer))
+        })
     }
 
     pub(crate) fn entry_subject(&self, path: &str) -> Subject {

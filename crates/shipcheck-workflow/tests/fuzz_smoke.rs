@@ -50,3 +50,21 @@ fn workflow_and_dockerfile_targets_survive_mutations() {
         }
     }
 }
+
+/// The inputs fuzz/seeds/<target> keeps (the coverage-minimised corpus of the long runs
+/// recorded in fuzz/README.md), each through its target's body, on stable. The targets take
+/// UTF-8 only, as the fuzz targets do.
+#[test]
+fn committed_seeds_run_clean() {
+    for (target, body) in [("workflow", fuzzing::repository as fn(&str)), ("dockerfile", fuzzing::dockerfile)] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds").join(target);
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        assert!(!files.is_empty(), "{} has no seeds", dir.display());
+        for f in files {
+            if let Ok(text) = String::from_utf8(std::fs::read(f).unwrap()) {
+                body(&text);
+            }
+        }
+    }
+}

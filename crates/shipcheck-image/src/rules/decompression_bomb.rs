@@ -1,10 +1,8 @@
 //! `image/decompression-bomb`.
 
-use std::collections::HashSet;
-
 use shipcheck_report::{declare_rule, Finding};
 
-use crate::facts::{Facts, Step};
+use crate::facts::Facts;
 use crate::limits::{MAX_EXPANSION_RATIO, MIN_EXPANSION_ALLOWANCE};
 
 declare_rule! {
@@ -30,12 +28,8 @@ declare_rule! {
 }
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    // A layer shared by many images is reported once.
-    let mut reported = HashSet::new();
-    for (at, step) in facts.steps() {
-        let Step::LayerContent { subject, entry, blob, .. } = step else { continue };
-        let Some(layer) = blob.layer.as_ref().filter(|l| l.bomb) else { continue };
-        if !reported.insert(entry.path.as_str()) {
+    for (at, subject, entry, blob, layer) in facts.layers() {
+        if !layer.bomb {
             continue;
         }
         // Reading stops at the allowance, so the ratio shown is a lower bound.

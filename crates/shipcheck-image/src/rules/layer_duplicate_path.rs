@@ -1,10 +1,8 @@
 //! `image/layer-duplicate-path`.
 
-use std::collections::HashSet;
-
 use shipcheck_report::{declare_rule, Finding};
 
-use crate::facts::{Facts, Step};
+use crate::facts::Facts;
 
 declare_rule! {
     /// ## What it catches
@@ -23,14 +21,10 @@ declare_rule! {
 }
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    // A layer shared by many images is reported once.
-    let mut reported = HashSet::new();
-    for (at, step) in facts.steps() {
-        let Step::LayerContent { subject, entry, blob, .. } = step else { continue };
-        if !reported.insert(entry.path.as_str()) {
+    for (at, subject, _, _, layer) in facts.layers() {
+        if layer.duplicate_count == 0 {
             continue;
         }
-        let Some(layer) = blob.layer.as_ref().filter(|l| l.duplicate_count > 0) else { continue };
         let mut f = Finding::new(
             &RULE,
             subject.clone(),

@@ -1,10 +1,8 @@
 //! `image/layer-path-escape`.
 
-use std::collections::HashSet;
-
 use shipcheck_report::{declare_rule, Finding};
 
-use crate::facts::{Facts, Step};
+use crate::facts::Facts;
 
 declare_rule! {
     /// ## What it catches
@@ -24,14 +22,10 @@ declare_rule! {
 }
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    // A layer shared by many images is reported once.
-    let mut reported = HashSet::new();
-    for (at, step) in facts.steps() {
-        let Step::LayerContent { subject, entry, blob, .. } = step else { continue };
-        if !reported.insert(entry.path.as_str()) {
+    for (at, subject, _, _, layer) in facts.layers() {
+        if layer.escape_count == 0 {
             continue;
         }
-        let Some(layer) = blob.layer.as_ref().filter(|l| l.escape_count > 0) else { continue };
         let n = layer.escape_count;
         let mut f = Finding::new(
             &RULE,

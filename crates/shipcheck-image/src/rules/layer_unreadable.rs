@@ -1,10 +1,8 @@
 //! `image/layer-unreadable`.
 
-use std::collections::HashSet;
-
 use shipcheck_report::{declare_rule, Finding};
 
-use crate::facts::{Facts, Step};
+use crate::facts::Facts;
 
 declare_rule! {
     /// ## What it catches
@@ -25,14 +23,7 @@ declare_rule! {
 }
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    // A layer shared by many images is reported once.
-    let mut reported = HashSet::new();
-    for (at, step) in facts.steps() {
-        let Step::LayerContent { subject, entry, blob, .. } = step else { continue };
-        if !reported.insert(entry.path.as_str()) {
-            continue;
-        }
-        let Some(layer) = &blob.layer else { continue };
+    for (at, subject, entry, _, layer) in facts.layers() {
         let Some(err) = layer.error.as_ref().filter(|_| !layer.bomb) else { continue };
         let msg = format!("layer cannot be read: {err}");
         let f = Finding::new(&RULE, subject.clone(), msg)
