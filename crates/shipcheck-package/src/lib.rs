@@ -9,6 +9,8 @@ pub mod check;
 pub mod evr;
 pub mod existing;
 pub mod facts;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod git;
 pub mod history;
 pub mod packit;

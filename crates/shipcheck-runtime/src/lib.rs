@@ -13,6 +13,8 @@ pub mod data;
 pub mod discover;
 pub mod facts;
 pub mod features;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod help;
 pub mod identity;
 pub mod observe;

@@ -26,6 +26,8 @@ macro_rules! static_regex {
 
 pub mod check;
 pub mod facts;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod kb;
 pub mod line;
