@@ -56,10 +56,12 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     }
 }
 
-/// Bytes in the binary unit a reader takes in at a glance: `1.1 MiB`, `1.0 GiB`.
+/// Bytes in the binary unit a reader takes in at a glance: `34.2 KiB`, `1.1 MiB`, `1.0 GiB`.
 fn size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
-        b => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
-    }
+    let (unit, shift) = match bytes {
+        b if b >= 1 << 30 => ("GiB", 30),
+        b if b >= 1 << 20 => ("MiB", 20),
+        _ => ("KiB", 10),
+    };
+    format!("{:.1} {unit}", bytes as f64 / (1u64 << shift) as f64)
 }
