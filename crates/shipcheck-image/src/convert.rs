@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use shipcheck_core::scratch::{self, Dir};
 
 use crate::digest::{sha256, Algorithm, Digest, DigestError, Hasher};
-use crate::engine::{docker_normalize, Profile};
+use crate::engine::Profile;
 use crate::model;
 use crate::platform::Platform;
 use crate::scan::Compression;
@@ -446,7 +446,7 @@ fn names_of(v: &Verified, image: &ImageInfo) -> Vec<String> {
     for i in v.images.iter().filter(|i| i.config_digest == image.config_digest) {
         let refs = i.ref_name.iter().filter(|r| crate::engine::is_reference(r));
         for n in i.repo_tags.iter().chain(i.containerd_name.iter()).chain(refs) {
-            let n = docker_normalize(n);
+            let n = shipcheck_core::reference::normalize(n);
             if !names.contains(&n) {
                 names.push(n);
             }

@@ -168,7 +168,7 @@ fn copy_local(from: &SourceSpec, spec: &SourceSpec, opts: &CopyOptions) -> Resul
     let store = Store::open(from, &v, work.path())?;
     let top = single(store.tops(), &from.display)?;
     let g = transfer::local_graph(&store, top)?;
-    let ref_name = dest_name(spec).or_else(|| top.names.first().map(|n| shipcheck_image::engine::docker_normalize(n)));
+    let ref_name = dest_name(spec).or_else(|| top.names.first().map(|n| shipcheck_core::reference::normalize(n)));
     let written = transfer::write_layout(&g, &store, &layout, ref_name.as_deref(), opts.transfer.jobs)?;
     finish_local(&layout, spec, opts)?;
     Ok(Copied { verified: Some(v), pulled: Some(written), written: Some(spec.path.clone()), ..Copied::default() })

@@ -228,9 +228,6 @@ impl Prediction {
     }
 }
 
-/// A reference as Docker resolves it: `busybox` → `docker.io/library/busybox:latest`.
-pub use shipcheck_core::reference::normalize as docker_normalize;
-
 /// A reference as Podman stores it: names without a registry get `localhost/`, where Docker
 /// would put them on Docker Hub.
 pub fn podman_normalize(name: &str) -> String {
@@ -400,9 +397,9 @@ mod tests {
 
     #[test]
     fn names_normalize_as_the_engines_do() {
-        assert_eq!(docker_normalize("busybox"), "docker.io/library/busybox:latest");
-        assert_eq!(docker_normalize("foo/bar:v3"), "docker.io/foo/bar:v3");
-        assert_eq!(docker_normalize("localhost:5000/w:latest"), "localhost:5000/w:latest");
+        assert_eq!(reference::normalize("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(reference::normalize("foo/bar:v3"), "docker.io/foo/bar:v3");
+        assert_eq!(reference::normalize("localhost:5000/w:latest"), "localhost:5000/w:latest");
         assert_eq!(podman_normalize("pretty-empty:latest"), "localhost/pretty-empty:latest");
         assert_eq!(podman_normalize("example.com/empty"), "example.com/empty:latest");
         assert_eq!(reference::familiar("docker.io/library/alpine:3.14"), "alpine:3.14");
