@@ -7,7 +7,7 @@ use shipcheck_report::{Domain, Finding, InputError, Report, Rule, Settings};
 
 use crate::facts::Facts;
 use crate::input;
-use crate::kb::{Kb, KbError};
+use crate::kb::{Kb, KbError, SignatureDef};
 use crate::scan::Scanned;
 
 mod covers {
@@ -92,14 +92,21 @@ impl Domain for Logs {
 /// A class whose rule is off is left out before ranking: it is neither reported nor allowed to
 /// push the causes of the rules that are on down to "also seen".
 pub fn findings(kb: &Kb, artifact: &str, scanned: &Scanned, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
-    let class_on =
-        |class: &str| COVERS.iter().filter(|(_, classes)| classes.contains(&class)).all(|(r, _)| enabled(r.id));
-    let facts = Facts::measure(kb, artifact, scanned, &class_on);
+    let sig_on = |def: &SignatureDef| enabled(rule_of(def));
+    let facts = Facts::measure(kb, artifact, scanned, &sig_on);
     let mut out = Vec::new();
     crate::rules::run(&facts, enabled, &mut out);
     // Rules run in file-name order; the report lists causes in rank order.
     out.sort_by_key(|f| facts.rank_of(f));
     out
+}
+
+/// The ID of the rule that reports a signature: the one it names, else its class's.
+pub(crate) fn rule_of(def: &SignatureDef) -> &str {
+    match &def.rule {
+        Some(r) => r,
+        None => COVERS.iter().find(|(_, classes)| classes.contains(&def.class.as_str())).map_or("", |(r, _)| r.id),
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub struct Facts<'a> {
 pub struct Cause<'a> {
     pub signature: usize,
     pub def: &'a SignatureDef,
+    /// The class reported: the signature's, unless the log around it shows the surface error
+    /// has another cause (see context.rs); then `why` says what showed it.
+    pub class: &'a str,
+    pub why: Vec<String>,
     pub hits: Vec<&'a Hit>,
     /// The hit the finding points at.
     pub last: &'a Hit,
@@ -77,10 +81,15 @@ pub struct Reference {
 }
 
 impl<'a> Facts<'a> {
-    /// Ranks the causes of `scanned` among the signatures whose class `class_on` accepts (the
-    /// others are treated as absent from the knowledge base) and measures each.
-    pub fn measure(kb: &'a Kb, artifact: &'a str, scanned: &'a Scanned, class_on: &dyn Fn(&str) -> bool) -> Self {
-        let mut causes = rank(kb, scanned, class_on);
+    /// Ranks the causes of `scanned` among the signatures that `sig_on` accepts (the others are
+    /// treated as absent from the knowledge base) and measures each.
+    pub fn measure(
+        kb: &'a Kb,
+        artifact: &'a str,
+        scanned: &'a Scanned,
+        sig_on: &dyn Fn(&SignatureDef) -> bool,
+    ) -> Self {
+        let mut causes = rank(kb, scanned, sig_on);
         causes.truncate(MAX_CAUSES);
         for c in &mut causes {
             let last = c.last;
@@ -92,9 +101,21 @@ impl<'a> Facts<'a> {
         Facts { kb, artifact, scanned, causes }
     }
 
-    /// The causes whose signature class is one of `classes`, in rank order.
-    pub fn causes_of<'s>(&'s self, classes: &'s [&str]) -> impl Iterator<Item = &'s Cause<'a>> + 's {
-        self.causes.iter().filter(move |c| classes.contains(&c.def.class.as_str()))
+    /// The causes `rule` reports, in rank order: those of its `classes`, except signatures that
+    /// name another rule, and those that name it. A cause whose class the context changed
+    /// goes to the rule of its new class.
+    pub fn causes_of<'s>(
+        &'s self,
+        rule: &'static Rule,
+        classes: &'s [&str],
+    ) -> impl Iterator<Item = &'s Cause<'a>> + 's {
+        self.causes.iter().filter(move |c| {
+            let own = c.class == c.def.class;
+            match c.def.rule.as_deref() {
+                Some(r) if own => r == rule.id,
+                _ => classes.contains(&c.class),
+            }
+        })
     }
 
     /// The finding for one cause: the root cause at the rule's severity, the others as notes;
@@ -107,7 +128,7 @@ impl<'a> Facts<'a> {
         let subject = Subject::position(self.artifact, last.line as u32, None);
         let mut f = Finding::new(rule, subject, format!("{head}: {}", sig.title))
             .evidence("signature", &sig.id)
-            .evidence("class", &sig.class);
+            .evidence("class", cause.class);
         if cause.rank > 0 {
             f = f.severity(Severity::Note);
         }
@@ -189,10 +210,10 @@ fn derived(cause: &Cause, extra: &Extra) -> Vec<(String, String)> {
 ///   exists: an attempt that was retried did not end the job;
 /// - the generic "exit code N" signatures (priority ≤ 5) only rank when nothing else matched.
 ///
-/// Hits of signatures whose class `class_on` refuses are left out, as if not in the kb.
-pub fn rank<'a>(kb: &'a Kb, scanned: &'a Scanned, class_on: &dyn Fn(&str) -> bool) -> Vec<Cause<'a>> {
+/// Hits of signatures that `sig_on` refuses are left out, as if not in the kb.
+pub fn rank<'a>(kb: &'a Kb, scanned: &'a Scanned, sig_on: &dyn Fn(&SignatureDef) -> bool) -> Vec<Cause<'a>> {
     let mut by_sig: BTreeMap<usize, Vec<&Hit>> = BTreeMap::new();
-    for h in scanned.hits.iter().filter(|h| class_on(&kb.signatures[h.signature].def.class)) {
+    for h in scanned.hits.iter().filter(|h| sig_on(&kb.signatures[h.signature].def)) {
         by_sig.entry(h.signature).or_default().push(h);
     }
     let end = scanned.last_error.unwrap_or(scanned.lines.max(1));
@@ -217,6 +238,8 @@ pub fn rank<'a>(kb: &'a Kb, scanned: &'a Scanned, class_on: &dyn Fn(&str) -> boo
             Some(Cause {
                 signature,
                 def,
+                class: def.class.as_str(),
+                why: Vec::new(),
                 hits,
                 last: last_hit,
                 score,

@@ -1,4 +1,4 @@
-//! The knowledge base: built-in signatures (data/signatures.toml) plus the user's own
+//! The knowledge base: built-in signatures (data/signatures/<class>.toml) plus the user's own
 //! (`--rules FILE`, shipcheck.toml), compiled into one Aho-Corasick automaton over every
 //! literal needle and one regex per signature.
 
@@ -6,22 +6,38 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
 
-/// The classes a signature may belong to; each is reported by the rule whose file lists it in
-/// its `CLASSES` (src/rules/).
+/// The root-cause classes (docs/diagnose.md#classes), each with its built-in signatures. A
+/// signature's class is reported as the `class` evidence of its finding, by the rule whose file
+/// lists the class in its `CLASSES` (src/rules/), unless the signature names a rule of its own.
 pub const CLASSES: &[&str] = &[
-    "signed-url-expired",
     "credential-expiry",
     "auth",
     "rate-limit",
     "network",
-    "platform",
+    "platform-emulation",
     "runtime-cli",
-    "image-format",
-    "registry-protocol",
-    "cache",
     "resources",
     "packaging",
     "build-step",
+    "image-format",
+    "image-store",
+    "registry-protocol",
+];
+
+/// The built-in signature files, one per class, in [`CLASSES`] order.
+const BUILTIN: &[(&str, &str)] = &[
+    ("credential-expiry", include_str!("../data/signatures/credential-expiry.toml")),
+    ("auth", include_str!("../data/signatures/auth.toml")),
+    ("rate-limit", include_str!("../data/signatures/rate-limit.toml")),
+    ("network", include_str!("../data/signatures/network.toml")),
+    ("platform-emulation", include_str!("../data/signatures/platform-emulation.toml")),
+    ("runtime-cli", include_str!("../data/signatures/runtime-cli.toml")),
+    ("resources", include_str!("../data/signatures/resources.toml")),
+    ("packaging", include_str!("../data/signatures/packaging.toml")),
+    ("build-step", include_str!("../data/signatures/build-step.toml")),
+    ("image-format", include_str!("../data/signatures/image-format.toml")),
+    ("image-store", include_str!("../data/signatures/image-store.toml")),
+    ("registry-protocol", include_str!("../data/signatures/registry-protocol.toml")),
 ];
 
 #[derive(Clone, Debug, Deserialize)]
@@ -29,6 +45,10 @@ pub const CLASSES: &[&str] = &[
 pub struct SignatureDef {
     pub id: String,
     pub class: String,
+    /// The rule that reports this signature when it is not its class's rule (a signed-URL
+    /// expiry is class credential-expiry, reported by `ci/signed-url-expired`).
+    #[serde(default)]
+    pub rule: Option<String>,
     pub needles: Vec<String>,
     pub pattern: String,
     pub priority: u8,
@@ -79,14 +99,18 @@ pub const MARKERS: &[&str] = &["##[group]", "##[endgroup]", "##[error]", "sectio
 /// Why the knowledge base could not be loaded; each names the file or signature at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum KbError {
-    #[error("built-in signatures: {0}")]
-    Builtin(toml::de::Error),
+    #[error("built-in signatures of class {class}: {error}")]
+    Builtin { class: &'static str, error: toml::de::Error },
+    #[error("signature `{id}` is in the file of class {file} but says class `{class}`")]
+    BuiltinMisfiled { id: String, file: &'static str, class: String },
     #[error("{path} is not a valid rules file: {error}")]
     InvalidFile { path: String, error: toml::de::Error },
     #[error("{path}: [[override]] names unknown signature `{id}`")]
     UnknownOverride { path: String, id: String },
     #[error("signature `{id}`: unknown class `{class}`: expected one of {}", CLASSES.join(", "))]
     UnknownClass { id: String, class: String },
+    #[error("signature `{id}`: unknown rule `{rule}`: expected a ci/ rule of `shipcheck rules`")]
+    UnknownRule { id: String, rule: String },
     #[error("signature `{id}` has no needles: give at least one literal string the line must contain")]
     NoNeedles { id: String },
     #[error("signature `{id}`: invalid pattern: {error}")]
@@ -122,8 +146,14 @@ impl Kb {
     /// The built-in knowledge base plus `extra` rule files (path, text), in order: a signature
     /// with an existing ID replaces it; `[[override]]` changes a priority.
     pub fn load(extra: &[(String, String)]) -> Result<Kb, KbError> {
-        let builtin: RulesFile = toml::from_str(include_str!("../data/signatures.toml")).map_err(KbError::Builtin)?;
-        let mut defs = builtin.signature;
+        let mut defs = Vec::new();
+        for &(class, text) in BUILTIN {
+            let f: RulesFile = toml::from_str(text).map_err(|error| KbError::Builtin { class, error })?;
+            if let Some(d) = f.signature.iter().find(|d| d.class != class) {
+                return Err(KbError::BuiltinMisfiled { id: d.id.clone(), file: class, class: d.class.clone() });
+            }
+            defs.extend(f.signature);
+        }
         for (path, text) in extra {
             let f: RulesFile =
                 toml::from_str(text).map_err(|error| KbError::InvalidFile { path: path.clone(), error })?;
@@ -151,6 +181,11 @@ impl Kb {
         for (i, d) in defs.into_iter().enumerate() {
             if !CLASSES.contains(&d.class.as_str()) {
                 return Err(KbError::UnknownClass { id: d.id, class: d.class });
+            }
+            if let Some(rule) = d.rule.as_deref() {
+                if !crate::check::COVERS.iter().any(|(r, _)| r.id == rule) {
+                    return Err(KbError::UnknownRule { id: d.id, rule: rule.to_string() });
+                }
             }
             if d.needles.iter().all(|n| n.trim().is_empty()) {
                 return Err(KbError::NoNeedles { id: d.id });

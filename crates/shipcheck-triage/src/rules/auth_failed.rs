@@ -28,7 +28,7 @@ pub(crate) const CLASSES: &[&str] = &["auth"];
 const REMEDY: &str = "Log in before this step and give the token access to this repository.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra { credential_age: true, ..Extra::default() }));
     }
 }

@@ -28,7 +28,7 @@ pub(crate) const CLASSES: &[&str] = &["build-step"];
 const REMEDY: &str = "Read the evidence lines; run the failing command locally in the same image.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

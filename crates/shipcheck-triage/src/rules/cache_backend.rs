@@ -19,14 +19,15 @@ declare_rule! {
     pub RULE = ("ci/cache-backend", Error, "the build cache backend failed");
 }
 
-/// The signature classes this rule reports.
-pub(crate) const CLASSES: &[&str] = &["cache"];
+/// The signature classes this rule reports: none of its own; it reports the network and
+/// rate-limit signatures of cache backends, which name it (`rule = "ci/cache-backend"`).
+pub(crate) const CLASSES: &[&str] = &[];
 
 /// The fix when the signature names none.
 const REMEDY: &str = "Add ignore-error=true to cache-to so cache failures do not fail the build.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

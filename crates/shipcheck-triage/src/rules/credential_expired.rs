@@ -27,7 +27,7 @@ pub(crate) const CLASSES: &[&str] = &["credential-expiry"];
 const REMEDY: &str = "Log in right before the step that failed, or lengthen the credential's lifetime.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra { credential_age: true, ..Extra::default() }));
     }
 }

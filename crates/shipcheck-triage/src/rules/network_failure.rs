@@ -26,7 +26,7 @@ pub(crate) const CLASSES: &[&str] = &["network"];
 const REMEDY: &str = "Re-run; if it repeats, check the runner's network, DNS and proxy.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

@@ -28,7 +28,7 @@ pub(crate) const CLASSES: &[&str] = &["packaging"];
 const REMEDY: &str = "Fix the packaging metadata named in the evidence; `shipcheck package` checks it before release.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

@@ -24,13 +24,13 @@ declare_rule! {
 }
 
 /// The signature classes this rule reports.
-pub(crate) const CLASSES: &[&str] = &["platform"];
+pub(crate) const CLASSES: &[&str] = &["platform-emulation"];
 
 /// The fix when the signature names none.
 const REMEDY: &str = "Build every release platform in pull requests, set up QEMU, and use base images that provide each platform.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         let platform = platform_of(facts, cause).map(|p| ("platform".to_string(), p));
         let extra = Extra { facts: platform.into_iter().collect(), ..Extra::default() };
         out.push(facts.finding(&RULE, cause, REMEDY, extra));

@@ -26,7 +26,7 @@ pub(crate) const CLASSES: &[&str] = &["rate-limit"];
 const REMEDY: &str = "Authenticate, use a mirror or cache, and retry with back-off.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

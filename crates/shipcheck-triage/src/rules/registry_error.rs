@@ -28,7 +28,7 @@ pub(crate) const CLASSES: &[&str] = &["registry-protocol"];
 const REMEDY: &str = "Verify the image with `shipcheck image`, then push again.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

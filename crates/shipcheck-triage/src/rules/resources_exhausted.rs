@@ -26,7 +26,7 @@ pub(crate) const CLASSES: &[&str] = &["resources"];
 const REMEDY: &str = "Free disk space, lower parallelism, raise timeout-minutes, or use a larger runner.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

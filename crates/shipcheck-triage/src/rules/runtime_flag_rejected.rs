@@ -28,7 +28,7 @@ pub(crate) const CLASSES: &[&str] = &["runtime-cli"];
 const REMEDY: &str = "Upgrade the OCI runtime or point the caller at runc (check with `shipcheck runtime --for buildkit`).";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra::default()));
     }
 }

@@ -24,14 +24,15 @@ declare_rule! {
     pub RULE = ("ci/signed-url-expired", Error, "a signed URL expired before it was used");
 }
 
-/// The signature classes this rule reports.
-pub(crate) const CLASSES: &[&str] = &["signed-url-expired"];
+/// The signature classes this rule reports: none of its own; it reports the credential-expiry
+/// signatures that name it (`rule = "ci/signed-url-expired"`).
+pub(crate) const CLASSES: &[&str] = &[];
 
 /// The fix when the signature names none.
 const REMEDY: &str = "Re-acquire the credential right before it is used: split build and push, or add ignore-error=true to cache-to.";
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
-    for cause in facts.causes_of(CLASSES) {
+    for cause in facts.causes_of(&RULE, CLASSES) {
         out.push(facts.finding(&RULE, cause, REMEDY, Extra { credential_age: true, ..Extra::default() }));
     }
 }
