@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use shipcheck_report::{Finding, Rule, Severity, Subject};
 
+use crate::failure::Failure;
 use crate::kb::{Kb, SignatureDef};
 use crate::redact::redact;
 use crate::scan::{Hit, Scanned};
@@ -23,6 +24,8 @@ pub struct Facts<'a> {
     pub scanned: &'a Scanned,
     /// At most [`MAX_CAUSES`], root cause first.
     pub causes: Vec<Cause<'a>>,
+    /// When no signature matched: the failure the log's shape shows (failure.rs).
+    pub failure: Option<Failure>,
 }
 
 /// One cause: every hit of one signature, and what the log says around its last hit.
@@ -91,6 +94,7 @@ impl<'a> Facts<'a> {
     ) -> Self {
         let mut causes = rank(kb, scanned, sig_on);
         causes.truncate(MAX_CAUSES);
+        crate::context::explain(scanned, &mut causes);
         for c in &mut causes {
             let last = c.last;
             c.window = window(c.def, last);
@@ -98,7 +102,8 @@ impl<'a> Facts<'a> {
             c.issued = issued(scanned, last.line, failed_at);
             c.reference = reference_near(scanned, last);
         }
-        Facts { kb, artifact, scanned, causes }
+        let failure = if causes.is_empty() { crate::failure::find(scanned) } else { None };
+        Facts { kb, artifact, scanned, causes, failure }
     }
 
     /// The causes `rule` reports, in rank order: those of its `classes`, except signatures that
@@ -146,10 +151,16 @@ impl<'a> Facts<'a> {
                 f = f.evidence(k, clip(&redact(v)));
             }
         }
+        for why in &cause.why {
+            f = f.evidence("why", redact(why));
+        }
         for (k, v) in derived(cause, &extra) {
             f = f.evidence(k, redact(&v));
         }
-        let remedy = sig.remedy.clone().unwrap_or_else(|| remedy.to_string());
+        // A signature's own remedy fixes its surface error; when the context changed the class,
+        // the rule's remedy fixes the cause.
+        let own = cause.class == sig.class;
+        let remedy = sig.remedy.clone().filter(|_| own).unwrap_or_else(|| remedy.to_string());
         f.evidence("source", &sig.source).remedy(remedy)
     }
 
@@ -264,7 +275,7 @@ pub fn rank<'a>(kb: &'a Kb, scanned: &'a Scanned, sig_on: &dyn Fn(&SignatureDef)
 
 /// At most 300 characters. Callers redact first: a cut through a secret would leave a part
 /// that redaction no longer recognises.
-fn clip(s: &str) -> String {
+pub fn clip(s: &str) -> String {
     if s.chars().count() > 300 {
         s.chars().take(300).collect::<String>() + "…"
     } else {

@@ -91,6 +91,31 @@ pub const MILESTONES: &[(&str, &str)] = &[
     ("failed to pull ", "reference"),
     ("failed to resolve source metadata for ", "reference"),
     ("load metadata for ", "metadata"),
+    // A push: where it starts, and what shows it was under way.
+    ("the push refers to", "push-start"),
+    // A layer uploaded needs push access: the credential was good then.
+    (": pushed", "push-done"),
+    // An upload of gigabytes takes longer than many registry tokens live (kept only then).
+    (": pushing [", "push-large"),
+];
+
+/// Lines that say a step or the job failed, whatever the cause: the structural fallback
+/// (failure.rs) reports the last of them when no signature matched. (kind, needle)
+pub const FAILURE_MARKERS: &[(&str, &str)] = &[
+    ("build-step", "did not complete successfully"),
+    ("build-step", "returned a non-zero code"),
+    ("build", "failed to solve"),
+    ("build", "failed to build"),
+    ("job", "process completed with exit code"),
+    ("job", "job failed"),
+    ("job", "error response from daemon"),
+    ("traceback", "traceback (most recent call last)"),
+    ("panic", "panic: "),
+    ("rpmbuild", "bad exit status"),
+    ("make", "make: ***"),
+    ("exit", "exited with code"),
+    ("exit", "exit status "),
+    ("exit", "exit code: "),
 ];
 
 /// CI structure markers.
@@ -139,6 +164,7 @@ pub struct Kb {
 pub enum Owner {
     Signatures(Vec<usize>),
     Milestone(&'static str),
+    Failure(&'static str),
     Marker,
 }
 
@@ -209,6 +235,10 @@ impl Kb {
         for (needle, kind) in MILESTONES {
             patterns.push(needle.to_string());
             owners.push(Owner::Milestone(kind));
+        }
+        for (kind, needle) in FAILURE_MARKERS {
+            patterns.push(needle.to_string());
+            owners.push(Owner::Failure(kind));
         }
         for m in MARKERS {
             patterns.push(m.to_string());

@@ -25,7 +25,9 @@ macro_rules! static_regex {
 }
 
 pub mod check;
+pub mod context;
 pub mod facts;
+pub mod failure;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
@@ -34,5 +36,6 @@ pub mod line;
 pub use shipcheck_report::redact;
 pub mod rules;
 pub mod scan;
+pub mod tail;
 
 pub use check::Logs;

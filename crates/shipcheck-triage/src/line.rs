@@ -47,6 +47,7 @@ pub fn normalize(raw: &[u8]) -> Line {
     // A progress line is redrawn with \r: what the reader saw last is what counts.
     let visible = text.rsplit('\r').find(|s| !s.trim().is_empty()).unwrap_or("");
     let visible = ansi().replace_all(visible, "");
+    let visible = unquote(&visible);
     let mut s: &str = &visible;
     let mut ts = None;
     if let Some(c) = timestamp().captures(s) {
@@ -72,6 +73,39 @@ pub fn normalize(raw: &[u8]) -> Line {
     Line { text: s.trim().to_string(), timestamp: ts, marker, step }
 }
 
+crate::static_regex!(emphasis, r"\*\*([^*]+)\*\*");
+
+crate::static_regex!(markdown_link, r"\[([^\]]*)\]\(([^)\s]*)\)");
+
+/// A line as it was before someone pasted it into an issue: without the `>` quote marks, the
+/// `**` and backticks of emphasis and code spans, markdown links in place of their text, and
+/// links to nowhere (`[8]()`, what a rendered step number becomes) dropped. A log line rarely holds these, and never needs them to be matched.
+fn unquote(s: &str) -> Cow<'_, str> {
+    let mut t = s.trim_start();
+    while let Some(rest) = t.strip_prefix('>') {
+        t = rest.trim_start();
+    }
+    if !t.contains(['`', '*', ']']) {
+        return Cow::Borrowed(t);
+    }
+    let t = emphasis().replace_all(t, "$1").replace('`', "");
+    if t.contains("](") {
+        let linked = markdown_link().replace_all(
+            &t,
+            |c: &regex::Captures| {
+                if c[2].is_empty() {
+                    String::new()
+                } else {
+                    c[1].to_string()
+                }
+            },
+        );
+        Cow::Owned(linked.into_owned())
+    } else {
+        Cow::Owned(t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +128,14 @@ mod tests {
             normalize(b"##[group]Run docker/build-push-action@v6").marker,
             Some(Marker::Group("Run docker/build-push-action@v6".into()))
         );
+        // What a paste into an issue adds.
+        assert_eq!(
+            normalize(b"> > **unauthorized**: `authentication required`\r\n").text,
+            "unauthorized: authentication required"
+        );
+        assert_eq!(normalize(b"#8 [8]() ERROR: failed to solve").text, "ERROR: failed to solve");
+        assert_eq!(normalize(b"make: *** [all] Error 2").text, "make: *** [all] Error 2");
+        assert_eq!(normalize(b"see [the docs](https://example.com/x) now").text, "see the docs now");
         // Binary garbage does not fail.
         let l = normalize(&[0xff, 0xfe, 0x00, b'x']);
         assert!(l.text.contains('x'));

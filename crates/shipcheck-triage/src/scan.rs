@@ -1,7 +1,7 @@
 //! One streaming pass over a log: bounded buffers whatever the line length, needles found in
 //! the raw bytes, and only lines with a needle normalized and matched.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::io::{self, Read};
 
 use crate::kb::{Kb, Owner};
@@ -17,6 +17,9 @@ pub const MAX_GROUP_NAME: usize = 256;
 
 /// Most milestones (logins, cache imports, references) kept per log.
 pub const MAX_MILESTONES: usize = 1000;
+
+/// Most failure lines kept per log: the last ones, as the job ends on them.
+pub const MAX_FAILURES: usize = 200;
 
 /// Longest line text kept with a hit or milestone (bytes). Evidence shows 300 characters and
 /// the facts read from a line (signed-URL windows, references) sit well within this; the rest
@@ -36,6 +39,29 @@ pub struct Hit {
     pub facts: Vec<(String, String)>,
 }
 
+/// A line that says a step or the job failed (kb::FAILURE_MARKERS, and in the tail any
+/// `error:`/`fatal:` line), whatever the cause.
+#[derive(Clone, Debug)]
+pub struct FailureLine {
+    pub kind: &'static str,
+    pub line: u64,
+    pub timestamp: Option<String>,
+    pub step: Option<u32>,
+    pub text: String,
+}
+
+/// A line of the log's tail, normalized (see tail.rs).
+#[derive(Clone, Debug)]
+pub struct TailLine {
+    pub line: u64,
+    pub text: String,
+    pub timestamp: Option<String>,
+    pub step: Option<u32>,
+    /// It starts a record of its own (a timestamp, a BuildKit step, a CI marker): it does not
+    /// continue the line before it.
+    pub record: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct Milestone {
     pub kind: &'static str,
@@ -49,6 +75,10 @@ pub struct Scanned {
     pub hits: Vec<Hit>,
     pub dropped_hits: u64,
     pub milestones: Vec<Milestone>,
+    /// The last [`MAX_FAILURES`] failure lines, in line order.
+    pub failures: VecDeque<FailureLine>,
+    /// The last lines of the log (at most [`crate::tail::TAIL_BYTES`]), normalized.
+    pub tail: Vec<TailLine>,
     /// Lines that say a retry is coming.
     pub retries: Vec<u64>,
     /// The last `##[error]` line.
@@ -74,6 +104,7 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
     let mut skipping = false; // inside the unread rest of an over-long line
     let mut chunk = vec![0u8; CHUNK];
     let mut lower: Vec<u8> = Vec::with_capacity(CHUNK + MAX_LINE);
+    let mut tail = crate::tail::Tail::default();
     loop {
         let n = match reader.read(&mut chunk) {
             Ok(n) => n,
@@ -97,6 +128,7 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
         let end = if n == 0 { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1) };
         if end > 0 {
             let lines = process(kb, &buf[..end], line_base, &mut lower, &mut out);
+            tail.keep(&buf[..end], line_base);
             line_base += lines;
             buf.drain(..end);
         }
@@ -108,12 +140,14 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
             let mut head = buf[..MAX_LINE].to_vec();
             head.push(b'\n');
             process(kb, &head, line_base, &mut lower, &mut out);
+            tail.restart(line_base + 1);
             out.long_lines += 1;
             buf.clear();
             skipping = true;
         }
     }
     out.lines = line_base + u64::from(!buf.is_empty());
+    tail.pass(kb, &mut out);
     Ok(out)
 }
 
@@ -151,7 +185,7 @@ fn process(kb: &Kb, region: &[u8], line_base: u64, lower: &mut Vec<u8>, out: &mu
     total + u64::from(!region.ends_with(b"\n") && !region.is_empty())
 }
 
-fn handle_line(kb: &Kb, raw: &[u8], line: u64, out: &mut Scanned) {
+pub(crate) fn handle_line(kb: &Kb, raw: &[u8], line: u64, out: &mut Scanned) {
     let l = normalize(raw);
     out.line_work += (raw.len() + l.text.len()) as u64;
     if out.first_timestamp.is_none() {
@@ -204,10 +238,22 @@ fn needles_in(kb: &Kb, l: &Line, line: u64, out: &mut Scanned) -> (BTreeSet<usiz
         match &kb.owners[m.pattern().as_usize()] {
             Owner::Signatures(v) => candidates.extend(v.iter().copied()),
             Owner::Milestone(kind) => {
-                if !kinds.contains(kind) && out.milestones.len() < MAX_MILESTONES {
+                // A push prints a line per layer: a run of them is kept as its first.
+                let run = kind.starts_with("push-") && out.milestones.last().is_some_and(|m| m.kind == *kind);
+                let wanted = *kind != "push-large" || gigabytes().is_match(&l.text);
+                if !kinds.contains(kind) && !run && wanted && out.milestones.len() < MAX_MILESTONES {
                     kinds.push(kind);
                     let text = kept(&l.text);
                     out.milestones.push(Milestone { kind, line, timestamp: l.timestamp.clone(), text });
+                }
+            }
+            Owner::Failure(kind) => {
+                if !kinds.contains(kind) && is_failure(kind, &l.text) {
+                    kinds.push(kind);
+                    note_failure(
+                        out,
+                        FailureLine { kind, line, timestamp: l.timestamp.clone(), step: l.step, text: kept(&l.text) },
+                    );
                 }
             }
             // The automaton is case-insensitive: the needle itself says which marker it is.
@@ -218,6 +264,27 @@ fn needles_in(kb: &Kb, l: &Line, line: u64, out: &mut Scanned) -> (BTreeSet<usiz
         }
     }
     (candidates, retry)
+}
+
+crate::static_regex!(gigabytes, r"\d\s?GB\b");
+
+crate::static_regex!(nonzero_exit, r"(?i)(?:exit(?:ed with)? (?:code|status):? ?|non-zero code: )[1-9]");
+
+/// Whether a line with a failure marker of `kind` says something failed: an exit status must
+/// not be 0.
+fn is_failure(kind: &str, text: &str) -> bool {
+    kind != "exit" || nonzero_exit().is_match(text)
+}
+
+/// Keeps the last [`MAX_FAILURES`] failure lines, one per line.
+pub(crate) fn note_failure(out: &mut Scanned, f: FailureLine) {
+    if out.failures.back().is_some_and(|last| last.line == f.line) {
+        return;
+    }
+    if out.failures.len() == MAX_FAILURES {
+        out.failures.pop_front();
+    }
+    out.failures.push_back(f);
 }
 
 /// The markers that say a retry is coming.
@@ -247,7 +314,7 @@ fn clip_at_char(s: &str, max: usize) -> &str {
 /// Text kept with a hit or milestone: at most [`MAX_KEPT_TEXT`] bytes. Where the cut falls
 /// inside a word, that word goes too: it may be a secret, and half a secret is not recognised
 /// by redaction.
-fn kept(s: &str) -> String {
+pub(crate) fn kept(s: &str) -> String {
     if s.len() <= MAX_KEPT_TEXT {
         return s.to_string();
     }

@@ -47,7 +47,7 @@ source = "https://example.com/wiki/flaky"
 examples = ["FLAKY test t1 failed"]
 
 [[override]]
-id = "process-exit-code"
+id = "dockerfile-not-found"
 priority = 50
 "#;
     let kb = Kb::load(&[("mine.toml".into(), extra.into())]).unwrap();
@@ -55,7 +55,7 @@ priority = 50
     let h = &s.hits[0];
     assert_eq!(kb.signatures[h.signature].def.id, "my-flaky-test");
     assert_eq!(h.facts, vec![("test".to_string(), "t1".to_string())]);
-    assert_eq!(kb.signatures.iter().find(|s| s.def.id == "process-exit-code").unwrap().def.priority, 50);
+    assert_eq!(kb.signatures.iter().find(|s| s.def.id == "dockerfile-not-found").unwrap().def.priority, 50);
     let err = Kb::load(&[("bad.toml".into(), "[[override]]\nid = \"nope\"\npriority = 1\n".into())]).err().unwrap();
     assert!(err.to_string().contains("unknown signature `nope`"), "{err}");
     let err = Kb::load(&[("bad.toml".into(), "[[signature]]\nid='x'\nclass='weather'\nneedles=['a']\npattern='a'\npriority=1\ntitle='t'\nsource='s'\nexamples=['a']\n".into())]).err().unwrap();
