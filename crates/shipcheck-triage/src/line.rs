@@ -78,17 +78,24 @@ crate::static_regex!(emphasis, r"\*\*([^*]+)\*\*");
 crate::static_regex!(markdown_link, r"\[([^\]]*)\]\(([^)\s]*)\)");
 
 /// A line as it was before someone pasted it into an issue: without the `>` quote marks, the
-/// `**` and backticks of emphasis and code spans, markdown links in place of their text, and
+/// `**` of emphasis, a code span around the whole line, markdown links in place of their text, and
 /// links to nowhere (`[8]()`, what a rendered step number becomes) dropped. A log line rarely holds these, and never needs them to be matched.
 fn unquote(s: &str) -> Cow<'_, str> {
     let mut t = s.trim_start();
     while let Some(rest) = t.strip_prefix('>') {
         t = rest.trim_start();
     }
-    if !t.contains(['`', '*', ']']) {
+    // A whole line in a code span or after a fence; backticks inside a line are the tool's own
+    // (rustc: could not compile `app`).
+    let t = t.trim_start_matches("```");
+    let t = match t.strip_prefix('`').and_then(|r| r.strip_suffix('`')) {
+        Some(inner) if !inner.contains('`') => inner,
+        _ => t,
+    };
+    if !t.contains(['*', ']']) {
         return Cow::Borrowed(t);
     }
-    let t = emphasis().replace_all(t, "$1").replace('`', "");
+    let t = emphasis().replace_all(t, "$1");
     if t.contains("](") {
         let linked = markdown_link().replace_all(
             &t,
@@ -102,7 +109,7 @@ fn unquote(s: &str) -> Cow<'_, str> {
         );
         Cow::Owned(linked.into_owned())
     } else {
-        Cow::Owned(t)
+        Cow::Owned(t.into_owned())
     }
 }
 
@@ -130,9 +137,11 @@ mod tests {
         );
         // What a paste into an issue adds.
         assert_eq!(
-            normalize(b"> > **unauthorized**: `authentication required`\r\n").text,
+            normalize(b"> > **unauthorized**: authentication required\r\n").text,
             "unauthorized: authentication required"
         );
+        assert_eq!(normalize(b"`denied: denied`").text, "denied: denied");
+        assert_eq!(normalize(b"error: could not compile `app`").text, "error: could not compile `app`");
         assert_eq!(normalize(b"#8 [8]() ERROR: failed to solve").text, "ERROR: failed to solve");
         assert_eq!(normalize(b"make: *** [all] Error 2").text, "make: *** [all] Error 2");
         assert_eq!(normalize(b"see [the docs](https://example.com/x) now").text, "see the docs now");

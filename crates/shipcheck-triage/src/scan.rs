@@ -270,10 +270,12 @@ crate::static_regex!(gigabytes, r"\d\s?GB\b");
 
 crate::static_regex!(nonzero_exit, r"(?i)(?:exit(?:ed with)? (?:code|status):? ?|non-zero code: )[1-9]");
 
-/// Whether a line with a failure marker of `kind` says something failed: an exit status must
-/// not be 0.
+crate::static_regex!(zero_exit, r"(?i)exit(?:ed with)? (?:code|status):? ?0\b");
+
+/// Whether a line with a failure marker of `kind` says something failed: an exit status it
+/// gives must not be 0, and a bare exit-status line must give one.
 fn is_failure(kind: &str, text: &str) -> bool {
-    kind != "exit" || nonzero_exit().is_match(text)
+    !zero_exit().is_match(text) && (kind != "exit" || nonzero_exit().is_match(text))
 }
 
 /// Keeps the last [`MAX_FAILURES`] failure lines, one per line.

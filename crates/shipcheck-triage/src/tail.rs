@@ -99,14 +99,17 @@ impl Tail {
             }
         }
         out.hits.sort_by_key(|h| h.line);
-        out.failures.make_contiguous().sort_by_key(|f| f.line);
+        let mut failures: Vec<FailureLine> = std::mem::take(&mut out.failures).into();
+        failures.sort_by_key(|f| f.line);
+        failures.dedup_by_key(|f| f.line);
+        out.failures = failures.into();
         out.tail = lines;
     }
 }
 
 crate::static_regex!(
     error_line,
-    r"(?i)^(?:erro\[|fata\[|err!|(?:error|fatal|e|failed)(?:\s|:|\[|!|$))|^\S*(?:error|exception)(?:\[\w+\])?:\s|\blevel=(?:error|fatal)\b|\bnpm err!|\*\*\* \[.*\] error \d+"
+    r"(?i)^(?:erro\[|fata\[|err!|(?:error|fatal|e|failed)(?:\s|:|\[|!|$))|^\S*(?:error|exception)(?:\[\w+\])?:\s|^[\w./-]+: (?:error|fatal)\b|\blevel=(?:error|fatal)\b|\bnpm err!|\*\*\* \[.*\] error \d+"
 );
 
 // A log level in capitals: `… utils.py  ERROR  Upstream archive was not downloaded`.

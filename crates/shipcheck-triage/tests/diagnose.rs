@@ -87,12 +87,72 @@ fn facts_name_the_platform_and_the_pushed_reference() {
 }
 
 #[test]
-fn only_a_generic_exit_code_is_reported_as_such() {
+fn a_failure_no_signature_knows_is_found_from_the_log_shape() {
     let f = diagnose("compiling\n##[error]Process completed with exit code 2.\n");
     let r = root(&f);
-    assert_eq!(r.rule.id, "ci/build-step-failed");
-    assert_eq!(ev(r, "code"), Some("2"));
-    assert!(diagnose("all good\nProcess completed with exit code 0.\n").is_empty());
+    assert_eq!(r.rule.id, "ci/unclassified-failure");
+    assert_eq!(ev(r, "exit_status"), Some("2"));
+    assert_eq!(ev(r, "signature"), Some("none"));
+    assert!(ev(r, "confidence").is_some());
+    // The legacy builder's step, with the words around it voting for the class.
+    let f = diagnose(
+        "Step 4/9 : RUN apt-get update\n\
+         Err:1 http://deb.debian.org/debian bookworm InRelease\n  Could not connect to deb.debian.org:80, connection timed out\n\
+         The command '/bin/sh -c apt-get update' returned a non-zero code: 100\n",
+    );
+    assert_eq!(ev(root(&f), "class"), Some("network"), "{f:#?}");
+    let f = diagnose(
+        "Step 4/9 : RUN ./configure --prefix=/usr\n\
+         checking for gcc... no\n\
+         The command '/bin/sh -c ./configure --prefix=/usr' returned a non-zero code: 77\n",
+    );
+    let r = root(&f);
+    assert_eq!(r.rule.id, "ci/unclassified-failure", "{f:#?}");
+    assert_eq!(ev(r, "class"), Some("build-step"), "{:?}", r.evidence);
+    assert_eq!(ev(r, "exit_status"), Some("77"));
+    assert!(r.message.contains("./configure"), "{}", r.message);
+    // A log without a failure: a note, never an error.
+    let f = diagnose("all good\nProcess completed with exit code 0.\n");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rule.id, "ci/no-failure-found");
+    assert_eq!(f[0].severity, Severity::Note);
+}
+
+#[test]
+fn wrapped_and_pasted_lines_are_read_as_one_message() {
+    // A registry answer wrapped by the terminal, pasted into an issue as a quote.
+    let f = diagnose(
+        "> toomanyrequests: You have reached your pull rate\n> limit. You may increase the limit by authenticating\n",
+    );
+    assert_eq!(ev(root(&f), "class"), Some("rate-limit"), "{f:#?}");
+    let f = diagnose("> **unauthorized**: authentication required\r\n");
+    assert_eq!(ev(root(&f), "class"), Some("auth"), "{f:#?}");
+    let f = diagnose("Incorrect Usage: flag provided but not\ndefined: -console\n");
+    assert_eq!(ev(root(&f), "signature"), Some("go-flag-not-defined"), "{f:#?}");
+    // Lines that are records of their own are not joined.
+    let f = diagnose("2024-01-01T10:00:00Z flag provided but not\n2024-01-01T10:00:01Z defined: -console\n");
+    assert!(f.iter().all(|f| ev(f, "signature") != Some("go-flag-not-defined")), "{f:#?}");
+}
+
+#[test]
+fn a_401_in_the_middle_of_a_push_is_an_expired_credential() {
+    let push = "The push refers to repository [registry.example.com/team/app]\n\
+                5f70bf18a086: Preparing\n3894b0dd6f75: Pushed\n\
+                c5cdd12b81c2: Pushing [=========>      ]  1.2GB/3.8GB\n";
+    let f = diagnose(&format!("{push}unauthorized: authentication required\n"));
+    let r = root(&f);
+    assert_eq!(r.rule.id, "ci/credential-expired", "{f:#?}");
+    assert_eq!(ev(r, "class"), Some("credential-expiry"));
+    assert!(ev(r, "why").unwrap().contains("line 3"), "{:?}", r.evidence);
+    // Refused before anything was uploaded: the credential was wrong, not expired.
+    let f = diagnose(
+        "The push refers to repository [registry.example.com/team/app]\n\
+         5f70bf18a086: Preparing\n5f70bf18a086: Layer already exists\nunauthorized: authentication required\n",
+    );
+    assert_eq!(ev(root(&f), "class"), Some("auth"), "{f:#?}");
+    // A 403 mid-push is a permission, not an expiry.
+    let f = diagnose(&format!("{push}denied: requested access to the resource is denied\n"));
+    assert_eq!(ev(root(&f), "class"), Some("auth"), "{f:#?}");
 }
 
 #[test]

@@ -17,7 +17,7 @@ declare_rule! {
     /// Read the evidence; run the failing command locally in the same image.
     ///
     /// ## Example
-    /// `process "/bin/sh -c make" did not complete successfully: exit code: 2`.
+    /// `failed to compute cache key: failed to calculate checksum of ref …: "/dist": not found`.
     pub RULE = ("ci/build-step-failed", Error, "a build step failed");
 }
 
