@@ -139,14 +139,19 @@ pub struct Graded {
 }
 
 /// The accuracy harness: `dir/expected.tsv` lists `log<TAB>class` (class `none` when nothing
-/// should be found); each log is diagnosed and its root cause's class compared. Used by the
+/// should be found; more columns may follow); each log is diagnosed and its root cause's class
+/// compared (an unclassified failure by its voted class). Used by the
 /// tests on tests/logs and, through SHIPCHECK_HELDOUT_LOGS, on any directory of real logs.
 pub fn grade(kb: &Kb, dir: &Path) -> Result<Vec<Graded>, LogError> {
     let list = std::fs::read_to_string(dir.join("expected.tsv"))
         .map_err(|error| LogError::Expected { dir: dir.display().to_string(), error })?;
     let mut out = Vec::new();
-    for line in list.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-        let (log, expected) = line.split_once('\t').ok_or_else(|| LogError::ExpectedLine { line: line.to_string() })?;
+    // Comment lines, a `log<TAB>class…` header and columns after the class (a source, a why)
+    // are allowed, as in the real-log corpus.
+    let rows = list.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.starts_with("log\t"));
+    for line in rows {
+        let (log, rest) = line.split_once('\t').ok_or_else(|| LogError::ExpectedLine { line: line.to_string() })?;
+        let expected = rest.split('\t').next().unwrap_or_default();
         let path = dir.join(log);
         let (_, findings) = diagnose_path(kb, &path.display().to_string())?;
         let got = findings
