@@ -167,6 +167,19 @@ error: unauthorized: authentication required for https://bob:hunter2@ghcr.io/v2/
         assert!(!all.contains(secret), "{secret} leaked: {all}");
     }
     assert_eq!(root(&f).rule.id, "ci/auth-failed");
+    // The fallback's evidence (step, error lines, votes) and the context's `why` too: secrets
+    // as they appear in real failing commands.
+    let log = "\
+#7 [3/5] RUN git clone https://x-access-token:ghs_16C7e42F292c6912E7710c838347Ae178B4a@github.com/acme/private.git\n\
+#7 0.412 fatal: could not read from remote repository, NPM_TOKEN=npm_a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8\n\
+#7 ERROR: process \"/bin/sh -c git clone https://x-access-token:ghs_16C7e42F292c6912E7710c838347Ae178B4a@github.com/acme/private.git\" did not complete successfully: exit code: 128\n\
+";
+    let f = diagnose(log);
+    assert_eq!(root(&f).rule.id, "ci/unclassified-failure", "{f:#?}");
+    let all = format!("{f:?}");
+    for secret in ["ghs_16C7e42F", "npm_a1b2c3d4"] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
 }
 
 /// A single line far longer than memory should hold is matched at its start and skipped, never
