@@ -29,7 +29,7 @@ fn expired_mid_push(scanned: &Scanned, c: &mut Cause) {
         return;
     }
     let at = c.last.line;
-    let start = scanned.milestones.iter().filter(|m| m.kind == "push-start" && m.line < at).map(|m| m.line).last();
+    let start = scanned.milestones.iter().rev().find(|m| m.kind == "push-start" && m.line < at).map(|m| m.line);
     let under_way = |m: &&crate::scan::Milestone| m.line < at && start.is_none_or(|s| m.line > s);
     let done = scanned.milestones.iter().filter(under_way).find(|m| m.kind == "push-done");
     let large = scanned.milestones.iter().filter(under_way).find(|m| m.kind == "push-large");

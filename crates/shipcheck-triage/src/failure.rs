@@ -235,7 +235,7 @@ pub fn find(scanned: &Scanned) -> Option<Failure> {
     let total: u32 = votes.iter().map(|(_, n)| n).sum();
     votes.retain(|(_, n)| *n > 0);
     // Most votes first; on a tie the earlier class in WORDS (the more specific) wins.
-    votes.sort_by(|a, b| b.1.cmp(&a.1));
+    votes.sort_by_key(|v| std::cmp::Reverse(v.1));
     let (class, confidence) = match votes.first() {
         Some(&(c, n)) => (c, f64::from(n) / f64::from(total)),
         // A failed step with no word of any class: a step of the build itself.

@@ -30,11 +30,8 @@ fn summary(graded: &[Graded]) -> (usize, String) {
         e.0 += usize::from(g.expected == g.got);
     }
     let right = per.values().map(|v| v.0).sum();
-    let mut s = format!(
-        "accuracy: {right}/{} ({:.1}%)\n",
-        graded.len(),
-        100.0 * right as f64 / graded.len().max(1) as f64
-    );
+    let mut s =
+        format!("accuracy: {right}/{} ({:.1}%)\n", graded.len(), 100.0 * right as f64 / graded.len().max(1) as f64);
     for (class, (r, n)) in &per {
         s += &format!("  {class:20} {r}/{n}\n");
     }
