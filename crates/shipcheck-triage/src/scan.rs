@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::io::{self, Read};
 
-use crate::kb::{Kb, Owner};
+use crate::kb::{Kb, Owner, Signature};
 use crate::line::{normalize, Line, Marker, MAX_LINE};
 
 /// Most signature hits kept per log; more are counted, not stored.
@@ -203,29 +203,36 @@ pub(crate) fn handle_line(kb: &Kb, raw: &[u8], line: u64, out: &mut Scanned) {
         let sig = &kb.signatures[i];
         out.line_work += l.text.len() as u64;
         let Some(c) = sig.regex.captures(&l.text) else { continue };
-        if out.hits.len() >= MAX_HITS {
-            out.dropped_hits += 1;
-            continue;
-        }
-        let facts = sig
-            .regex
-            .capture_names()
-            .flatten()
-            .filter_map(|name| c.name(name).map(|v| (name.to_string(), kept(v.as_str()))))
-            .collect();
-        out.hits.push(Hit {
+        let hit = Hit {
             signature: i,
             line,
             text: kept(&l.text),
             timestamp: l.timestamp.clone(),
             step: l.step,
-            facts,
-        });
+            facts: Vec::new(),
+        };
+        record_hit(out, sig, &c, hit);
     }
     // After this line's hits: a retry on the line of the error it retries counts.
     if retry {
         note_retry(line, out);
     }
+}
+
+/// Keeps `hit` (at most [`MAX_HITS`]; more are counted) with the named groups of its
+/// signature's `captures` as its facts.
+pub(crate) fn record_hit(out: &mut Scanned, sig: &Signature, captures: &regex::Captures, mut hit: Hit) {
+    if out.hits.len() >= MAX_HITS {
+        out.dropped_hits += 1;
+        return;
+    }
+    hit.facts = sig
+        .regex
+        .capture_names()
+        .flatten()
+        .filter_map(|name| captures.name(name).map(|v| (name.to_string(), kept(v.as_str()))))
+        .collect();
+    out.hits.push(hit);
 }
 
 /// The signatures whose needles occur in the line, and whether it says a retry is coming.

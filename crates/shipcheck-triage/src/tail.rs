@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use crate::kb::{Kb, Owner};
 use crate::line::normalize;
-use crate::scan::{kept, note_failure, FailureLine, Hit, Scanned, TailLine, MAX_HITS};
+use crate::scan::{kept, note_failure, record_hit, FailureLine, Hit, Scanned, TailLine};
 
 /// Bytes of the log's end read again.
 pub const TAIL_BYTES: usize = 64 << 10;
@@ -179,25 +179,16 @@ fn joined_hits(kb: &Kb, lines: &[TailLine], i: usize, seen: &mut HashSet<(usize,
             if k > 0 && (whole.start() >= boundary || whole.end() <= boundary) {
                 continue;
             }
-            if out.hits.len() >= MAX_HITS {
-                out.dropped_hits += 1;
-                continue;
-            }
-            let facts = sig
-                .regex
-                .capture_names()
-                .flatten()
-                .filter_map(|name| c.name(name).map(|v| (name.to_string(), kept(v.as_str()))))
-                .collect();
             seen.insert((s, first.line));
-            out.hits.push(Hit {
+            let hit = Hit {
                 signature: s,
                 line: first.line,
                 text: kept(&text),
                 timestamp: first.timestamp.clone(),
                 step: first.step,
-                facts,
-            });
+                facts: Vec::new(),
+            };
+            record_hit(out, sig, &c, hit);
         }
     }
 }
