@@ -128,7 +128,7 @@ pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
         let end = if n == 0 { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1) };
         if end > 0 {
             let lines = process(kb, &buf[..end], line_base, &mut lower, &mut out);
-            tail.keep(&buf[..end], line_base);
+            tail.keep(&buf[..end], line_base, lines);
             line_base += lines;
             buf.drain(..end);
         }

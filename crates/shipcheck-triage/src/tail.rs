@@ -28,25 +28,23 @@ pub(crate) struct Tail {
 }
 
 impl Tail {
-    /// Adds a region of complete lines whose first line is `line_base + 1`, keeping only the
-    /// last [`TAIL_BYTES`] (cut at a line start).
-    pub(crate) fn keep(&mut self, region: &[u8], line_base: u64) {
-        if self.bytes.is_empty() {
-            self.first_line = line_base + 1;
-        }
+    /// Adds a region of complete lines whose first line is `line_base + 1` and that holds
+    /// `lines` lines, keeping only the last [`TAIL_BYTES`] (cut at a line start). Only the kept
+    /// bytes are copied and counted: this runs once per chunk of the main pass.
+    pub(crate) fn keep(&mut self, region: &[u8], line_base: u64, lines: u64) {
         if region.len() >= TAIL_BYTES {
             self.bytes.clear();
-            self.first_line = line_base + 1;
-            self.bytes.extend_from_slice(region);
+            self.bytes.extend_from_slice(&region[line_start_after(region, region.len() - TAIL_BYTES)..]);
         } else {
             self.bytes.extend_from_slice(region);
+            if self.bytes.len() > TAIL_BYTES {
+                let cut = line_start_after(&self.bytes, self.bytes.len() - TAIL_BYTES);
+                self.bytes.drain(..cut);
+            }
         }
-        if self.bytes.len() > TAIL_BYTES {
-            let over = self.bytes.len() - TAIL_BYTES;
-            let cut = memchr::memchr(b'\n', &self.bytes[over..]).map_or(self.bytes.len(), |p| over + p + 1);
-            self.first_line += memchr::memchr_iter(b'\n', &self.bytes[..cut]).count() as u64;
-            self.bytes.drain(..cut);
-        }
+        let kept = memchr::memchr_iter(b'\n', &self.bytes).count() as u64
+            + u64::from(!self.bytes.is_empty() && !self.bytes.ends_with(b"\n"));
+        self.first_line = line_base + lines + 1 - kept;
     }
 
     /// Forgets what was kept: an over-long line broke the run of lines; the tail starts anew at
@@ -105,6 +103,14 @@ impl Tail {
         out.failures = failures.into();
         out.tail = lines;
     }
+}
+
+/// The first line start at or after `at`.
+fn line_start_after(bytes: &[u8], at: usize) -> usize {
+    if at == 0 || bytes[at - 1] == b'\n' {
+        return at;
+    }
+    memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p + 1)
 }
 
 crate::static_regex!(

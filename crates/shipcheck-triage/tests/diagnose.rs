@@ -219,3 +219,15 @@ fn binary_garbage_gzip_and_directories() {
     assert_eq!(root(&f).rule.id, "ci/image-format");
     assert!(expand(&dir.path().join("missing")).unwrap_err().to_string().contains("cannot open"));
 }
+
+#[test]
+fn the_tail_keeps_line_numbers_across_chunks() {
+    // 3 MiB of filler (three chunks of the main pass), then a wrapped message the tail joins.
+    let filler = "#5 0.1 building the thing, nothing to see here at all\n".repeat(60_000);
+    let lines_before = filler.lines().count() as u32;
+    let log = format!("{filler}Incorrect Usage: flag provided but not\ndefined: -console\n");
+    let f = diagnose(&log);
+    let r = root(&f);
+    assert_eq!(ev(r, "signature"), Some("go-flag-not-defined"), "{f:#?}");
+    assert_eq!(r.subject.place(), Some((lines_before + 1).to_string()));
+}
