@@ -3,6 +3,8 @@
 //! literal needle and one regex per signature.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::finder::LineFinder;
 use regex::Regex;
 use serde::Deserialize;
 
@@ -153,9 +155,8 @@ pub struct Kb {
     pub signatures: Vec<Signature>,
     /// Case-insensitive automaton over every needle, run on the few lines that hold one.
     pub automaton: AhoCorasick,
-    /// The line finder: the lowercased needles in groups small enough for the SIMD (Teddy)
-    /// searcher, run over lowercased raw bytes. This is the hot loop; see docs/diagnose.md.
-    pub finders: Vec<Finder>,
+    /// The line finder over lowercased raw bytes: the hot loop (finder.rs, docs/diagnose.md).
+    pub finder: LineFinder,
     /// For each automaton pattern: what it stands for.
     pub owners: Vec<Owner>,
 }
@@ -244,54 +245,14 @@ impl Kb {
             patterns.push(m.to_string());
             owners.push(Owner::Marker);
         }
-        // A full DFA: a few hundred KiB for these needles, and the fastest scan over raw bytes.
         let lowered: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
-        let finders = lowered
-            .chunks(TEDDY_GROUP)
-            .map(|group| {
-                let packed = aho_corasick::packed::Config::new().builder().extend(group).build();
-                match packed {
-                    Some(s) => Ok(Finder::Packed(s)),
-                    None => AhoCorasickBuilder::new()
-                        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                        .build(group)
-                        .map(Finder::Automaton)
-                        .map_err(KbError::Automaton),
-                }
-            })
-            .collect::<Result<Vec<_>, KbError>>()?;
+        let finder = LineFinder::new(&lowered).map_err(KbError::Automaton)?;
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(KbError::Automaton)?;
-        Ok(Kb { signatures, automaton, finders, owners })
-    }
-}
-
-/// Needles per SIMD searcher: Teddy is fastest with few patterns.
-const TEDDY_GROUP: usize = 48;
-
-pub enum Finder {
-    Packed(aho_corasick::packed::Searcher),
-    Automaton(AhoCorasick),
-}
-
-impl Finder {
-    /// Start offsets of needles in `haystack` (lowercased bytes), at most one per line: after a
-    /// match the search resumes at the next line. A line packed with needles is found once,
-    /// not once per needle (and then sorted and skipped once per needle).
-    pub fn starts(&self, haystack: &[u8], out: &mut Vec<usize>) {
-        let mut at = 0;
-        while at < haystack.len() {
-            let found = match self {
-                Finder::Packed(s) => s.find_in(haystack, aho_corasick::Span::from(at..haystack.len())),
-                Finder::Automaton(a) => a.find(aho_corasick::Input::new(haystack).span(at..haystack.len())),
-            };
-            let Some(m) = found else { break };
-            out.push(m.start());
-            at = memchr::memchr(b'\n', &haystack[m.start()..]).map_or(haystack.len(), |p| m.start() + p + 1);
-        }
+        Ok(Kb { signatures, automaton, finder, owners })
     }
 }

@@ -28,6 +28,7 @@ pub mod check;
 pub mod context;
 pub mod facts;
 pub mod failure;
+pub mod finder;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;

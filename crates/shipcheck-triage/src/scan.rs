@@ -158,14 +158,10 @@ fn process(kb: &Kb, region: &[u8], line_base: u64, lower: &mut Vec<u8>, out: &mu
     lower.clear();
     lower.extend_from_slice(region);
     lower.make_ascii_lowercase();
+    // One offset per line that holds a needle, in order; each line's start is found by looking
+    // back no further than the previous line handled.
     let mut hits = Vec::new();
-    for f in &kb.finders {
-        f.starts(lower, &mut hits);
-    }
-    // Needle offsets in order; each line is handled once, however many needles it holds, and
-    // its start is found by looking back no further than the previous line handled (a line
-    // packed with needles must not be rescanned once per needle).
-    hits.sort_unstable();
+    kb.finder.lines(lower, &mut hits, &mut out.line_work);
     let mut handled_to = 0usize; // region[..handled_to] is done
     let mut counted_to = 0usize;
     let mut line_no = line_base;

@@ -34,6 +34,17 @@ fn every_signature_matches_its_examples_and_not_its_negatives() {
 }
 
 #[test]
+fn every_built_in_needle_has_an_anchor() {
+    let kb = Kb::load(&[]).unwrap();
+    assert!(
+        kb.finder.unanchored.is_empty(),
+        "needles without an anchor in data/anchors.txt (run scripts/anchors.py): {:?}",
+        kb.finder.unanchored
+    );
+    assert!(kb.finder.anchor_count <= 128, "{} anchors: more than two SIMD groups", kb.finder.anchor_count);
+}
+
+#[test]
 fn user_rules_add_replace_and_reprioritize() {
     let extra = r#"
 [[signature]]
