@@ -94,7 +94,6 @@ impl<'a> Facts<'a> {
     ) -> Self {
         let mut causes = rank(kb, scanned, sig_on);
         causes.truncate(MAX_CAUSES);
-        crate::context::explain(scanned, &mut causes);
         for c in &mut causes {
             let last = c.last;
             c.window = window(c.def, last);
@@ -102,7 +101,11 @@ impl<'a> Facts<'a> {
             c.issued = issued(scanned, last.line, failed_at);
             c.reference = reference_near(scanned, last);
         }
-        let failure = if causes.is_empty() { crate::failure::find(scanned) } else { None };
+        crate::context::explain(scanned, &mut causes);
+        let mut failure = if causes.is_empty() { crate::failure::find(scanned) } else { None };
+        if let Some(f) = &mut failure {
+            crate::context::explain_failure(scanned, f);
+        }
         Facts { kb, artifact, scanned, causes, failure }
     }
 

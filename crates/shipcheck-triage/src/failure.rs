@@ -21,6 +21,8 @@ pub struct Failure {
     pub step: Option<String>,
     /// The exit status the log gives.
     pub exit: Option<String>,
+    /// The BuildKit step (`#7`) of the last failure line that has one.
+    pub buildkit_step: Option<u32>,
     /// The last error lines, in line order (line, text).
     pub lines: Vec<(u64, String)>,
     /// The voted class and its share of the votes (0–1).
@@ -28,6 +30,9 @@ pub struct Failure {
     pub confidence: f64,
     /// Every class that got votes, most first.
     pub votes: Vec<(&'static str, u32)>,
+    /// Why the class is not the vote's, when the log around the failure shows its cause
+    /// (context.rs).
+    pub why: Vec<String>,
 }
 
 /// Words that point to a class, as they appear (lowercased) in logs of every tool. A word
@@ -246,10 +251,12 @@ pub fn find(scanned: &Scanned) -> Option<Failure> {
         line: last.line,
         step: failing.iter().rev().find_map(|f| step_of(&f.text)).or_else(|| last_group(scanned, last.line)),
         exit: failing.iter().rev().find_map(|f| exit_of(&f.text)),
+        buildkit_step: failing.iter().rev().find_map(|f| f.step),
         lines,
         class,
         confidence,
         votes,
+        why: Vec::new(),
     })
 }
 

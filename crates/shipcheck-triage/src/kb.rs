@@ -99,6 +99,17 @@ pub const MILESTONES: &[(&str, &str)] = &[
     (": pushed", "push-done"),
     // An upload of gigabytes takes longer than many registry tokens live (kept only then).
     (": pushing [", "push-large"),
+    // An image put into the local store under a name (context.rs: image-store).
+    ("successfully tagged ", "local-image"),
+    ("naming to ", "local-image"),
+    ("loaded image", "local-image"),
+    // podman resolving a short name by trying each search registry in turn.
+    ("trying to pull ", "registry-search"),
+    // Emulation set up, or a platform other than the runner's asked for.
+    ("qemu", "qemu"),
+    ("binfmt", "qemu"),
+    ("--platform", "platform"),
+    ("detected host platform", "platform"),
 ];
 
 /// Lines that say a step or the job failed, whatever the cause: the structural fallback

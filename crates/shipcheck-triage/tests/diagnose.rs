@@ -231,3 +231,72 @@ fn the_tail_keeps_line_numbers_across_chunks() {
     assert_eq!(ev(r, "signature"), Some("go-flag-not-defined"), "{f:#?}");
     assert_eq!(r.subject.place(), Some((lines_before + 1).to_string()));
 }
+
+#[test]
+fn a_401_an_hour_after_the_login_is_an_expired_credential() {
+    let log = "\
+2024-05-02T09:00:00.0000000Z Login Succeeded
+2024-05-02T09:01:00.0000000Z #12 [build 3/9] RUN make
+2024-05-02T10:15:00.0000000Z unauthorized: authentication required
+";
+    let f = diagnose(log);
+    let r = root(&f);
+    assert_eq!(ev(r, "class"), Some("credential-expiry"), "{f:#?}");
+    assert!(ev(r, "why").unwrap().contains("after the login on line 1"), "{:?}", r.evidence);
+    // Ten minutes after the login: the credential was wrong, not expired.
+    let f = diagnose(&log.replace("10:15:00", "09:10:00"));
+    assert_eq!(ev(root(&f), "class"), Some("auth"), "{f:#?}");
+}
+
+#[test]
+fn an_image_the_log_built_or_podman_searched_for_is_in_the_local_store() {
+    let log = "\
+#9 naming to docker.io/acme/webapp:dev done
+Unable to find image 'acme/webapp:dev' locally
+docker: Error response from daemon: pull access denied for acme/webapp, repository does not exist or may require 'docker login': denied: requested access to the resource is denied.
+";
+    let f = diagnose(log);
+    let r = root(&f);
+    assert_eq!(ev(r, "class"), Some("image-store"), "{f:#?}");
+    assert!(ev(r, "why").unwrap().contains("line 1"), "{:?}", r.evidence);
+    // Another image than the one built: the refusal stands.
+    let f = diagnose(&log.replace("naming to docker.io/acme/webapp:dev", "naming to docker.io/acme/other:dev"));
+    assert_ne!(ev(root(&f), "class"), Some("image-store"), "{f:#?}");
+    let podman = "\
+Resolved \"tool\" as an alias (/etc/containers/registries.conf.d/shortnames.conf)
+Trying to pull registry.fedoraproject.org/tool:latest...
+Trying to pull quay.io/tool:latest...
+Trying to pull docker.io/library/tool:latest...
+Error: 3 errors occurred while pulling:
+ * initializing source docker://docker.io/library/tool:latest: reading manifest latest in docker.io/library/tool: requested access to the resource is denied
+";
+    let f = diagnose(podman);
+    assert_eq!(ev(root(&f), "class"), Some("image-store"), "{f:#?}");
+}
+
+#[test]
+fn a_foreign_platform_without_emulation_and_a_network_error_inside_a_step() {
+    let log = "\
+#1 [internal] load build definition from Dockerfile
+#7 [linux/arm64 2/4] RUN apk add --no-cache curl
+#7 ERROR: process \"/bin/sh -c apk add --no-cache curl\" did not complete successfully: exit code: 1
+ERROR: failed to solve: process \"/bin/sh -c apk add --no-cache curl\" did not complete successfully: exit code: 1
+";
+    let f = diagnose(log);
+    let r = root(&f);
+    assert_eq!(ev(r, "class"), Some("platform-emulation"), "{f:#?}");
+    assert!(ev(r, "why").unwrap().contains("linux/arm64"), "{:?}", r.evidence);
+    // With QEMU set up first, the step failed for its own reasons.
+    let f = diagnose(&format!("Run docker/setup-qemu-action@v3\n{log}"));
+    assert_eq!(ev(root(&f), "class"), Some("build-step"), "{f:#?}");
+    // apt could not resolve its mirror; the step then failed on a missing package.
+    let f = diagnose(
+        "#5 [2/3] RUN apt-get update && apt-get install -y curl\n\
+         #5 0.9 Err:1 http://deb.debian.org/debian bookworm InRelease\n\
+         #5 0.9   Temporary failure resolving 'deb.debian.org'\n\
+         #5 1.2 E: Unable to locate package curl\n\
+         #5 ERROR: process \"/bin/sh -c apt-get update && apt-get install -y curl\" did not complete successfully: exit code: 100\n",
+    );
+    let r = root(&f);
+    assert_eq!(ev(r, "class"), Some("network"), "{f:#?}");
+}

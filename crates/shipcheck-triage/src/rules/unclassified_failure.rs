@@ -43,6 +43,9 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     for (line, text) in &failure.lines {
         f = f.evidence(format!("line {line}"), clip(&redact(text)));
     }
+    for why in &failure.why {
+        f = f.evidence("why", redact(why));
+    }
     let votes: Vec<String> = failure.votes.iter().map(|(c, n)| format!("{c} {n}")).collect();
     if !votes.is_empty() {
         f = f.evidence("votes", votes.join(", "));
