@@ -99,54 +99,58 @@ pub struct Scanned {
 /// Reads `reader` to its end.
 pub fn scan<R: Read>(kb: &Kb, mut reader: R) -> io::Result<Scanned> {
     let mut out = Scanned::default();
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + MAX_LINE);
+    // One buffer, read into directly: `buf[..filled]` is the unmatched start of a line, and
+    // each read appends up to CHUNK bytes after it (no copy from a read buffer).
+    let mut buf = vec![0u8; CHUNK + MAX_LINE];
+    let mut filled = 0usize;
     let mut line_base: u64 = 0; // lines before buf[0]
     let mut skipping = false; // inside the unread rest of an over-long line
-    let mut chunk = vec![0u8; CHUNK];
     let mut lower: Vec<u8> = Vec::with_capacity(CHUNK + MAX_LINE);
     let mut tail = crate::tail::Tail::default();
     loop {
-        let n = match reader.read(&mut chunk) {
+        let mut n = match reader.read(&mut buf[filled..filled + CHUNK]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
         out.bytes += n as u64;
-        let mut data = &chunk[..n];
         if skipping {
-            match memchr::memchr(b'\n', data) {
+            match memchr::memchr(b'\n', &buf[filled..filled + n]) {
                 Some(p) => {
                     skipping = false;
                     line_base += 1;
-                    data = &data[p + 1..];
+                    buf.copy_within(filled + p + 1..filled + n, filled);
+                    n -= p + 1;
                 }
                 None if n == 0 => break,
                 None => continue,
             }
         }
-        buf.extend_from_slice(data);
-        let end = if n == 0 { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1) };
+        let eof = n == 0;
+        filled += n;
+        let end = if eof { filled } else { memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |p| p + 1) };
         if end > 0 {
             let lines = process(kb, &buf[..end], line_base, &mut lower, &mut out);
             tail.keep(&buf[..end], line_base, lines);
             line_base += lines;
-            buf.drain(..end);
+            buf.copy_within(end..filled, 0);
+            filled -= end;
         }
-        if n == 0 {
+        if eof {
             break;
         }
-        if buf.len() > MAX_LINE {
+        if filled > MAX_LINE {
             // An over-long line: match its start, then skip to its end without keeping it.
             let mut head = buf[..MAX_LINE].to_vec();
             head.push(b'\n');
             process(kb, &head, line_base, &mut lower, &mut out);
             tail.restart(line_base + 1);
             out.long_lines += 1;
-            buf.clear();
+            filled = 0;
             skipping = true;
         }
     }
-    out.lines = line_base + u64::from(!buf.is_empty());
+    out.lines = line_base + u64::from(filled > 0);
     tail.pass(kb, &mut out);
     Ok(out)
 }
