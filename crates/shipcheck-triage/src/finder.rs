@@ -46,7 +46,9 @@ impl LineFinder {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let confirm = AhoCorasickBuilder::new().kind(Some(AhoCorasickKind::DFA)).build(needles)?;
+        // Runs only on the lines an anchor found: a contiguous NFA builds in a fraction of a
+        // DFA's time and searches a line about as fast.
+        let confirm = AhoCorasickBuilder::new().kind(Some(AhoCorasickKind::ContiguousNFA)).build(needles)?;
         Ok(LineFinder { anchors, needles: confirm, anchor_count: chosen.len(), unanchored })
     }
 

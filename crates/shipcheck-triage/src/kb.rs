@@ -2,6 +2,8 @@
 //! (`--rules FILE`, shipcheck.toml), compiled into one Aho-Corasick automaton over every
 //! literal needle and one regex per signature.
 
+use std::sync::OnceLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::finder::LineFinder;
@@ -159,7 +161,21 @@ pub enum KbError {
 
 pub struct Signature {
     pub def: SignatureDef,
-    pub regex: Regex,
+    /// Compiled on first use: most runs try only a few signatures, and compiling all of them
+    /// would cost every run tens of milliseconds. A user's patterns are compiled at load, so a
+    /// bad one is an error there; the built-in ones are compiled by the tests.
+    regex: OnceLock<Regex>,
+}
+
+impl Signature {
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            // Unreachable for a pattern checked at load or by the tests; a pattern that does
+            // not compile matches nothing rather than failing a run.
+            Regex::new(&self.def.pattern)
+                .unwrap_or_else(|_| Regex::new(r"[^\s\S]").expect("a regex that matches nothing"))
+        })
+    }
 }
 
 pub struct Kb {
@@ -195,6 +211,9 @@ impl Kb {
         for (path, text) in extra {
             let f: RulesFile =
                 toml::from_str(text).map_err(|error| KbError::InvalidFile { path: path.clone(), error })?;
+            for s in &f.signature {
+                Regex::new(&s.pattern).map_err(|error| KbError::InvalidPattern { id: s.id.clone(), error })?;
+            }
             for s in f.signature {
                 match defs.iter_mut().find(|d| d.id == s.id) {
                     Some(d) => *d = s,
@@ -228,7 +247,7 @@ impl Kb {
             if d.needles.iter().all(|n| n.trim().is_empty()) {
                 return Err(KbError::NoNeedles { id: d.id });
             }
-            let regex = Regex::new(&d.pattern).map_err(|error| KbError::InvalidPattern { id: d.id.clone(), error })?;
+
             for n in d.needles.iter().filter(|n| !n.is_empty()) {
                 match patterns.iter().position(|p| p.eq_ignore_ascii_case(n)) {
                     Some(k) => {
@@ -242,7 +261,7 @@ impl Kb {
                     }
                 }
             }
-            signatures.push(Signature { def: d, regex });
+            signatures.push(Signature { def: d, regex: OnceLock::new() });
         }
         for (needle, kind) in MILESTONES {
             patterns.push(needle.to_string());
@@ -260,7 +279,9 @@ impl Kb {
         let finder = LineFinder::new(&lowered).map_err(KbError::Automaton)?;
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            // Run on the few lines that hold a needle, and on the log's tail: a contiguous NFA
+            // builds in a fraction of a DFA's time, which every run pays at start-up.
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(KbError::Automaton)?;

@@ -202,7 +202,7 @@ pub(crate) fn handle_line(kb: &Kb, raw: &[u8], line: u64, out: &mut Scanned) {
     for i in candidates {
         let sig = &kb.signatures[i];
         out.line_work += l.text.len() as u64;
-        let Some(c) = sig.regex.captures(&l.text) else { continue };
+        let Some(c) = sig.regex().captures(&l.text) else { continue };
         let hit = Hit {
             signature: i,
             line,
@@ -227,7 +227,7 @@ pub(crate) fn record_hit(out: &mut Scanned, sig: &Signature, captures: &regex::C
         return;
     }
     hit.facts = sig
-        .regex
+        .regex()
         .capture_names()
         .flatten()
         .filter_map(|name| captures.name(name).map(|v| (name.to_string(), kept(v.as_str()))))

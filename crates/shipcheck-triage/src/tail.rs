@@ -180,7 +180,7 @@ fn joined_hits(kb: &Kb, lines: &[TailLine], i: usize, seen: &mut HashSet<(usize,
                 continue;
             }
             let sig = &kb.signatures[s];
-            let Some(c) = sig.regex.captures(&text) else { continue };
+            let Some(c) = sig.regex().captures(&text) else { continue };
             let whole = c.get(0).expect("group 0");
             if k > 0 && (whole.start() >= boundary || whole.end() <= boundary) {
                 continue;

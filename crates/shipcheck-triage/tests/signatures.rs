@@ -34,6 +34,17 @@ fn every_signature_matches_its_examples_and_not_its_negatives() {
 }
 
 #[test]
+fn every_built_in_pattern_compiles_and_a_bad_user_pattern_is_refused_at_load() {
+    // Built-in patterns are compiled on first use; they must all compile.
+    for sig in &Kb::load(&[]).unwrap().signatures {
+        assert!(regex::Regex::new(&sig.def.pattern).is_ok(), "{}: pattern does not compile", sig.def.id);
+    }
+    let bad = "[[signature]]\nid = \"mine\"\nclass = \"auth\"\nneedles = [\"x\"]\npattern = '(unclosed'\npriority = 1\ntitle = \"t\"\nsource = \"https://example.com\"\nexamples = [\"x\"]\n";
+    let err = Kb::load(&[("mine.toml".into(), bad.into())]).err().unwrap();
+    assert!(err.to_string().contains("signature `mine`: invalid pattern"), "{err}");
+}
+
+#[test]
 fn every_built_in_needle_has_an_anchor() {
     let kb = Kb::load(&[]).unwrap();
     assert!(
