@@ -7,7 +7,10 @@
 //!   directory of real logs without failing.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
+use common::corpus;
 
 use shipcheck_triage::input::{grade, Graded};
 use shipcheck_triage::kb::Kb;
@@ -39,12 +42,6 @@ fn summary(graded: &[Graded]) -> (usize, String) {
         s += &format!("  miss {}: expected {}, got {}\n", g.log, g.expected, g.got);
     }
     (right, s)
-}
-
-fn corpus() -> PathBuf {
-    std::env::var_os("SHIPCHECK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
 }
 
 #[test]

@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+mod common;
+
 use serde::Deserialize;
 use shipcheck_report::Severity;
 use shipcheck_triage::input::diagnose_reader;
@@ -63,9 +65,7 @@ fn every_dev_case_gets_its_class() {
 
 #[test]
 fn no_dev_case_comes_from_the_measuring_corpus() {
-    let corpus = std::env::var_os("SHIPCHECK_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let corpus = common::corpus();
     let Ok(expected) = std::fs::read_to_string(corpus.join("real-logs/expected.tsv")) else {
         assert!(std::env::var_os("CI").is_none(), "CI=true but no corpus at {}", corpus.display());
         eprintln!("skipped: no corpus at {}", corpus.display());
