@@ -128,6 +128,14 @@ fn measure(dir: &Path, options: &Options, existing: Option<Vec<(String, String, 
         // specfile_path comes from the repository: it is read only if it stays inside it.
         Some(s) => match packit::spec_path(dir, s) {
             Ok(p) => Some(p),
+            // Not in the repository, but an action runs before packit reads it: packit's own
+            // run creates it (cockpit extracts it from its tarball in post-upstream-clone).
+            Err(packit::SpecPathError::Unreadable { error, .. })
+                if error.kind() == std::io::ErrorKind::NotFound && !settings.spec_actions.is_empty() =>
+            {
+                note(out, &config_artifact, "spec", not_checked(s, &settings.spec_actions));
+                return facts;
+            }
             Err(e) => {
                 out.errors.push(InputError { input: config_artifact, message: e.to_string() });
                 return facts;
@@ -146,7 +154,13 @@ fn measure(dir: &Path, options: &Options, existing: Option<Vec<(String, String, 
         }
     };
     let template = settings.template.clone();
-    facts.spec = Some(SpecFacts::measure(&text, &artifact, latest.as_deref(), &template, options.today));
+    let mut spec_facts = SpecFacts::measure(&text, &artifact, latest.as_deref(), &template, options.today);
+    spec_facts.changelog_kept_downstream = !settings.sync_changelog;
+    let placeholder = spec_facts.version_placeholder().then(|| {
+        let v = spec_facts.version.clone().unwrap_or_default();
+        ("version".to_string(), format!("{v}: a placeholder packit replaces with the release's version; not compared"))
+    });
+    facts.spec = Some(spec_facts);
     if let (Some(existing), Some((name, new))) = (existing, spec_check::built(&text)) {
         facts.nvrs = Some(NvrFacts { artifact: artifact.clone(), name, new, existing });
     }
@@ -163,9 +177,33 @@ fn measure(dir: &Path, options: &Options, existing: Option<Vec<(String, String, 
             facts.history = Some(HistoryFacts { artifact: artifact.clone(), current: text, commits });
         }
     }
-    let tag = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
-    out.checked.push(Checked::new(artifact, "rpm spec", tag));
+    let mut spec_facts: Vec<(String, String)> = latest.map(|t| vec![("tag".to_string(), t)]).unwrap_or_default();
+    spec_facts.extend(placeholder);
+    if !settings.spec_actions.is_empty() {
+        let acts = settings.spec_actions.iter().map(|(a, at)| format!("{a} ({at})")).collect::<Vec<_>>().join(", ");
+        spec_facts.push((
+            "actions".into(),
+            format!("{acts} may change this spec before packit reads it; checked as written"),
+        ));
+    }
+    out.checked.push(Checked::new(artifact, "rpm spec", spec_facts));
     facts
+}
+
+/// Adds `fact` to what the report says about the checked input `input`.
+fn note(out: &mut Outcome, input: &str, key: &str, fact: String) {
+    if let Some(c) = out.checked.iter_mut().find(|c| c.input == input) {
+        c.facts.push((key.to_string(), fact));
+    }
+}
+
+/// What was not checked when `specfile_path` names a spec that the actions create.
+fn not_checked(specfile: &str, actions: &[(String, String)]) -> String {
+    let acts = actions.iter().map(|(a, at)| format!("{a} ({at})")).collect::<Vec<_>>().join(", ");
+    format!(
+        "not checked: `{specfile}` (specfile_path) is not in the repository; the actions {acts} create or fetch it \
+         when packit runs, so its Version, Release and %changelog were not checked"
+    )
 }
 
 /// The one `*.spec` file in `dir`, when there is exactly one.

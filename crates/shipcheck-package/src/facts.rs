@@ -169,6 +169,9 @@ pub struct SpecFacts {
     pub template: String,
     /// (year, month, day) the check runs on.
     pub today: (i32, u32, u32),
+    /// packit keeps dist-git's `%changelog` and adds its own entry (`sync_changelog` not set):
+    /// the upstream spec's entries never reach a build, so their version-release is not checked.
+    pub changelog_kept_downstream: bool,
 }
 
 /// A preamble value that cannot be expanded.
@@ -204,7 +207,14 @@ impl SpecFacts {
             tag: tag.map(String::from),
             template: template.to_string(),
             today,
+            changelog_kept_downstream: false,
         }
+    }
+
+    /// `Version` is a placeholder that packit replaces with the release's version (`0`,
+    /// `0.0`, `0.0.0`): upstream specs that packit alone builds write it so (crun, podman).
+    pub fn version_placeholder(&self) -> bool {
+        self.version.as_deref().is_some_and(is_placeholder)
     }
 
     /// `line` of the spec, or the whole spec when it is not known.
@@ -242,4 +252,9 @@ pub struct NvrFacts {
     pub new: Evr,
     /// (branch, name, EVR).
     pub existing: Vec<(String, String, Evr)>,
+}
+
+/// A `Version` of zeros only (`0`, `0.0`, `0.0.0`).
+pub fn is_placeholder(version: &str) -> bool {
+    !version.is_empty() && version.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c == '0'))
 }

@@ -9,7 +9,7 @@ use shipcheck_core::yaml::{self, Node, Value};
 use shipcheck_report::Finding;
 
 use crate::facts::{ConfigFacts, Facts};
-use crate::schema::string;
+use crate::schema::{boolean, string};
 use crate::ReadError;
 
 /// Config file names packit accepts, in its order of preference.
@@ -126,7 +126,19 @@ pub struct Settings {
     pub template_at: Option<(u32, u32)>,
     pub include: Option<String>,
     pub exclude: Option<String>,
+    /// `sync_changelog: true`: the upstream spec goes to dist-git as it is. Otherwise (packit's
+    /// default) packit keeps dist-git's `%changelog`, adds an entry, and sets `Version` from
+    /// the release (packit `base_git.set_specfile_content`, 1.16.2).
+    pub sync_changelog: bool,
+    /// The actions that may create or rewrite the spec (`post-upstream-clone`,
+    /// `fix-spec-file`), where they are set: `top level`, `package NAME`, `job KIND`.
+    pub spec_actions: Vec<(String, String)>,
 }
+
+/// Actions that create the spec before packit reads it (`post-upstream-clone` runs right after
+/// the clone) or replace packit's own changes to it (`fix-spec-file`). packit's documentation
+/// of actions, https://packit.dev/docs/configuration/actions (read 2026-12-02).
+pub const SPEC_ACTIONS: &[&str] = &["post-upstream-clone", "fix-spec-file"];
 
 /// The [`Settings`] of a configuration; defaults when it cannot be read.
 pub fn settings(text: &str) -> Settings {
@@ -140,7 +152,38 @@ pub fn settings(text: &str) -> Settings {
         template_at: pick("upstream_tag_template").map(|(k, _)| (k.line, k.column)),
         include: text_of("upstream_tag_include"),
         exclude: text_of("upstream_tag_exclude"),
+        sync_changelog: pick_any(doc.as_ref(), first_pkg, "sync_changelog").and_then(boolean).unwrap_or(false),
+        spec_actions: spec_actions(doc.as_ref()),
     }
+}
+
+/// The value of `key` at the top level, or in the first package.
+fn pick_any<'a>(doc: Option<&'a Node>, first_pkg: Option<&'a Node>, key: &str) -> Option<&'a Node> {
+    doc.and_then(|d| d.get(key)).or_else(|| first_pkg.and_then(|p| p.get(key)))
+}
+
+/// Every [`SPEC_ACTIONS`] action the configuration sets, with where: top level, each package,
+/// each job (anchors and merge keys already applied).
+fn spec_actions(doc: Option<&Node>) -> Vec<(String, String)> {
+    let Some(doc) = doc else { return Vec::new() };
+    let mut places: Vec<(String, &Node)> = vec![("top level".into(), doc)];
+    if let Some(p) = doc.get("packages") {
+        places.extend(p.entries().iter().map(|(k, v)| (format!("package {}", k.str().unwrap_or_default()), v)));
+    }
+    for j in doc.get("jobs").map(Node::items).unwrap_or_default() {
+        places.push((format!("job {}", j.get("job").and_then(string).unwrap_or("?")), j));
+    }
+    let mut out = Vec::new();
+    for (place, node) in places {
+        let Some(actions) = node.get("actions") else { continue };
+        for (k, _) in actions.entries() {
+            let name = k.str().unwrap_or_default();
+            if SPEC_ACTIONS.contains(&name) && !out.iter().any(|(n, p)| n == name && *p == place) {
+                out.push((name.to_string(), place.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The key and value under `key` in `map`, when the value is a string.

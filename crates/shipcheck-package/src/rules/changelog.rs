@@ -9,7 +9,9 @@ declare_rule! {
     /// ## What it catches
     /// The top `%changelog` entry: a version-release that differs from the spec's, a date in
     /// the future, macros inside entries, or more than one `%changelog` section. Specs using
-    /// `%autochangelog` are exempt from the entry checks.
+    /// `%autochangelog` (also inside `%if`) are exempt from the entry checks; conditionals are
+    /// not entries. Under packit the version-release is compared only with `sync_changelog:
+    /// true`: otherwise packit keeps dist-git's changelog and writes the new entry itself.
     ///
     /// ## Why it breaks releases
     /// rpmbuild and Fedora's tooling reject or mangle such changelogs; a future date fails
@@ -44,7 +46,8 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     let Some((header, line)) = &spec.top_entry else { return };
     let Some((date, evr)) = entry_header(header) else { return };
     if let (Some(v), Some(r), Some(evr)) = (&s.version, &s.release, evr.as_deref()) {
-        if !r.contains("%autorelease") {
+        // packit replaces the version and keeps dist-git's entries unless sync_changelog is set.
+        if !r.contains("%autorelease") && !s.changelog_kept_downstream && !s.version_placeholder() {
             let want = format!("{v}-{r}");
             let have = evr.split_once(':').map_or(evr, |(_, rest)| rest);
             if have != want && !want.starts_with(&format!("{have}.")) {
@@ -73,7 +76,7 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
 fn macros(s: &SpecFacts, out: &mut Vec<Finding>) {
     let entries = s.text.lines().enumerate().skip(s.spec.changelogs.last().copied().unwrap_or(0));
     if let Some((i, l)) =
-        entries.filter(|(_, l)| !l.trim_start().starts_with('*')).find(|(_, l)| l.replace("%%", "").contains('%'))
+        entries.filter(|(_, l)| !l.trim_start().starts_with('*') && !directive(l)).find(|(_, l)| l.replace("%%", "").contains('%'))
     {
         out.push(
             Finding::new(&RULE, s.at(Some(i + 1)), "a %changelog entry contains a macro; rpm expands it at build time")
@@ -82,6 +85,14 @@ fn macros(s: &SpecFacts, out: &mut Vec<Finding>) {
                 .remedy("Escape % as %% in changelog text."),
         );
     }
+}
+
+/// A line rpm reads as a directive, not as changelog text: conditionals (`%if %{defined
+/// autochangelog}` … `%else` … `%endif`, which rpm evaluates in every section) and
+/// `%autochangelog`.
+fn directive(line: &str) -> bool {
+    let w = line.split_whitespace().next().unwrap_or_default();
+    matches!(w, "%if" | "%ifarch" | "%ifnarch" | "%ifos" | "%ifnos" | "%elif" | "%elifarch" | "%elifos" | "%else" | "%endif" | "%autochangelog")
 }
 
 /// `Tue Jul 02 2024` → (2024, 7, 2).

@@ -10,7 +10,8 @@ declare_rule! {
     /// ## What it catches
     /// A spec's `Version` that differs from the version of the release tag (the latest git
     /// tag, or `--tag`), read through `upstream_tag_template`; or a tag that the template
-    /// cannot produce at all.
+    /// cannot produce at all. A placeholder `Version: 0` (`0.0`, `0.0.0`), which packit
+    /// replaces with the tag's version, is not compared.
     ///
     /// ## Why it breaks releases
     /// propose-downstream builds the version the tag names; a spec that says otherwise is
@@ -31,8 +32,10 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     let Some(v) = &s.version else { return };
     let (spec, template) = (&s.spec, s.template.as_str());
     if let Some(tag) = s.tag.as_deref() {
+        // `Version: 0`: packit fills in the tag's version (propose-downstream and Copr builds).
+        let placeholder = s.version_placeholder();
         match version_from_tag(tag, template) {
-            Some(tv) if rpmvercmp(&tv, v).is_eq() => {}
+            Some(tv) if placeholder || rpmvercmp(&tv, v).is_eq() => {}
             Some(tv) => out.push(
                 Finding::new(&RULE, s.at(spec.tag_line("version")), format!("the spec says Version {v}, the tag `{tag}` is version {tv}"))
                     .evidence("tag", tag)
