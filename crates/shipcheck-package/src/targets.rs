@@ -35,7 +35,10 @@ pub const ARCHES: &[&str] = &["aarch64", "armhfp", "i386", "ppc64le", "s390x", "
 
 /// Copr chroot families besides Fedora, EPEL and CentOS Stream that packit passes to Copr as
 /// they are (`<family>-<version>-<arch>`): packit's `expand_aliases` keeps a target it does not
-/// know as the original string, and Copr decides. Copr's chroot names, as of 2026-08.
+/// know as the original string, and Copr decides. The families are those of mock's chroot
+/// configurations, which Copr's chroots are built from (rpm-software-management/mock,
+/// `mock-core-configs/etc/mock/<family>-<version>-<arch>.cfg` and its README table, read
+/// 2026-12-02).
 const COPR_FAMILIES: &[&str] = &[
     "rhel-",
     "almalinux-",
