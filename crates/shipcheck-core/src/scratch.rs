@@ -140,6 +140,19 @@ impl Drop for Scratch {
     }
 }
 
+/// Removes `path` while another thread may still be writing into it: a file created after
+/// `remove_dir_all` listed a directory makes its `rmdir` fail (not empty), so the sweep is
+/// repeated. Once a directory is gone nothing can be created in it, even through an open
+/// handle, so a few passes suffice; the bound keeps a signal from hanging the exit.
+fn remove_while_written(path: &Path) {
+    for _ in 0..50 {
+        if remove_path(path).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// Catches SIGINT and SIGTERM: every registered scratch path is removed, then the process exits
 /// with 128 + the signal number (130, 143), as a shell reports a death by that signal. Call
 /// once, at the start of `main`; a second call does nothing.
@@ -156,7 +169,7 @@ pub fn install_signal_cleanup() -> io::Result<()> {
             // blocks, so it never creates one after this sweep.
             let paths = registry();
             for path in paths.values() {
-                let _ = remove_path(path);
+                remove_while_written(path);
             }
             std::process::exit(128 + signo);
         }
