@@ -74,6 +74,7 @@ fn dockerfiles_online_check_base_images_in_the_registry() {
         files: vec![df],
         platforms: vec!["linux/amd64".into(), "linux/riscv64".into()],
         base_images: Some(Box::new(client())),
+        ..Default::default()
     };
     let mut report = Report::new();
     Dockerfiles::check(&input, &Settings::default(), &mut report).unwrap();

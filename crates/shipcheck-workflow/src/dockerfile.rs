@@ -200,28 +200,60 @@ fn continued(line: &str, escape: char) -> Option<&str> {
     line.trim_end_matches([' ', '\t']).strip_suffix(escape)
 }
 
-/// Heredoc delimiters opened in an instruction's arguments: `<<EOF`, `<<-EOF`, `<<"EOF"`.
+/// Heredoc delimiters opened in an instruction's arguments, as BuildKit finds them
+/// (parser.heredocsFromLine): each shell word, quotes kept, that is `[fd]<<[-]WORD` in whole;
+/// the delimiter is WORD unquoted (`<<robots.txt`, `5<<FILE1`, `<<"EOF"`). `cat<<EOF` and
+/// `"<<EOF"` open none.
 fn heredoc_markers(args: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
-    let mut rest = args;
-    while let Some(p) = rest.find("<<") {
-        let after = &rest[p + 2..];
-        let (strip, after) = match after.strip_prefix('-') {
-            Some(a) => (true, a),
-            None => (false, after),
+    for word in shell_words(args) {
+        let Some(rest) = word.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix("<<") else { continue };
+        let (strip, rest) = match rest.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, rest),
         };
-        let quoted = after.starts_with('"') || after.starts_with('\'');
-        let body = after.trim_start_matches(['"', '\'']);
-        let word: String = body.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        if !word.is_empty() && (quoted || word.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')) {
-            out.push((word.clone(), strip));
+        if rest.contains('<') {
+            continue;
         }
-        rest = &after[word.len().min(after.len())..];
+        let delimiter: String = rest.chars().filter(|c| *c != '"' && *c != '\'').collect();
+        if !delimiter.is_empty() {
+            out.push((delimiter, strip));
+        }
         if out.len() > 16 {
             break;
         }
     }
     out
+}
+
+/// The words of a line split at blanks outside quotes, quotes kept.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                word.push(c);
+            }
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                word.push(c);
+            }
+            (None, c) if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 fn stages(df: &mut Dockerfile) {
@@ -342,6 +374,13 @@ mod tests {
         assert!(df.errors.is_empty());
         let bad = parse("FROM alpine\nRUN <<EOF\necho\n");
         assert!(bad.errors[0].1.contains("not closed"));
+        // Delimiters are whole shell words, as BuildKit reads them: dots and fd prefixes
+        // belong to them; `cat<<EOF` and a quoted `"<<EOF"` open nothing.
+        let df = parse("FROM alpine\nCOPY <<robots.txt <<humans.txt /test/\nr\nrobots.txt\nh\nhumans.txt\nRUN cat /proc/self/fd/5 5<<FILE1 > t\nx\nFILE1\nRUN echo \"<<EOF\" && cat<<EOF\nUSER nobody\n");
+        assert!(df.errors.is_empty(), "{:?}", df.errors);
+        assert_eq!(df.instructions.len(), 5);
+        assert_eq!(df.instructions[1].heredocs, ["r\n", "h\n"]);
+        assert_eq!(df.instructions[4].keyword, "USER");
     }
 
     #[test]

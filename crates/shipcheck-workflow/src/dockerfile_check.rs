@@ -165,6 +165,15 @@ mod tests {
             None
         )
         .is_empty());
+        // ARGs declared in a parent stage are in scope in the stages built FROM it (buildx's
+        // lint.Dockerfile declares TARGETPLATFORM in lint-base and reads it in lint).
+        assert!(ids(
+            "FROM alpine AS base\nARG TARGETPLATFORM\nARG V\nFROM base AS mid\nFROM mid\nRUN echo $TARGETPLATFORM $V\n",
+            None
+        )
+        .is_empty());
+        let sibling = ids("FROM alpine AS base\nARG TARGETARCH\nFROM alpine\nRUN echo $TARGETARCH\n", None);
+        assert_eq!(sibling.len(), 1, "a stage that is not built FROM the declaring stage: {sibling:?}");
     }
 
     #[test]
@@ -181,6 +190,9 @@ mod tests {
         .is_empty());
         assert_eq!(ids("FROM golang\nENV GOARCH=amd64 CGO_ENABLED=0\n", None)[0].0, "dockerfile/hardcoded-arch");
         assert_eq!(ids("FROM --platform=linux/amd64 alpine\nRUN true\n", None)[0].0, "dockerfile/hardcoded-arch");
+        // A stage named for the architecture it is pinned to is a per-architecture stage.
+        assert!(ids("FROM --platform=arm64 almalinux:9 AS almalinux-9.arm64v8-base\nRUN true\n", None).is_empty());
+        assert_eq!(ids("FROM --platform=arm64 alpine AS tools\nRUN true\n", None)[0].0, "dockerfile/hardcoded-arch");
         assert!(ids(
             "FROM --platform=$BUILDPLATFORM golang AS b\nRUN wget https://x/protoc-linux-x86_64.zip\nFROM alpine\n",
             None

@@ -65,6 +65,7 @@ fn base_images_are_looked_up_through_the_trait() {
         // Any spelling: `aarch64` is linux/arm64, which the fake lists as `arm64/v8`.
         platforms: vec!["linux/amd64".into(), "aarch64".into(), "riscv64".into()],
         base_images: Some(Box::new(Shared(lookup.clone()))),
+        include_tests: false,
     };
     let mut report = Report::new();
     Dockerfiles::check(&input, &Settings::default(), &mut report).unwrap();
@@ -91,6 +92,7 @@ fn offline_nothing_is_looked_up_and_the_bases_that_matter_are_listed() {
         files: vec![path],
         platforms: vec!["linux/riscv64".into()],
         base_images: None,
+        include_tests: false,
     };
     let mut report = Report::new();
     Dockerfiles::check(&input, &Settings::default(), &mut report).unwrap();
@@ -108,6 +110,7 @@ fn rules_that_are_off_do_not_run_and_off_base_checks_look_nothing_up() {
         files: vec![path],
         platforms: vec!["linux/riscv64".into()],
         base_images: Some(Box::new(Shared(lookup.clone()))),
+        include_tests: false,
     };
     let mut on = Report::new();
     Dockerfiles::check(&input, &Settings::default(), &mut on).unwrap();
@@ -173,4 +176,77 @@ fn workflows_run_only_enabled_rules_and_say_where_they_looked() {
     let mut report = Report::new();
     Workflows::check(empty.path(), &Settings::default(), &mut report).unwrap();
     assert!(report.nothing_to_check() && report.looked[0].contains(".github/workflows"), "{:?}", report.looked);
+}
+
+/// A repository in a temporary directory, with a release workflow that builds `docker/app.df`
+/// (a name no convention gives a Dockerfile) and `./Dockerfile` for two platforms.
+fn linked_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        ".github/workflows/release.yml",
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          platforms: linux/amd64,linux/arm64\n      - uses: docker/build-push-action@v6\n        with:\n          file: docker/app.df\n          platforms: linux/amd64,linux/arm64\n",
+    );
+    let amd64 = "FROM alpine\nRUN wget https://x/tool-linux-amd64.tgz\n";
+    write("packaging/docker/Dockerfile", amd64);
+    write("docker/app.df", amd64);
+    write("tests/bud/Dockerfile", "BOGUS\n");
+    dir
+}
+
+fn artifacts(report: &Report) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        report.findings.iter().map(|f| (f.subject.artifact.clone(), f.severity.to_string())).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn links_inside_the_repository_are_followed_once_with_the_builds_of_every_name() {
+    let dir = linked_repo();
+    let root = dir.path();
+    std::os::unix::fs::symlink("packaging/docker/Dockerfile", root.join("Dockerfile")).unwrap();
+    let input = DockerfileInput { repo: root.to_path_buf(), ..Default::default() };
+    let mut report = Report::new();
+    Dockerfiles::check(&input, &Settings::default(), &mut report).unwrap();
+    let name = |rel: &str| root.join(rel).display().to_string();
+    // The link's target is checked once, as built for the link's platforms: an error.
+    assert_eq!(
+        artifacts(&report),
+        [(name("docker/app.df"), "error".into()), (name("packaging/docker/Dockerfile"), "error".into())],
+        "{:#?}",
+        report.findings
+    );
+    let target = report.checked.iter().find(|c| c.input == name("packaging/docker/Dockerfile")).unwrap();
+    assert!(target.facts.contains(&("linked_from".into(), "Dockerfile".into())), "{:?}", target.facts);
+    // The test fixture is skipped, and said so.
+    let dir_entry = report.checked.iter().find(|c| c.kind == "directory").unwrap();
+    assert!(dir_entry.facts.iter().any(|(k, v)| k == "skipped" && v.starts_with("1 under")), "{dir_entry:?}");
+    let with_tests = DockerfileInput { repo: root.to_path_buf(), include_tests: true, ..Default::default() };
+    let mut report = Report::new();
+    Dockerfiles::check(&with_tests, &Settings::default(), &mut report).unwrap();
+    assert!(report.findings.iter().any(|f| f.rule.id == "dockerfile/invalid"));
+}
+
+#[test]
+fn a_link_checked_out_as_text_is_followed_and_a_link_out_is_refused() {
+    let dir = linked_repo();
+    let root = dir.path();
+    std::fs::write(root.join("Dockerfile"), "./packaging/docker/Dockerfile\n").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("Dockerfile"), "FROM alpine\n").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("Dockerfile"), root.join("Containerfile")).unwrap();
+    let input = DockerfileInput { repo: root.to_path_buf(), ..Default::default() };
+    let mut report = Report::new();
+    Dockerfiles::check(&input, &Settings::default(), &mut report).unwrap();
+    assert!(!report.findings.iter().any(|f| f.rule.id == "dockerfile/invalid"), "{:#?}", report.findings);
+    let target = report.checked.iter().find(|c| c.input.ends_with("packaging/docker/Dockerfile")).unwrap();
+    assert!(target.facts.iter().any(|(k, _)| k == "link_checked_out_as_text"), "{:?}", target.facts);
+    assert!(target.facts.iter().any(|(k, v)| k == "built_for" && v.contains("linux/arm64")), "{:?}", target.facts);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(report.errors[0].message.contains("leads out of the repository"), "{:?}", report.errors);
 }

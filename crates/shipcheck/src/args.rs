@@ -97,9 +97,9 @@ pub(crate) enum Command {
     },
     /// Check Dockerfiles for the mistakes that build green on amd64 and break other platforms.
     ///
-    /// Without FILE, checks every Dockerfile and Containerfile in the repository. The
-    /// platforms each file is built for come from --platform, or else from the workflows
-    /// that build it.
+    /// Without FILE, checks every Dockerfile and Containerfile in the repository, except those
+    /// under test fixture and vendored directories (--include-tests). The platforms each file
+    /// is built for come from --platform, or else from the workflows that build it.
     Dockerfile(DockerfileArgs),
     /// Print the documentation of a rule, or list every rule.
     Explain {
@@ -250,12 +250,15 @@ pub(crate) struct DiagnoseArgs {
 
 #[derive(Args)]
 pub(crate) struct DockerfileArgs {
-    /// Dockerfiles to check [default: every Dockerfile and Containerfile under --repo].
-    #[arg(value_name = "FILE")]
+    /// Dockerfiles to check, or directories to search for them (relative, ./ or absolute)
+    /// [default: --repo].
+    #[arg(value_name = "FILE|DIR")]
     pub(crate) files: Vec<PathBuf>,
-    /// The repository whose workflows tell what each Dockerfile is built for.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub(crate) repo: PathBuf,
+    /// The repository whose workflows tell what each Dockerfile is built for [default: the
+    /// first FILE|DIR or one of its parents that holds .github/workflows or .git, else the
+    /// current directory].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) repo: Option<PathBuf>,
     /// The platforms the Dockerfiles are built for, comma-separated (overrides the workflows).
     #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
     pub(crate) platform: Vec<String>,
@@ -263,6 +266,12 @@ pub(crate) struct DockerfileArgs {
     /// (credentials as docker and podman keep them). Offline, base images are listed as unchecked.
     #[arg(long)]
     pub(crate) online: bool,
+    /// Also search directories named test, tests, testdata, testfiles, fixtures, vendor,
+    /// third_party and node_modules, skipped by default: their Dockerfiles are test inputs and
+    /// other projects' files, not this repository's releases. Files named on the command line
+    /// and files a build names are always checked.
+    #[arg(long)]
+    pub(crate) include_tests: bool,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }

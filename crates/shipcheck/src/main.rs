@@ -87,12 +87,14 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Dockerfile(args) => {
             let mut report = Report::new();
-            repo::dockerfiles_into(
+            let repo_dir = args.repo.clone().unwrap_or_else(|| repo::repository_of(args.files.first()));
+            repo::dockerfiles_with(
                 &mut report,
-                &args.repo,
+                &repo_dir,
                 &args.files,
                 &args.platform,
                 args.online,
+                args.include_tests,
                 &Settings::default(),
             )?;
             finish(report, &Config::default(), &args.output)

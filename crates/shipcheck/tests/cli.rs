@@ -294,6 +294,64 @@ fn workflows_and_dockerfile_commands() {
 }
 
 #[test]
+fn dockerfile_takes_directories_any_path_form_and_skips_tests() {
+    // A copy of the kubo incident: its release workflow builds ./Dockerfile for several
+    // platforms, so the file's findings are errors whichever way the file is named.
+    let kubo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents/kubo-riscv64");
+    let repo = tempfile::tempdir().unwrap();
+    let copy = |rel: &str| {
+        let to = repo.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(kubo.join(rel), to).unwrap();
+    };
+    for rel in ["Dockerfile", ".github/workflows/docker-build.yml", ".github/workflows/docker-image.yml"] {
+        copy(rel);
+    }
+    let absolute = repo.path().join("Dockerfile").display().to_string();
+    let mut seen = Vec::new();
+    for form in ["Dockerfile", "./Dockerfile", absolute.as_str(), ".", "./"] {
+        let out = shipcheck().current_dir(repo.path()).args(["dockerfile", form, "--format", "json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{form}: {}", String::from_utf8_lossy(&out.stdout));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let f = &json["findings"][0];
+        assert_eq!(f["severity"], "error", "{form}: built for the release's platforms: {json:#}");
+        seen.push(f["subject"]["artifact"].as_str().unwrap().to_string());
+    }
+    assert!(seen.iter().all(|a| a == "Dockerfile"), "one name for one file: {seen:?}");
+    // From elsewhere, the directory is the repository: its workflows still say the platforms.
+    let out = shipcheck().arg("dockerfile").arg(repo.path()).args(["--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["severity"], "error", "{json:#}");
+    assert_eq!(json["findings"][0]["subject"]["artifact"], absolute.as_str());
+    // A test fixture is skipped with a note, and checked with --include-tests.
+    let fixture = repo.path().join("tests/fixtures/broken/Dockerfile");
+    std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
+    std::fs::write(&fixture, "FROM alpine\nBOGUS\n").unwrap();
+    let out = shipcheck().current_dir(repo.path()).args(["dockerfile", "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "dockerfile/invalid"), "{json:#}");
+    assert!(json.to_string().contains("--include-tests checks them"), "{json:#}");
+    let out = shipcheck()
+        .current_dir(repo.path())
+        .args(["dockerfile", "--include-tests", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "dockerfile/invalid"), "{json:#}");
+    // A file named on the command line is checked wherever it is.
+    let out = shipcheck().current_dir(repo.path()).args(["dockerfile", "tests/fixtures/broken/Dockerfile"]).output();
+    assert_eq!(out.unwrap().status.code(), Some(1));
+    // Nothing of its kind: exit 3, whether there is no Dockerfile or only skipped ones.
+    std::fs::remove_file(repo.path().join("Dockerfile")).unwrap();
+    std::fs::write(repo.path().join("dockerfile.go"), "package dockerfile\n").unwrap();
+    let out = shipcheck().current_dir(repo.path()).arg("dockerfile").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 under test fixture and vendored directories skipped"));
+    let empty = tempfile::tempdir().unwrap();
+    shipcheck().arg("dockerfile").arg(empty.path()).assert().code(3);
+}
+
+#[test]
 fn dockerfile_online_checks_base_platforms_in_a_real_registry() {
     use shipcheck_registry::testing::{available, Registry};
     if !available() {

@@ -11,7 +11,8 @@ declare_rule! {
     /// ## What it catches
     /// A variable used in a build stage that is declared with `ARG` only before the first
     /// `FROM` (or is an automatic platform argument such as `TARGETARCH`) and is not declared
-    /// again inside the stage.
+    /// again inside the stage, nor in the stage it is built `FROM` (a stage inherits the ARGs
+    /// and ENVs of its parent stage).
     ///
     /// ## Why it breaks releases
     /// An `ARG` before `FROM` is in scope for `FROM` lines only. Inside a stage it expands to
@@ -34,19 +35,23 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     }
 }
 
-/// ENV names a stage inherits from the stages it is built `FROM`.
-fn inherited_env(df: &Dockerfile, stage: &Stage, depth: usize) -> BTreeSet<String> {
+/// Names a stage inherits from the stages it is built `FROM`: their ENVs, which are in the
+/// image, and their ARGs, which BuildKit carries into stages based on them (dispatch copies
+/// the parent stage's build args).
+fn inherited(df: &Dockerfile, stage: &Stage, depth: usize) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let image = stage.image.to_ascii_lowercase();
     if let Some(parent) =
         df.stages.iter().take_while(|s| s.from < stage.from).find(|s| s.name.as_deref() == Some(image.as_str()))
     {
         if depth < 32 {
-            names.extend(inherited_env(df, parent, depth + 1));
+            names.extend(inherited(df, parent, depth + 1));
         }
         for ins in df.instructions[parent.body.clone()].iter() {
-            if ins.keyword == "ENV" {
-                names.extend(env_names(&ins.args));
+            match ins.keyword.as_str() {
+                "ENV" => names.extend(env_names(&ins.args)),
+                "ARG" => names.extend(arg_names(&ins.args).into_iter().map(|(n, _)| n)),
+                _ => {}
             }
         }
     }
@@ -55,7 +60,7 @@ fn inherited_env(df: &Dockerfile, stage: &Stage, depth: usize) -> BTreeSet<Strin
 
 fn out_of_scope(d: &DockerfileFacts, stage: &Stage, out: &mut Vec<Finding>) {
     let (df, globals) = (d.df, &d.globals);
-    let mut declared = inherited_env(df, stage, 0);
+    let mut declared = inherited(df, stage, 0);
     let mut reported = BTreeSet::new();
     for ins in &df.instructions[stage.body.clone()] {
         let text = ins.text();

@@ -12,7 +12,9 @@ declare_rule! {
     /// In a Dockerfile built for several platforms: `GOARCH=amd64`, a download URL naming
     /// amd64/x86_64 (or arm64/aarch64), or `FROM --platform=linux/amd64`, in a stage that
     /// never reads `TARGETARCH`/`TARGETPLATFORM` nor asks the system (`uname -m`,
-    /// `dpkg --print-architecture`).
+    /// `dpkg --print-architecture`). A stage pinned with `--platform` to the architecture its
+    /// name says (`FROM --platform=arm64 almalinux:9 AS almalinux-9.arm64v8`) is one of
+    /// several per-architecture stages and is left alone.
     ///
     /// ## Why it breaks releases
     /// Every platform of the image gets the amd64 binary; the arm64 image builds green and
@@ -55,6 +57,22 @@ fn maps_arch(d: &DockerfileFacts, stage: &Stage) -> bool {
     })
 }
 
+/// Whether the stage's name says the architecture it is pinned to (`AS alma-8.arm64v8-base`
+/// with `--platform=arm64`): one of several per-architecture stages, which a build selects by
+/// target or build argument, each deliberately for its own architecture.
+fn named_for(stage: &Stage, platform: &str) -> bool {
+    let Some(name) = stage.name.as_deref() else { return false };
+    let Some(arch) = crate::platform::normalize(platform).and_then(|p| p.split('/').nth(1).map(String::from)) else {
+        return false;
+    };
+    let spellings: &[&str] = match arch.as_str() {
+        "amd64" => &["amd64", "x86_64", "x86-64", "x64"],
+        "arm64" => &["arm64", "aarch64"],
+        _ => &[],
+    };
+    spellings.iter().chain(std::iter::once(&arch.as_str())).any(|s| name.contains(s))
+}
+
 fn hardcoded(d: &DockerfileFacts, stage: &Stage, out: &mut Vec<Finding>) {
     let (df, ctx) = (d.df, d.ctx);
     let multi = ctx.multi_platform();
@@ -81,7 +99,7 @@ fn hardcoded(d: &DockerfileFacts, stage: &Stage, out: &mut Vec<Finding>) {
     };
     let from = &df.instructions[stage.from];
     if let Some(p) = stage.platform.as_deref().filter(|p| !p.contains('$')) {
-        if arch_token(p).is_some() {
+        if arch_token(p).is_some() && !named_for(stage, p) {
             report(from, format!("FROM --platform={p} pins this stage to one architecture"));
         }
     }
