@@ -534,3 +534,36 @@ fn convert_keeps_attestations_on_request() {
     assert_eq!(dropped["checked"][0]["facts"]["attestations_kept"], "0");
     assert!(!dropped["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "image/attestation-manifest"));
 }
+
+/// The real-world corpus: `SHIPCHECK_CORPUS`, else `../shared/corpus` beside the repository.
+fn corpus() -> PathBuf {
+    std::env::var_os("SHIPCHECK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+}
+
+#[test]
+fn dockerfile_is_quiet_on_real_repositories_it_misread() {
+    let repos = corpus().join("repos");
+    if !repos.is_dir() {
+        eprintln!("skipped: no corpus at {}", repos.display());
+        return;
+    }
+    // netdata and fluent-bit: a top-level Dockerfile that is a link checked out as text;
+    // buildx: an ARG inherited from the parent stage; buildah: heredoc delimiters with dots
+    // and hundreds of test fixtures; fluent-bit: per-architecture pinned stages.
+    for dir in ["netdata@04b1cf542", "fluent-bit@d55459d49", "buildx@461836ba0", "buildah@5b1b18eeb"] {
+        let out = shipcheck().current_dir(repos.join(dir)).args(["dockerfile", "--format", "json"]).output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["findings"].as_array().unwrap().len(), 0, "{dir}: {json:#}");
+        assert_eq!(out.status.code(), Some(0), "{dir}");
+    }
+    let out = shipcheck()
+        .current_dir(repos.join("buildah@5b1b18eeb"))
+        .args(["dockerfile", "--include-tests", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let invalid = json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "dockerfile/invalid").count();
+    assert_eq!(invalid, 1, "only tests/bud/unrecognized's BOGUS: {json:#}");
+}
