@@ -15,7 +15,8 @@ use crate::dockerfile_check::{base_images, BaseImage, Context};
 use crate::facts::{check_enabled, BaseFacts, DockerfileFacts, Facts};
 use crate::repo::Repo;
 use crate::{
-    build_contexts, built_dockerfiles, dockerfile, is_dockerfile, platform, search_dockerfiles, workflow, yaml,
+    build_contexts, built_dockerfiles, compose_dockerfiles, dockerfile, is_dockerfile, platform, search_dockerfiles,
+    workflow, yaml,
 };
 use shipcheck_core::paths::{PathError, Root};
 
@@ -156,7 +157,8 @@ impl Domain for Dockerfiles {
         let analysis = (explicit.is_empty() && repo.join(".github/workflows").is_dir())
             .then(|| workflow::analyze(&Repo::new(repo)));
         let contexts = analysis.as_ref().map(build_contexts).unwrap_or_default();
-        let built = analysis.as_ref().map(built_dockerfiles).unwrap_or_default();
+        let mut built = analysis.as_ref().map(built_dockerfiles).unwrap_or_default();
+        built.extend(compose_dockerfiles(&Repo::new(repo)));
         let place = Place { root: Root::new(repo).ok(), repo: Repo::new(repo) };
         let targets: Vec<PathBuf> = if input.files.is_empty() { vec![repo.to_path_buf()] } else { input.files.clone() };
         let mut paths = Vec::new();

@@ -241,6 +241,40 @@ pub fn built_dockerfiles(analysis: &workflow::Analysis) -> Vec<String> {
     names
 }
 
+/// Compose files Docker Compose reads by default, at the repository root.
+const COMPOSE_FILES: &[&str] = &["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+/// The Dockerfiles the repository's default compose files build (`build: DIR`, or `build:`
+/// with `context` and `dockerfile`, relative to the context), repository-relative. Values with
+/// variables or remote contexts are left out: they are not files of the repository.
+pub fn compose_dockerfiles(repo: &repo::Repo) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in COMPOSE_FILES {
+        let Some(file) = repo.yaml(name) else { continue };
+        let Ok(Some(doc)) = &file.doc else { continue };
+        let Some(services) = doc.get("services") else { continue };
+        for (_, service) in services.entries() {
+            let Some(build) = service.get("build") else { continue };
+            let (context, dockerfile) = match build.str() {
+                Some(context) => (context, "Dockerfile"),
+                None => (
+                    build.get("context").and_then(|c| c.str()).unwrap_or("."),
+                    build.get("dockerfile").and_then(|d| d.str()).unwrap_or("Dockerfile"),
+                ),
+            };
+            if [context, dockerfile].iter().any(|s| s.contains('$') || s.contains("://")) {
+                continue;
+            }
+            if let Some(rel) = repo::Repo::clean(&format!("{context}/{dockerfile}")) {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,6 +195,11 @@ fn linked_repo() -> tempfile::TempDir {
     write("packaging/docker/Dockerfile", amd64);
     write("docker/app.df", amd64);
     write("tests/bud/Dockerfile", "BOGUS\n");
+    write(
+        "compose.yaml",
+        "services:\n  e2e:\n    build:\n      context: tests/e2e\n      dockerfile: e2e.df\n  web:\n    build: web\n",
+    );
+    write("tests/e2e/e2e.df", "FROM alpine\nARG TARGETARCH=amd64\n");
     dir
 }
 
@@ -217,7 +222,11 @@ fn links_inside_the_repository_are_followed_once_with_the_builds_of_every_name()
     // The link's target is checked once, as built for the link's platforms: an error.
     assert_eq!(
         artifacts(&report),
-        [(name("docker/app.df"), "error".into()), (name("packaging/docker/Dockerfile"), "error".into())],
+        [
+            (name("docker/app.df"), "error".into()),
+            (name("packaging/docker/Dockerfile"), "error".into()),
+            (name("tests/e2e/e2e.df"), "error".into())
+        ],
         "{:#?}",
         report.findings
     );
