@@ -187,13 +187,16 @@ impl Domain for Dockerfiles {
             }
             let skipped = found.skipped.iter().filter(|s| !here.iter().any(|h| h == &target.join(s))).count();
             let shown = place.artifact(target);
-            let note = (skipped > 0).then(|| {
-                format!("{skipped} under test fixture and vendored directories skipped; --include-tests checks them")
-            });
             if here.is_empty() {
-                let why = note.map(|n| format!(": {n}")).unwrap_or_default();
+                let why = if skipped > 0 {
+                    format!(" outside test fixture and vendored directories: {skipped} skipped, --include-tests checks them")
+                } else {
+                    String::new()
+                };
                 report.looked.push(format!("{shown} (no Dockerfile or Containerfile{why})"));
-            } else if let Some(note) = note {
+            } else if skipped > 0 {
+                let note =
+                    format!("{skipped} under test fixture and vendored directories (--include-tests checks them)");
                 let facts = vec![("dockerfiles".to_string(), here.len().to_string()), ("skipped".to_string(), note)];
                 report.checked.push(Checked::new(shown, "directory", facts));
             }
