@@ -1,12 +1,15 @@
 //! Platforms of `docker buildx bake` targets, from local bake files (HCL or JSON).
 //!
 //! Targets follow `inherits`; groups expand to their targets; `variable` blocks give their
-//! defaults unless the step's environment sets them (as bake does). What cannot be evaluated
-//! (functions, unknown variables) is unknown.
+//! defaults unless the step's environment sets them (as bake does). hcl-rs evaluates the
+//! expressions; the functions bake files call most are ours ([`FUNCTIONS`]), declared with
+//! `Context::declare_func`. What cannot be evaluated (other functions, user `function` blocks,
+//! unknown variables) is unknown.
 
 use std::collections::BTreeMap;
 
-use hcl::eval::{Context, Evaluate};
+use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
+use hcl::Value as HclValue;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Target {
@@ -16,6 +19,10 @@ pub struct Target {
     pub context: Option<String>,
     pub dockerfile: Option<String>,
     pub gha_cache: bool,
+    /// `cache-from` includes `type=gha`.
+    pub gha_import: bool,
+    /// `cache-to` names a backend other than gha.
+    pub cache_export: bool,
     pub push: bool,
 }
 
@@ -142,6 +149,8 @@ fn target(name: &str, attrs: &BTreeMap<String, Result<serde_json::Value, String>
         context: text("context"),
         dockerfile: text("dockerfile"),
         gha_cache: cache.iter().any(|c| c.contains("type=gha")),
+        gha_import: strings("cache-from").iter().any(|c| c.contains("type=gha")),
+        cache_export: crate::workflow::exports_elsewhere(strings("cache-to").iter().map(String::as_str)),
         push: strings("output").iter().any(|o| o.contains("type=registry") || o.contains("push=true")),
     }
 }
@@ -169,6 +178,117 @@ fn read_json(
     Ok(())
 }
 
+/// The HCL functions shipcheck evaluates in bake files, as bake's standard library (the
+/// go-cty stdlib) defines them. The ones real bake files use to build platform lists (split,
+/// compact, join) come first.
+pub const FUNCTIONS: &[&str] =
+    &["split", "join", "compact", "concat", "lower", "upper", "replace", "format", "trimspace"];
+
+fn string_arg(v: &HclValue) -> Result<&str, String> {
+    v.as_str().ok_or_else(|| format!("{v} is not a string"))
+}
+
+/// A context with [`FUNCTIONS`] declared.
+fn functions() -> Context<'static> {
+    let mut ctx = Context::new();
+    let list = || ParamType::array_of(ParamType::Any);
+    ctx.declare_func(
+        "split",
+        FuncDef::builder().params([ParamType::String, ParamType::String]).build(|a: FuncArgs| {
+            let (sep, text) = (string_arg(&a[0])?, string_arg(&a[1])?);
+            // cty's split returns one empty element for an empty string, as strings.Split does.
+            Ok(HclValue::Array(text.split(sep).map(HclValue::from).collect()))
+        }),
+    );
+    ctx.declare_func(
+        "join",
+        FuncDef::builder().param(ParamType::String).variadic_param(list()).build(|a: FuncArgs| {
+            let sep = string_arg(&a[0])?;
+            let mut parts = Vec::new();
+            for l in a.variadic_args() {
+                for v in l.as_array().into_iter().flatten() {
+                    parts.push(string_arg(v)?.to_string());
+                }
+            }
+            Ok(HclValue::from(parts.join(sep)))
+        }),
+    );
+    ctx.declare_func(
+        "compact",
+        FuncDef::builder().param(list()).build(|a: FuncArgs| {
+            let items = a[0].as_array().into_iter().flatten();
+            Ok(HclValue::Array(
+                items.filter(|v| !matches!(v, HclValue::String(s) if s.is_empty()) && !v.is_null()).cloned().collect(),
+            ))
+        }),
+    );
+    ctx.declare_func(
+        "concat",
+        FuncDef::builder().variadic_param(list()).build(|a: FuncArgs| {
+            Ok(HclValue::Array(a.iter().flat_map(|l| l.as_array().cloned().unwrap_or_default()).collect()))
+        }),
+    );
+    ctx.declare_func(
+        "lower",
+        FuncDef::builder().param(ParamType::String).build(|a: FuncArgs| Ok(string_arg(&a[0])?.to_lowercase().into())),
+    );
+    ctx.declare_func(
+        "upper",
+        FuncDef::builder().param(ParamType::String).build(|a: FuncArgs| Ok(string_arg(&a[0])?.to_uppercase().into())),
+    );
+    ctx.declare_func(
+        "trimspace",
+        FuncDef::builder().param(ParamType::String).build(|a: FuncArgs| Ok(string_arg(&a[0])?.trim().into())),
+    );
+    ctx.declare_func(
+        "replace",
+        FuncDef::builder().params([ParamType::String, ParamType::String, ParamType::String]).build(|a: FuncArgs| {
+            let (text, find, with) = (string_arg(&a[0])?, string_arg(&a[1])?, string_arg(&a[2])?);
+            // `/…/` makes the search a regular expression; shipcheck does not evaluate those.
+            if find.len() > 1 && find.starts_with('/') && find.ends_with('/') {
+                return Err(format!("replace with the regular expression {find}"));
+            }
+            Ok(text.replace(find, with).into())
+        }),
+    );
+    ctx.declare_func(
+        "format",
+        FuncDef::builder()
+            .param(ParamType::String)
+            .variadic_param(ParamType::Any)
+            .build(|a: FuncArgs| format_spec(string_arg(&a[0])?, &a.variadic_args().collect::<Vec<_>>())),
+    );
+    ctx
+}
+
+/// `format` for the verbs bake files use: `%s`, `%d`, `%v` and `%%`; any other verb (width,
+/// precision, `%q`, `%#v`…) is an error, so the value stays unknown rather than wrong.
+fn format_spec(spec: &str, args: &[&HclValue]) -> Result<HclValue, String> {
+    let mut out = String::new();
+    let mut args = args.iter();
+    let mut chars = spec.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('%') => out.push('%'),
+            Some('s' | 'd' | 'v') => match args.next() {
+                Some(HclValue::String(s)) => out.push_str(s),
+                Some(HclValue::Number(n)) => out.push_str(&n.to_string()),
+                Some(HclValue::Bool(b)) => out.push_str(&b.to_string()),
+                Some(v) => return Err(format!("format of {v}")),
+                None => return Err("format has too few arguments".into()),
+            },
+            other => {
+                return Err(format!("format verb %{} is not evaluated", other.map(String::from).unwrap_or_default()))
+            }
+        }
+    }
+    Ok(out.into())
+}
+
 fn read_hcl(
     text: &str,
     env: &BTreeMap<String, String>,
@@ -180,13 +300,14 @@ fn read_hcl(
         return Err("brackets nest more than 64 deep".into());
     }
     let body = hcl::parse(text).map_err(|e| format!("not valid HCL: {e}"))?;
-    let mut ctx = Context::new();
+    let mut ctx = functions();
+    let defaults = functions();
     for block in body.blocks().filter(|b| b.identifier() == "variable") {
         let Some(name) = block.labels().first().map(|l| l.as_str().to_string()) else { continue };
         let value = match env.get(&name) {
             Some(v) => hcl::Value::String(v.clone()),
             None => match block.body().attributes().find(|a| a.key() == "default") {
-                Some(a) => match a.expr().evaluate(&Context::new()) {
+                Some(a) => match a.expr().evaluate(&defaults) {
                     Ok(v) => v,
                     Err(_) => continue,
                 },
@@ -257,6 +378,7 @@ target "app" {
 }
 target "tools" { platforms = split(",", PLATFORMS) }
 target "single" { platforms = ["${PLATFORMS}"] }
+target "odd" { platforms = [sanitize(PLATFORMS)] }
 "#;
 
     #[test]
@@ -266,7 +388,9 @@ target "single" { platforms = ["${PLATFORMS}"] }
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].platforms, Some(Ok(vec!["linux/amd64".into(), "linux/arm64".into(), "linux/riscv64".into()])));
         assert!(t[0].gha_cache);
-        assert!(matches!(t[1].platforms, Some(Err(_))), "{:?}", t[1]);
+        assert_eq!(t[1].platforms, Some(Ok(vec!["linux/amd64".into(), "linux/arm64".into()])), "split() is ours");
+        let odd = resolve(&files, &["odd".into()], &BTreeMap::new()).unwrap();
+        assert!(matches!(odd[0].platforms, Some(Err(_))), "a function shipcheck does not declare stays unknown");
         let env: BTreeMap<String, String> = [("PLATFORMS".to_string(), "linux/s390x".to_string())].into();
         let t = resolve(&files, &["single".into()], &env).unwrap();
         assert_eq!(t[0].platforms, Some(Ok(vec!["linux/s390x".into()])));

@@ -22,6 +22,11 @@ pub enum Class {
     PostMerge,
 }
 
+/// How long a signed URL of the GitHub Actions cache stays valid, in minutes: BuildKit holds
+/// the download URL from its first cache load, and it expires ten minutes after it was issued
+/// (moby/buildkit#6053; mirrord#3210's 403 names a window of 22:26:21 to 22:36:26).
+pub const CACHE_URL_MINUTES: f64 = 10.0;
+
 /// Which events run a workflow before merge and which after, as the issue and GitHub define them.
 pub fn classify(event: &str) -> Option<Class> {
     match event {
@@ -29,6 +34,31 @@ pub fn classify(event: &str) -> Option<Class> {
         "push" | "release" | "workflow_dispatch" | "schedule" => Some(Class::PostMerge),
         _ => None,
     }
+}
+
+/// The runs of one trigger: its class and, for pull-request events, the value of
+/// `github.event.pull_request.merged` in that run. `pull_request` with `types: [closed]` runs
+/// when a pull request is closed, merged or not; the merged run is after merge (a release after
+/// merge, not a pull-request build), the unmerged one tests nothing that will ship and is not
+/// evaluated. Other activity types (the default `opened`, `synchronize`, `reopened`) run before
+/// merge with `merged` false.
+pub fn runs_of(event: &str, config: Option<&Node>) -> Vec<(Class, Option<bool>)> {
+    if !matches!(event, "pull_request" | "pull_request_target") {
+        return classify(event).map(|c| vec![(c, None)]).unwrap_or_default();
+    }
+    let types: Vec<String> = match config.and_then(|c| c.get("types")) {
+        Some(t) if !t.items().is_empty() => t.items().iter().filter_map(|i| i.str().map(String::from)).collect(),
+        Some(t) => t.str().map(|s| vec![s.to_string()]).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut runs = Vec::new();
+    if types.is_empty() || types.iter().any(|t| t != "closed") {
+        runs.push((Class::PullRequest, Some(false)));
+    }
+    if types.iter().any(|t| t == "closed") {
+        runs.push((Class::PostMerge, Some(true)));
+    }
+    runs
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,11 +103,22 @@ pub struct Build {
     pub push: bool,
     pub job_pushes: bool,
     pub gha_cache: bool,
+    /// The build imports a `type=gha` cache (`cache-from`), whose signed download URL BuildKit
+    /// keeps from the start of the build.
+    pub gha_import: bool,
+    /// The build exports a cache to a backend other than gha (`cache-to` of another type). An
+    /// export back to the gha cache loads fresh URLs and skips the blobs the cache already has.
+    pub cache_export: bool,
+    /// The shortest `timeout-minutes` of its job and step, when known (GitHub's default is 360).
+    pub timeout_minutes: Option<f64>,
     /// Docker's containerd image store is enabled, which loads multi-platform images.
     pub containerd_store: bool,
     /// Whether a missing QEMU can be judged: not for GoReleaser, whose Dockerfiles usually
     /// only copy binaries built outside the image.
     pub judge_qemu: bool,
+    /// The build's Dockerfile was read and runs nothing for the target platform: every `RUN`
+    /// is in a stage on `$BUILDPLATFORM` (it cross-compiles), so no emulator is needed.
+    pub cross_compiles: bool,
     pub context: Option<String>,
     pub file: Option<String>,
     /// Where the platforms are written (or the step, when they are not).
@@ -143,11 +184,15 @@ pub fn analyze(repo: &Repo) -> Analysis {
         let events = triggers(&doc);
         let before = out.builds.len();
         for (event, config) in &events {
-            let Some(class) = classify(event) else { continue };
-            let inputs = if event == "workflow_dispatch" { declared_inputs(config) } else { (json!({}), true) };
-            let mut ev = Eval { repo, event, class, workflow: file.artifact.clone(), builds: Vec::new() };
-            ev.workflow(&file, &doc, inputs, 0);
-            out.builds.extend(ev.builds);
+            for (class, merged) in runs_of(event, config.as_ref()) {
+                let inputs = if event == "workflow_dispatch" { declared_inputs(config) } else { (json!({}), true) };
+                let mut ev = Eval { repo, event, class, merged, workflow: file.artifact.clone(), builds: Vec::new() };
+                ev.workflow(&file, &doc, inputs, 0);
+                out.builds.extend(ev.builds);
+            }
+        }
+        for b in &mut out.builds[before..] {
+            b.cross_compiles = b.dockerfile().and_then(|f| repo.text(&f)).is_some_and(|t| cross_compiles(&t));
         }
         // A workflow that only runs when called is judged through its callers; its builds
         // still count for "builds images".
@@ -252,6 +297,11 @@ pub fn expand_matrix(matrix: &Node, scope: &Scope) -> Option<Vec<Map<String, Val
         None => to_value(matrix),
     };
     let Value::Object(m) = value else { return None };
+    // `include: ${{ fromJson(needs.….outputs.matrix) }}` is decided at run time: the whole
+    // matrix is unknown, not empty.
+    if ["include", "exclude"].iter().any(|k| m.get(*k).is_some_and(|v| !v.is_array())) {
+        return None;
+    }
     let mut combos: Vec<Map<String, Value>> = vec![Map::new()];
     let mut original_keys = Vec::new();
     for (k, v) in &m {
@@ -344,6 +394,10 @@ struct JobState {
     multi_node: bool,
     containerd_store: bool,
     pushes: bool,
+    /// `timeout-minutes` of the job, and the shortest of the step being evaluated and the steps
+    /// (composite actions) around it.
+    job_timeout: Option<f64>,
+    step_timeout: Option<f64>,
     builds: Vec<Build>,
 }
 
@@ -351,6 +405,8 @@ struct Eval<'a> {
     repo: &'a Repo,
     event: &'a str,
     class: Class,
+    /// `github.event.pull_request.merged` in this run, for pull-request events.
+    merged: Option<bool>,
     workflow: String,
     builds: Vec<Build>,
 }
@@ -358,7 +414,15 @@ struct Eval<'a> {
 impl Eval<'_> {
     fn base_scope(&self, inputs: (Value, bool)) -> Scope {
         let mut s = Scope::default();
-        s.set("github", json!({ "event_name": self.event }), false);
+        let github = match self.merged {
+            // The merged run of `types: [closed]` is the `closed` activity.
+            Some(true) => {
+                json!({ "event_name": self.event, "event": { "action": "closed", "pull_request": { "merged": true } } })
+            }
+            Some(false) => json!({ "event_name": self.event, "event": { "pull_request": { "merged": false } } }),
+            None => json!({ "event_name": self.event }),
+        };
+        s.set("github", github, false);
         s.set("inputs", inputs.0, inputs.1);
         s.set("env", json!({}), false);
         s
@@ -402,6 +466,7 @@ impl Eval<'_> {
             let labels = runs_on(job.get("runs-on"), &scope);
             let mut state = JobState {
                 native: labels.as_deref().and_then(platform::runner_platform).map(String::from),
+                job_timeout: minutes(job.get("timeout-minutes"), &scope),
                 ..Default::default()
             };
             let workdir = job
@@ -472,12 +537,16 @@ impl Eval<'_> {
             let mut env = env.clone();
             add_env(&mut scope, &mut env, step.get("env"));
             let ctx = Step { file, job, step, scope: &scope, env: &env, workdir };
+            // A step inside a composite action is bounded by the step that uses the action too.
+            let outer = state.step_timeout;
+            state.step_timeout = shortest(outer, minutes(step.get("timeout-minutes"), &scope));
             if let Some(uses) = step.get("uses").and_then(Node::str) {
                 self.uses_step(&ctx, uses, state, depth);
             }
             if let Some(run) = step.get("run") {
                 self.run_step(&ctx, run, state);
             }
+            state.step_timeout = outer;
         }
     }
 
@@ -537,18 +606,46 @@ impl Eval<'_> {
                     b.gha_cache = caches.iter().flatten().any(|c| match c {
                         Ok(t) | Err(t) => t.contains("type=gha"),
                     });
+                    b.gha_import = matches!(&caches[0], Some(Ok(t) | Err(t)) if t.contains("type=gha"));
+                    b.cache_export = matches!(&caches[1], Some(Ok(t) | Err(t)) if exports_elsewhere(t.lines()));
                     b.context = input("context").and_then(Result::ok);
                     b.file = input("file").and_then(Result::ok);
                 });
             }
             "docker/bake-action" => {
                 let files = input("files").and_then(Result::ok).map(|f| platform::split_list(&f));
+                // An unknown `targets:` (or `source:`, or a `set:` that may set the platform)
+                // stays unknown: it is not the default group.
+                // `set:` lines are read one by one: an unknown cache scope does not hide a known
+                // platform, an unknown platform is unknown.
+                let set_lines: Vec<String> = match input("set") {
+                    Some(Ok(s)) => s.lines().map(String::from).collect(),
+                    Some(Err(raw)) => interpolate_lossy(&raw, scope).lines().map(String::from).collect(),
+                    None => Vec::new(),
+                };
+                let unknown_platform = set_lines.iter().find(|l| {
+                    l.contains(shell::UNKNOWN) && l.split('=').next().is_some_and(|k| k.trim().ends_with(".platform"))
+                });
+                let unknown = match (input("targets"), input("source"), unknown_platform) {
+                    (Some(Err(raw)), _, _) => Some(format!("bake targets {raw}")),
+                    (_, Some(Err(raw)), _) => Some(format!("bake source {raw}")),
+                    (_, Some(Ok(src)), _) if src.contains("://") || src.starts_with("git@") => {
+                        Some(format!("bake definition from {src}"))
+                    }
+                    (_, _, Some(line)) => Some(format!("bake set {line}")),
+                    _ => None,
+                };
+                if let Some(raw) = unknown {
+                    self.add(state, job, "docker/bake-action", Platforms::Unknown(raw), at, |_| {});
+                    return;
+                }
                 let targets =
                     input("targets").and_then(Result::ok).map(|t| platform::split_list(&t)).unwrap_or_default();
-                let mut sets = input("set")
-                    .and_then(Result::ok)
-                    .map(|s| s.lines().map(|l| format!("--set={}", l.trim())).collect::<Vec<_>>())
-                    .unwrap_or_default();
+                let mut sets: Vec<String> = set_lines
+                    .iter()
+                    .filter(|l| !l.trim().is_empty() && !l.contains(shell::UNKNOWN))
+                    .map(|l| format!("--set={}", l.trim()))
+                    .collect();
                 if matches!(input("push"), Some(Ok(p)) if p.trim() == "true") {
                     sets.push("--push".into());
                 }
@@ -760,6 +857,8 @@ impl Eval<'_> {
                         b.push = cmd.push || t.push;
                         b.load = cmd.load;
                         b.gha_cache = cmd.gha_cache || t.gha_cache;
+                        b.gha_import = t.gha_import;
+                        b.cache_export = t.cache_export;
                         b.context = ctx.clone();
                         b.file = t.dockerfile.as_ref().map(|f| join_dir(ctx.as_deref(), f));
                     });
@@ -943,10 +1042,33 @@ impl Eval<'_> {
         at: Loc,
         f: impl FnOnce(&mut Build),
     ) {
+        // `local` is the platform of the machine running BuildKit: the runner's, here.
+        let platforms = match platforms {
+            Platforms::Explicit(list) if list.iter().any(|p| p.trim().eq_ignore_ascii_case("local")) => {
+                match &state.native {
+                    Some(n) => {
+                        let mut out: Vec<String> = Vec::new();
+                        for p in list {
+                            let p = if p.trim().eq_ignore_ascii_case("local") { n.clone() } else { p };
+                            if !out.contains(&p) {
+                                out.push(p);
+                            }
+                        }
+                        Platforms::Explicit(out)
+                    }
+                    None => Platforms::Unknown("local (the runner's platform is unknown)".into()),
+                }
+            }
+            p => p,
+        };
+        let event = match self.merged {
+            Some(true) => format!("{} (closed, merged)", self.event),
+            _ => self.event.to_string(),
+        };
         let mut b = Build {
             workflow: self.workflow.clone(),
             job: job.to_string(),
-            event: self.event.to_string(),
+            event,
             class: self.class,
             tool: tool.to_string(),
             platforms,
@@ -957,14 +1079,57 @@ impl Eval<'_> {
             push: false,
             job_pushes: false,
             gha_cache: false,
+            gha_import: false,
+            cache_export: false,
+            timeout_minutes: shortest(state.job_timeout, state.step_timeout),
             containerd_store: state.containerd_store,
             judge_qemu: true,
+            cross_compiles: false,
             context: None,
             file: None,
             at,
         };
         f(&mut b);
         state.builds.push(b);
+    }
+}
+
+/// Whether a Dockerfile runs no command for the target platform: every `RUN` is in a stage
+/// `FROM --platform=$BUILDPLATFORM` (or built on such a stage), where BuildKit runs it on the
+/// machine's own platform. Stages pinned to any other platform count as the target's.
+fn cross_compiles(text: &str) -> bool {
+    let df = crate::dockerfile::parse(text);
+    let mut on_build: Vec<&str> = Vec::new();
+    for stage in &df.stages {
+        let pinned = stage.platform.as_deref().map(|p| p.replace(['{', '}'], ""));
+        let native = pinned.as_deref() == Some("$BUILDPLATFORM")
+            || (pinned.is_none() && on_build.iter().any(|n| n.eq_ignore_ascii_case(&stage.image)));
+        if native {
+            on_build.extend(stage.name.as_deref());
+        } else if df.instructions[stage.body.clone()].iter().any(|i| i.keyword == "RUN") {
+            return false;
+        }
+    }
+    !df.stages.is_empty()
+}
+
+/// Whether `cache-to` entries name a backend other than gha (an entry without `type=` is a
+/// registry reference).
+pub fn exports_elsewhere<'a>(entries: impl IntoIterator<Item = &'a str>) -> bool {
+    entries.into_iter().map(str::trim).any(|e| !e.is_empty() && !e.split(',').any(|a| a.trim() == "type=gha"))
+}
+
+/// `timeout-minutes` (a number or an expression), when it can be evaluated.
+fn minutes(node: Option<&Node>, scope: &Scope) -> Option<f64> {
+    let text = node?.str()?;
+    let text = if text.contains("${{") { expr::interpolate(text, scope)? } else { text.to_string() };
+    text.trim().parse::<f64>().ok().filter(|m| *m > 0.0)
+}
+
+fn shortest(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -1058,8 +1223,28 @@ mod tests {
     fn expression_matrix_is_unknown_unless_literal() {
         let node = crate::yaml::parse("\"${{ fromJSON(needs.setup.outputs.matrix) }}\"").unwrap().unwrap();
         assert!(expand_matrix(&node, &Scope::default()).is_none());
+        let node = crate::yaml::parse("include: ${{ fromJson(needs.prepare.outputs.includes) }}\n").unwrap().unwrap();
+        assert!(expand_matrix(&node, &Scope::default()).is_none(), "an expression include is unknown, not empty");
         let node = crate::yaml::parse("\"${{ fromJSON('{\\\"p\\\":[\\\"a\\\",\\\"b\\\"]}') }}\"").unwrap().unwrap();
         assert_eq!(expand_matrix(&node, &Scope::default()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn cross_compiling_dockerfiles() {
+        let ruff_like = "FROM --platform=$BUILDPLATFORM ubuntu AS build\nRUN make\nFROM build AS more\nRUN strip /x\nFROM scratch\nCOPY --from=more /x /x\n";
+        assert!(cross_compiles(ruff_like));
+        assert!(cross_compiles(
+            "FROM --platform=${BUILDPLATFORM} golang AS b\nRUN go build\nFROM alpine\nCOPY --from=b /a /a\n"
+        ));
+        assert!(!cross_compiles(
+            "FROM --platform=$BUILDPLATFORM golang AS b\nRUN go build\nFROM alpine\nRUN apk add curl\n"
+        ));
+        assert!(!cross_compiles("FROM debian\nRUN apt-get update\n"));
+        assert!(
+            !cross_compiles("FROM --platform=linux/amd64 debian\nRUN true\n"),
+            "a literal pin is not the build platform"
+        );
+        assert!(!cross_compiles(""), "no stages: nothing read");
     }
 
     #[test]

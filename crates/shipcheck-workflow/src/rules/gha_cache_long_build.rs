@@ -3,35 +3,66 @@
 use shipcheck_report::{declare_rule, Finding};
 
 use crate::facts::{subject, Facts};
+use crate::workflow::{Build, CACHE_URL_MINUTES};
 
 declare_rule! {
     /// ## What it catches
-    /// A `type=gha` cache import or export in a job that also pushes an image.
+    /// A build step that imports a `type=gha` cache (`cache-from`) and then pushes its image or
+    /// exports a cache to another backend (`cache-to` other than `type=gha`), in a job that may
+    /// run longer than the cache's signed URLs live (10 minutes). A job or step with `timeout-minutes` of 10 or less is short and is not
+    /// reported; without `timeout-minutes` a job may run for GitHub's default of 360 minutes.
+    /// Exporting back to the gha cache does not count: BuildKit's gha exporter loads each blob's
+    /// entry afresh and skips the blobs the cache already has (all the imported ones). Builds of
+    /// `docker/build-push-action` and of bake targets are judged; a `type=gha` cache written in a
+    /// `run:` script is not. Loading the image (`load: true`, a `type=docker` tar) after a long
+    /// build reads the cached layers too, but is not reported.
     ///
     /// ## Why it breaks releases
-    /// The GitHub cache backend hands BuildKit signed URLs valid for a limited time. A long
-    /// multi-platform build that imports the cache early and exports it or pushes late can use
-    /// them after they expire: the push or cache export fails with 403 and a validity window
-    /// in the error text (mirrord 3.137.0, metalbear-co/mirrord#3210).
+    /// BuildKit loads the gha cache at the start of the build and keeps the signed download
+    /// URL of each cached layer it did not need to pull. Those URLs expire ten minutes after
+    /// they are issued (moby/buildkit#6053). When a long build reaches the push or the cache
+    /// export and then needs one of those layers, the download fails with 403 and a validity
+    /// window in the error text (`Signature not valid in the specified time frame`; mirrord
+    /// 3.137.0, metalbear-co/mirrord#3210; docker/bake-action#312). BuildKit 0.23 reloads
+    /// expired URLs; builders pinned to an older BuildKit still fail.
     ///
     /// ## Fix
-    /// Keep long builds from depending on a cache credential issued at their start: export
-    /// the cache in a separate short job, use `type=registry` cache, or split platforms into
-    /// per-platform jobs that are merged with `docker buildx imagetools create`.
+    /// Keep long builds from depending on a cache credential issued at their start: use a
+    /// registry cache (`type=registry`), build each platform in its own job and merge them with
+    /// `docker buildx imagetools create`, or use a BuildKit of 0.23 or later.
     ///
     /// ## Example
-    /// `cache-from: type=gha`, `cache-to: type=gha,mode=max`, `push: true`.
-    pub RULE = ("workflow/gha-cache-long-build", Warning, "a gha cache in a job that pushes");
+    /// `cache-from: type=gha`, `cache-to: type=gha,mode=max`, `push: true`, no `timeout-minutes`.
+    pub RULE = ("workflow/gha-cache-long-build", Warning, "a gha cache import in a long build that pushes or exports a cache elsewhere");
+}
+
+/// Whether the build's job (or step) may outlive a signed cache URL.
+fn may_outlive_cache_url(b: &Build) -> bool {
+    b.timeout_minutes.is_none_or(|m| m > CACHE_URL_MINUTES)
 }
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     let Some(a) = facts.workflows else { return };
-    for b in a.builds.iter().filter(|b| b.gha_cache && b.job_pushes) {
+    for b in a.builds.iter().filter(|b| b.gha_import && (b.push || b.cache_export) && may_outlive_cache_url(b)) {
+        let what = match (b.push, b.cache_export) {
+            (true, true) => "pushes its image and exports a registry cache",
+            (true, false) => "pushes its image",
+            _ => "exports a registry cache",
+        };
+        let limit = match b.timeout_minutes {
+            Some(m) => format!("timeout-minutes: {m}"),
+            None => "no timeout-minutes (GitHub's default: 360)".to_string(),
+        };
         out.push(
-            Finding::new(&RULE, subject(&b.at), format!("job {} uses the gha cache and pushes an image", b.job))
-                .evidence("event", &b.event)
-                .evidence("tool", &b.tool)
-                .remedy("Export the cache from a separate short job, use a registry cache (type=registry), or build each platform in its own job and merge them with `docker buildx imagetools create`, so no credential issued at the start is used at the end of a long build."),
+            Finding::new(
+                &RULE,
+                subject(&b.at),
+                format!("job {} imports the gha cache and {what}, and may run longer than the cache's 10-minute signed URLs", b.job),
+            )
+            .evidence("event", &b.event)
+            .evidence("tool", &b.tool)
+            .evidence("job_limit", limit)
+            .remedy("Use a registry cache (type=registry), or build each platform in its own job and merge them with `docker buildx imagetools create`, or use BuildKit 0.23 or later (it reloads expired cache URLs), so no URL issued at the start is used at the end of a long build."),
         );
     }
 }

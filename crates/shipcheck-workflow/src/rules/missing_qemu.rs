@@ -11,12 +11,17 @@ declare_rule! {
     /// A build of a platform that the job's runner does not run natively, in a job with no
     /// `docker/setup-qemu-action` (or `tonistiigi/binfmt`, `qemu-user-static`) before it, or
     /// whose QEMU `platforms` do not include it. Builders with nodes of other platforms
-    /// (`append:`, the remote driver) are not judged.
+    /// (`append:`, the remote driver) are not judged, and neither are builds whose Dockerfile
+    /// runs every `RUN` in stages `FROM --platform=$BUILDPLATFORM` (it cross-compiles: nothing
+    /// of the target platform is executed). A native arm64 runner (`ubuntu-24.04-arm`) needs
+    /// no QEMU for linux/arm64. Platforms of another OS than the runner's (`windows/amd64` on
+    /// Linux) are not judged: QEMU user-mode emulation runs only Linux binaries.
     ///
     /// ## Why it breaks releases
     /// Every `RUN` of a foreign-platform stage fails with `exec format error` without an
     /// emulator. A Dockerfile that cross-compiles (`FROM --platform=$BUILDPLATFORM`, no `RUN`
-    /// in the target stages) does not need one, which is why this is a warning.
+    /// in the target stages) does not need one; when the Dockerfile cannot be read (a remote
+    /// context, an expression) that cannot be told, which is why this is a warning.
     ///
     /// ## Fix
     /// Add `- uses: docker/setup-qemu-action@v3` before the build, or include the platform in
@@ -35,7 +40,8 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
 }
 
 fn qemu(b: &Build, out: &mut Vec<Finding>) {
-    let (Platforms::Explicit(_), Some(native), false, true) = (&b.platforms, &b.native, b.multi_node, b.judge_qemu)
+    let (Platforms::Explicit(_), Some(native), false, true, false) =
+        (&b.platforms, &b.native, b.multi_node, b.judge_qemu, b.cross_compiles)
     else {
         return;
     };
@@ -48,7 +54,11 @@ fn qemu(b: &Build, out: &mut Vec<Finding>) {
         }),
         None => false,
     };
-    let missing: Vec<&String> = list.iter().filter(|p| !runs_natively(native, p) && !covered(p)).collect();
+    // QEMU's user-mode emulation runs Linux binaries only: a build for another OS (windows,
+    // freebsd, darwin) on a Linux runner cross-compiles or fails whatever is installed.
+    let same_os = |p: &str| p.split('/').next() == native.split('/').next();
+    let missing: Vec<&String> =
+        list.iter().filter(|p| same_os(p) && !runs_natively(native, p) && !covered(p)).collect();
     if missing.is_empty() {
         return;
     }

@@ -22,6 +22,11 @@ declare_rule! {
     /// `docker-image.yml` built five platforms; a change for riscv64 was merged green and broke
     /// the master image build (ipfs/kubo, docker-image.yml with `pull_request:` commented out).
     ///
+    /// One finding per workflow: its message names every platform that workflow builds after
+    /// merge and no pull-request build tries, and `places` lists each build step with the
+    /// platforms it builds (a job that builds each platform in its own step and then pushes them
+    /// all is one finding, not one per step).
+    ///
     /// ## Fix
     /// Add a pull-request job that builds every release platform without pushing
     /// (`push: false`, no `load`); the finding gives the exact YAML. QEMU makes it slower, so
@@ -37,41 +42,53 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     let pr: Vec<&Build> = a.builds.iter().filter(|b| b.class == Class::PullRequest).collect();
     let pr_known: BTreeSet<String> = pr.iter().filter_map(|b| b.known_platforms()).flatten().collect();
     let pr_unknown = pr.iter().any(|b| b.known_platforms().is_none());
-    // One finding per release build site, listing what it builds that no PR build does.
-    let mut sites: BTreeMap<Loc, (&Build, BTreeSet<String>)> = BTreeMap::new();
+    // One finding per workflow whose trigger runs the release builds: one gap is one finding,
+    // however many steps (per-platform builds, a final multi-platform push) it shows in.
+    let mut workflows: BTreeMap<&str, Vec<&Build>> = BTreeMap::new();
     for b in a.builds.iter().filter(|b| b.class == Class::PostMerge) {
         let Some(list) = b.known_platforms() else { continue };
-        let missing: BTreeSet<String> = list.into_iter().filter(|p| !pr_known.contains(p)).collect();
-        if !missing.is_empty() {
-            sites.entry(b.at.clone()).or_insert((b, BTreeSet::new())).1.extend(missing);
+        if list.iter().any(|p| !pr_known.contains(p)) {
+            workflows.entry(b.workflow.as_str()).or_default().push(b);
         }
     }
-    for (at, (b, missing)) in sites {
+    for builds in workflows.values() {
+        // Each place with the platforms built there and the events that build them.
+        let mut sites: BTreeMap<&Loc, (BTreeSet<String>, BTreeSet<&str>, &Build)> = BTreeMap::new();
+        for b in builds {
+            let entry = sites.entry(&b.at).or_insert((BTreeSet::new(), BTreeSet::new(), b));
+            entry.0.extend(b.known_platforms().unwrap_or_default());
+            entry.1.insert(b.event.as_str());
+        }
+        let missing: BTreeSet<String> = sites.values().flat_map(|s| s.0.iter()).filter(|p| !pr_known.contains(*p)).cloned().collect();
+        let all: BTreeSet<String> = sites.values().flat_map(|s| s.0.iter().cloned()).collect();
+        // The finding points at the place that builds the most of the missing platforms (the
+        // multi-platform push, usually); the first such place on a tie.
+        let count = |s: &BTreeSet<String>| s.iter().filter(|p| missing.contains(*p)).count();
+        let Some((at, (_, _, b))) = sites.iter().max_by(|x, y| count(&x.1 .0).cmp(&count(&y.1 .0)).then(y.0.cmp(x.0)))
+        else {
+            continue;
+        };
         let names: Vec<&str> = missing.iter().map(String::as_str).collect();
-        let release: BTreeSet<String> = a
-            .builds
-            .iter()
-            .filter(|x| x.class == Class::PostMerge && x.at == at)
-            .filter_map(|x| x.known_platforms())
-            .flatten()
-            .collect();
-        let all: Vec<&str> = release.iter().map(String::as_str).collect();
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
         let verb = if names.len() == 1 { "is" } else { "are" };
         let message = if pr.is_empty() {
             format!("{} {verb} built after merge, and no pull-request workflow builds an image", names.join(", "))
         } else {
             format!("{} {verb} built after merge but by no pull-request workflow", names.join(", "))
         };
-        let mut events: Vec<&str> =
-            a.builds.iter().filter(|x| x.class == Class::PostMerge && x.at == at).map(|x| x.event.as_str()).collect();
-        events.sort();
-        events.dedup();
-        let mut f = Finding::new(&RULE, subject(&at), message)
+        let places: Vec<String> = sites
+            .iter()
+            .map(|(at, (platforms, events, b))| {
+                let list: Vec<&str> = platforms.iter().map(String::as_str).collect();
+                let events: Vec<&str> = events.iter().copied().collect();
+                format!("{}:{} {} ({} in job {}, on {})", at.artifact, at.line, list.join(","), b.tool, b.job, events.join(", "))
+            })
+            .collect();
+        let mut f = Finding::new(&RULE, subject(at), message)
             .evidence("not_built_before_merge", names.join(", "))
-            .evidence(
-                "release build",
-                format!("{} ({} in job {}, on {})", all.join(", "), b.tool, b.job, events.join(", ")),
-            )
+            .evidence("workflow", &b.workflow)
+            .evidence("release_platforms", all.join(", "))
+            .evidence("places", places.join("\n"))
             .evidence(
                 "pull_request_platforms",
                 if pr_known.is_empty() {
