@@ -46,11 +46,14 @@ pub(super) struct Origin<'o> {
 /// Script names that say they build or publish images: only such a script is named when it
 /// cannot be read, so that every missing helper script (`get-docker-tags.sh`,
 /// `free-disk-space.sh`) does not become a note.
+/// The image word may be in the directory (cockpit's `containers/ws/release.sh`), the verb must
+/// be in the file name.
 fn builds_images(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
     let image = ["docker", "image", "container", "oci", "manifest", "buildx", "podman", "buildah"]
         .iter()
-        .any(|w| name.contains(w));
+        .any(|w| lower.contains(w));
     let verb = ["build", "push", "publish", "release", "multiarch", "multi-arch", "buildx", "bake"]
         .iter()
         .any(|w| name.contains(w));
@@ -108,6 +111,17 @@ impl Eval<'_> {
     pub(super) fn goreleaser_config(&mut self, names: &[String], dir: Option<&str>, at: Loc) -> Option<Rc<File>> {
         let shown = names.join(" or ");
         if names.iter().any(|n| n.contains(shell::UNKNOWN) || n.contains("${{") || n.contains('$')) {
+            // A configuration generated at run time most likely comes from a template or
+            // configuration next to it (traefik renders `.goreleaser.yml.tmpl`); when those
+            // are there and none mentions docker, the run builds no image to miss.
+            let local: Vec<String> =
+                [".goreleaser.yml.tmpl", ".goreleaser.yaml.tmpl", ".goreleaser.yml", ".goreleaser.yaml"]
+                    .iter()
+                    .filter_map(|n| self.repo.text(&join_dir(dir, n)))
+                    .collect();
+            if !local.is_empty() && !local.iter().any(|t| t.contains("docker")) {
+                return None;
+            }
             let what = format!("goreleaser configuration {}", shown.replace(shell::UNKNOWN, "${{ … }}"));
             self.note_unseen(at, what, "its name is known only when the workflow runs; its docker images are not seen");
             return None;
@@ -301,6 +315,8 @@ mod tests {
         assert!(builds_images("./build_docker.sh"));
         assert!(builds_images("hack/push-image.sh"));
         assert!(!builds_images("./bin/get-docker-tags.sh"));
+        assert!(builds_images("containers/ws/release.sh"));
+        assert!(!builds_images("packaging/testing/smoke/container/container-smoke-test.sh"));
         assert!(!builds_images(".github/workflows/scripts/free-disk-space.sh"));
         assert!(remote_builds_images("docker/github-builder/.github/workflows/bake.yml@a492c6d"));
         assert!(!remote_builds_images(
@@ -347,7 +363,7 @@ mod tests {
     #[test]
     fn make_pattern_rules_and_loops_from_a_workflow() {
         let wf =
-            format!("{RELEASE}      - run: make -f Makefile.docker release VERSION=1\n      - run: make image-edge\n");
+            format!("{RELEASE}      - run: make -f Makefile.docker release VERSION=1\n      - run: make image-edge\n      - run: make -n image-dry && make --dry-run image-dry\n");
         let docker = "ARCHES:=amd64 arm64 riscv64\nrelease:\n\tfor arch in $(ARCHES); do \\\n\t  docker build --platform=$${arch} -t x:$${arch}-$(VERSION) build/$${arch}; \\\n\tdone\n";
         let make = "image-%:\n\tdocker buildx build --platform=linux/ppc64le -t x:$* .\n";
         let a = run(&[(".github/workflows/r.yml", &wf), ("Makefile.docker", docker), ("Makefile", make)]);
@@ -374,6 +390,13 @@ mod tests {
         assert_eq!(names, ["linux/arm64", "linux/arm/v7", "linux/riscv64"]);
         let what: Vec<&str> = a.unseen.iter().map(|u| u.what.as_str()).collect();
         assert_eq!(what, ["goreleaser configuration ${{ … }}", "goreleaser configuration gen.yml.tmpl"]);
+        // A run-time name next to a template that builds no image (traefik's) is not noted.
+        let wf = format!("{RELEASE}      - uses: goreleaser/goreleaser-action@v6\n        with:\n          args: release --config ${{{{ env.CONFIG }}}}\n");
+        let a = run(&[
+            (".github/workflows/r.yml", &wf),
+            (".goreleaser.yml.tmpl", "builds:\n  - goos: [\"[[ .GOOS ]]\"]\n"),
+        ]);
+        assert!(a.unseen.is_empty() && a.builds.is_empty(), "{:?}", a.unseen);
     }
 
     #[test]

@@ -755,6 +755,18 @@ impl Eval<'_> {
         at: Loc,
         depth: usize,
     ) {
+        // `make -n` (`--dry-run`, `--just-print`, `--recon`) prints the recipes without running
+        // them: it builds nothing.
+        let dry_run = words.iter().any(|w| {
+            matches!(w.as_str(), "--dry-run" | "--just-print" | "--recon")
+                || (w.starts_with('-')
+                    && !w.starts_with("--")
+                    && w[1..].chars().all(|c| c.is_ascii_alphabetic())
+                    && w.contains('n'))
+        });
+        if dry_run {
+            return;
+        }
         let mut overrides = BTreeMap::new();
         let mut targets = Vec::new();
         let mut dir = dir.map(String::from);
