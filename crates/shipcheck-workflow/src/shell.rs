@@ -62,6 +62,9 @@ pub struct ScriptCall {
 pub const MAX_LOOP_VALUES: usize = 64;
 /// Commands read per script at most, loop iterations included.
 pub const MAX_COMMANDS: usize = 20_000;
+/// Loops inside loops followed at most; deeper ones are not read (a hostile script of
+/// thousands of nested loops must not exhaust the stack).
+pub const MAX_LOOP_NESTING: usize = 16;
 
 /// Reads a script. `env` holds the variables known from `env:` blocks.
 ///
@@ -73,7 +76,7 @@ pub const MAX_COMMANDS: usize = 20_000;
 pub fn read(script: &str, env: &BTreeMap<String, String>) -> Script {
     let mut out = Script::default();
     let mut budget = MAX_COMMANDS;
-    block(&commands(script), env, &mut out, &mut budget);
+    block(&commands(script), env, &mut out, &mut budget, 0);
     out
 }
 
@@ -87,7 +90,13 @@ fn first_word(words: &[String]) -> Option<&str> {
     words.iter().map(String::as_str).find(|w| !matches!(*w, "do" | "then" | "else" | "{" | "!"))
 }
 
-fn block(cmds: &[(usize, Vec<String>)], env: &BTreeMap<String, String>, out: &mut Script, budget: &mut usize) {
+fn block(
+    cmds: &[(usize, Vec<String>)],
+    env: &BTreeMap<String, String>,
+    out: &mut Script,
+    budget: &mut usize,
+    nesting: usize,
+) {
     let mut i = 0;
     while i < cmds.len() {
         if *budget == 0 {
@@ -99,6 +108,9 @@ fn block(cmds: &[(usize, Vec<String>)], env: &BTreeMap<String, String>, out: &mu
             command(*line, raw, env, out);
             i += 1;
             continue;
+        }
+        if nesting >= MAX_LOOP_NESTING {
+            return;
         }
         // The body runs to the matching `done` (or to the end of an unclosed script).
         let mut depth = 0;
@@ -123,7 +135,7 @@ fn block(cmds: &[(usize, Vec<String>)], env: &BTreeMap<String, String>, out: &mu
             Some(values) if !name.is_empty() => {
                 for v in values {
                     inner.insert(name.to_string(), v);
-                    block(body, &inner, out, budget);
+                    block(body, &inner, out, budget, nesting + 1);
                 }
             }
             _ => {
@@ -134,7 +146,7 @@ fn block(cmds: &[(usize, Vec<String>)], env: &BTreeMap<String, String>, out: &mu
                 for v in read_vars {
                     inner.remove(v);
                 }
-                block(body, &inner, out, budget);
+                block(body, &inner, out, budget, nesting + 1);
             }
         }
         i = end + 1;
@@ -626,6 +638,9 @@ mod tests {
         let script =
             format!("for a in {many}; do for b in {many}; do for c in {many}; do docker build .; done; done; done");
         assert!(read(&script, &env(&[])).builds.len() <= MAX_COMMANDS);
+        // Nesting is bounded too: 100,000 nested loops neither overflow the stack nor hang.
+        let deep = format!("{}docker build .\n{}", "for a in x; do\n".repeat(100_000), "done\n".repeat(100_000));
+        assert!(read(&deep, &env(&[])).builds.is_empty());
     }
 
     #[test]
