@@ -3,6 +3,7 @@
 
 pub mod bake;
 pub mod checks;
+pub mod compose;
 pub mod dockerfile;
 pub mod dockerfile_check;
 pub mod domain;

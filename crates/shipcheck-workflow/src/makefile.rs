@@ -9,12 +9,18 @@ use std::collections::BTreeMap;
 /// How deep prerequisites are followed.
 const MAX_DEPTH: usize = 4;
 
+/// A rule's prerequisites and recipe lines.
+type Rule = (Vec<String>, Vec<String>);
+
 #[derive(Debug, Default)]
 pub struct Makefile {
     vars: BTreeMap<String, String>,
     /// Variables set with `?=`: the environment wins over them.
     conditional: BTreeMap<String, String>,
-    rules: BTreeMap<String, (Vec<String>, Vec<String>)>,
+    rules: BTreeMap<String, Rule>,
+    /// Target-specific variables (`image: export PLATFORMS := linux/amd64`): name, value, and
+    /// whether `export` passes it to the recipes' environment (and so to a sub-`make`).
+    target_vars: BTreeMap<String, Vec<(String, String, bool)>>,
     /// The first target, which `make` with no target builds.
     pub default: Option<String>,
 }
@@ -69,6 +75,22 @@ pub fn parse(text: &str) -> Makefile {
             if prereqs.starts_with('=') {
                 continue;
             }
+            // `target: [export] VAR := value` sets a target-specific variable; it adds no
+            // prerequisite. `+=` and `?=` are read as `=` (a simplification).
+            let spec = prereqs.trim();
+            let exported = spec.starts_with("export ");
+            let spec = spec.strip_prefix("export ").or_else(|| spec.strip_prefix("override ")).unwrap_or(spec);
+            if let Some((name, _, value)) = assignment(spec) {
+                current = targets.split_whitespace().map(String::from).collect();
+                for t in &current {
+                    m.target_vars.entry(t.clone()).or_default().push((
+                        name.clone(),
+                        value.trim().to_string(),
+                        exported,
+                    ));
+                }
+                continue;
+            }
             let prereqs = prereqs.split(';').next().unwrap_or("").split('#').next().unwrap_or("");
             current = targets.split_whitespace().map(String::from).collect();
             for t in &current {
@@ -81,6 +103,38 @@ pub fn parse(text: &str) -> Makefile {
         }
     }
     m
+}
+
+/// Replaces the automatic variables a recipe can know before it runs: `$@` (the target) and
+/// `$*` (the stem of a pattern rule), in their `$X`, `$(X)` and `${X}` spellings. `$$` stays.
+fn automatic(line: &str, target: &str, stem: Option<&str>) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, len) = match after.as_bytes() {
+            [b'$', ..] => (None, 1),
+            [c @ (b'@' | b'*'), ..] => (Some(*c), 1),
+            [b'(' | b'{', c @ (b'@' | b'*'), b')' | b'}', ..] => (Some(*c), 3),
+            _ => (None, 0),
+        };
+        let value = match name {
+            Some(b'@') => Some(target),
+            Some(_) => stem,
+            None => None,
+        };
+        match value {
+            Some(v) => out.push_str(v),
+            None => {
+                out.push('$');
+                out.push_str(&after[..len]);
+            }
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `NAME op value` for the assignment operators of GNU make.
@@ -109,19 +163,86 @@ impl Makefile {
         self.collect(target, 0, &mut seen, &mut out);
         // Self-referencing variables can grow exponentially: a budget of lookups bounds the work.
         let mut budget = 10_000;
-        out.iter().map(|l| self.expand(l, overrides, env, 0, &mut budget)).collect::<Vec<_>>().join("\n")
+        // Each recipe line sees the variables of the target it belongs to.
+        out.iter()
+            .map(|(t, l)| self.expand(l, &self.with_target_vars(t, overrides), env, 0, &mut budget))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
-    fn collect(&self, target: &str, depth: usize, seen: &mut Vec<String>, out: &mut Vec<String>) {
+    /// The target's own variables under the command line's: they win over the file's.
+    fn with_target_vars(&self, target: &str, overrides: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut all: BTreeMap<String, String> =
+            self.target_vars.get(target).into_iter().flatten().map(|(n, v, _)| (n.clone(), v.clone())).collect();
+        all.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all
+    }
+
+    /// The target-specific variables `make TARGET` exports to its recipes' environment,
+    /// expanded: what a sub-`make` in the recipe sees.
+    pub fn exports(
+        &self,
+        target: &str,
+        overrides: &BTreeMap<String, String>,
+        env: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut budget = 10_000;
+        let mut lines = Vec::new();
+        let mut seen = Vec::new();
+        self.collect(target, 0, &mut seen, &mut lines);
+        // The recipes are read as one script, so what any target of the chain exports is
+        // taken as exported to all of it (a simplification).
+        let mut out = BTreeMap::new();
+        for t in seen {
+            let all = self.with_target_vars(&t, overrides);
+            for (n, v, exported) in self.target_vars.get(&t).into_iter().flatten() {
+                if *exported {
+                    out.insert(n.clone(), self.expand(v, &all, env, 0, &mut budget));
+                }
+            }
+        }
+        out
+    }
+
+    fn collect(&self, target: &str, depth: usize, seen: &mut Vec<String>, out: &mut Vec<(String, String)>) {
         if depth > MAX_DEPTH || seen.iter().any(|s| s == target) {
             return;
         }
         seen.push(target.to_string());
-        let Some((prereqs, recipe)) = self.rules.get(target) else { return };
+        // An explicit rule with a recipe wins; else the pattern rule (`image-%:`) whose stem
+        // is shortest, as GNU make chooses (GNU make manual, "How Patterns Match").
+        let explicit = self.rules.get(target).filter(|(_, r)| !r.is_empty());
+        let (stem, (prereqs, recipe)) = match explicit {
+            Some(rule) => (None, rule),
+            None => match self.pattern(target) {
+                Some((stem, rule)) => (Some(stem), rule),
+                None => match self.rules.get(target) {
+                    Some(rule) => (None, rule),
+                    None => return,
+                },
+            },
+        };
         for p in prereqs {
-            self.collect(p, depth + 1, seen, out);
+            let p = match &stem {
+                Some(stem) => p.replacen('%', stem, 1),
+                None => p.clone(),
+            };
+            self.collect(&p, depth + 1, seen, out);
         }
-        out.extend(recipe.iter().cloned());
+        out.extend(recipe.iter().map(|line| (target.to_string(), automatic(line, target, stem.as_deref()))));
+    }
+
+    /// The pattern rule (with a recipe) that `target` matches, with its stem.
+    fn pattern(&self, target: &str) -> Option<(String, &Rule)> {
+        self.rules
+            .iter()
+            .filter(|(name, rule)| name.contains('%') && !rule.1.is_empty())
+            .filter_map(|(name, rule)| {
+                let (before, after) = name.split_once('%')?;
+                let stem = target.strip_prefix(before)?.strip_suffix(after)?;
+                (!stem.is_empty()).then(|| (stem.to_string(), rule))
+            })
+            .min_by_key(|(stem, _)| stem.len())
     }
 
     fn value(
@@ -130,6 +251,10 @@ impl Makefile {
         overrides: &BTreeMap<String, String>,
         env: &BTreeMap<String, String>,
     ) -> Option<String> {
+        // `$(MAKE)` runs make again (GNU make's built-in default).
+        if name == "MAKE" && !overrides.contains_key(name) && !self.vars.contains_key(name) {
+            return Some("make".into());
+        }
         overrides
             .get(name)
             .or_else(|| self.vars.get(name))
@@ -265,5 +390,29 @@ docker-buildx: ## Build and push for cross-platform support
         assert_eq!(m.script("loop", &BTreeMap::new(), &BTreeMap::new()), "echo");
         let deep = parse(&format!("A = {}\nx:\n\t$(A)\n", "$(A)".repeat(8)));
         assert!(deep.script("x", &BTreeMap::new(), &BTreeMap::new()).contains(crate::shell::UNKNOWN));
+    }
+
+    #[test]
+    fn pattern_rules_and_target_variables() {
+        // traefik's Makefile, in short: a pattern rule, and targets that export what it reads.
+        let m = parse(
+            "PLATFORMS ?= linux/amd64,linux/arm64\nGOARCH := $(shell go env GOARCH)\n\nmulti-arch-image-%: bin-%\n\tdocker buildx build $(ARGS) -t app:$* --platform=$(PLATFORMS) .\nbin-%:\n\techo $@\nbuild-image: export PLATFORMS := linux/$(GOARCH)\nbuild-image: export ARGS := --load\nbuild-image:\n\t@$(MAKE) multi-arch-image-latest\n",
+        );
+        let none = BTreeMap::new();
+        let script = m.script("multi-arch-image-v3", &none, &none);
+        assert!(script.starts_with("echo bin-v3\n"), "{script}");
+        let read = crate::shell::read(&script, &none);
+        assert_eq!(read.builds[0].platforms, Some(Ok(vec!["linux/amd64".into(), "linux/arm64".into()])));
+        // The sub-make sees what build-image exports: an unknown GOARCH stays unknown.
+        assert_eq!(m.script("build-image", &none, &none), "make multi-arch-image-latest");
+        let exports = m.exports("build-image", &none, &none);
+        assert_eq!(exports.get("ARGS").map(String::as_str), Some("--load"));
+        let sub = m.script("multi-arch-image-latest", &none, &exports);
+        let read = crate::shell::read(&sub, &exports);
+        assert!(read.builds[0].load);
+        assert!(matches!(read.builds[0].platforms, Some(Err(_))), "{sub}");
+        // A target-specific variable is not a prerequisite; `$$@` stays the shell's.
+        let m = parse("x: V := 1\nx:\n\techo $$@ $(V)\n");
+        assert_eq!(m.script("x", &none, &none), "echo $@ 1");
     }
 }

@@ -40,47 +40,243 @@ pub struct Script {
     pub goreleaser: Vec<(String, usize)>,
     /// `make …` invocations: their words after `make`, and their 0-based line.
     pub make: Vec<(Vec<String>, usize)>,
+    /// Script files the script runs (`./build.sh`, `bash hack/image.sh`, `source x.sh`).
+    pub scripts: Vec<ScriptCall>,
+    /// `docker compose … build`, `docker-compose … build`, `podman-compose … build` and
+    /// `… up --build`: their words after `compose`, and their 0-based line.
+    pub compose: Vec<(Vec<String>, usize)>,
 }
 
+/// A script file run by a script, with the variables its command line sets for it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScriptCall {
+    /// As written (relative to the working directory), variables expanded.
+    pub path: String,
+    /// `VAR=value` written before the command (`PUSH=true ./build_docker.sh`).
+    pub env: BTreeMap<String, String>,
+    pub line: usize,
+}
+
+/// Values of one `for NAME in …` loop expanded at most: a longer list leaves the loop
+/// variable unknown instead of multiplying the work.
+pub const MAX_LOOP_VALUES: usize = 64;
+/// Commands read per script at most, loop iterations included.
+pub const MAX_COMMANDS: usize = 20_000;
+/// Loops inside loops followed at most; deeper ones are not read (a hostile script of
+/// thousands of nested loops must not exhaust the stack).
+pub const MAX_LOOP_NESTING: usize = 16;
+
 /// Reads a script. `env` holds the variables known from `env:` blocks.
+///
+/// `for NAME in WORDS; do …; done` runs its body once per word with `$NAME` set (at most
+/// [`MAX_LOOP_VALUES`] words, none of them unknown): the per-architecture loop of
+/// `for arch in amd64 arm64; do docker build --platform=$arch …; done` is one build per
+/// architecture. A loop over something unknown (`$(ls)`, an unset variable, a glob) reads its
+/// body once with `$NAME` unknown.
 pub fn read(script: &str, env: &BTreeMap<String, String>) -> Script {
     let mut out = Script::default();
-    for (line, command) in commands(script) {
-        let words: Vec<String> = command.iter().map(|w| expand(w, env)).collect();
-        let words = strip_prefixes(&words);
-        if words.is_empty() {
+    let mut budget = MAX_COMMANDS;
+    block(&commands(script), env, &mut out, &mut budget, 0);
+    out
+}
+
+/// Shell keywords that open a loop closed by `done`.
+fn opens_loop(words: &[String]) -> bool {
+    matches!(first_word(words), Some("for" | "while" | "until" | "select"))
+}
+
+/// The first word after the keywords that only join commands (`do`, `then`, `else`, `{`, `!`).
+fn first_word(words: &[String]) -> Option<&str> {
+    words.iter().map(String::as_str).find(|w| !matches!(*w, "do" | "then" | "else" | "{" | "!"))
+}
+
+fn block(
+    cmds: &[(usize, Vec<String>)],
+    env: &BTreeMap<String, String>,
+    out: &mut Script,
+    budget: &mut usize,
+    nesting: usize,
+) {
+    let mut i = 0;
+    while i < cmds.len() {
+        if *budget == 0 {
+            return;
+        }
+        let (line, raw) = &cmds[i];
+        if !opens_loop(raw) {
+            *budget -= 1;
+            command(*line, raw, env, out);
+            i += 1;
             continue;
         }
-        let w: Vec<&str> = words.iter().map(String::as_str).collect();
-        let sub = |n: usize| w.get(n).copied().unwrap_or("");
-        match (sub(0), sub(1), sub(2)) {
-            ("docker", "buildx", "build" | "b") | ("podman", "buildx", "build") => {
-                out.builds.push(build(&w[3..], &format!("{} buildx build", w[0]), line))
-            }
-            ("docker", "buildx", "bake") => out.builds.push(build(&w[3..], "docker buildx bake", line)),
-            ("docker", "image", "build") => out.builds.push(build(&w[3..], "docker image build", line)),
-            ("docker" | "podman", "build", _) | ("buildah", "bud" | "build", _) => {
-                out.builds.push(build(&w[2..], &format!("{} {}", w[0], w[1]), line))
-            }
-            ("docker" | "podman" | "buildah", "push", _) | ("docker", "image", "push") | ("skopeo", "copy", _) => {
-                out.pushes = true
-            }
-            ("goreleaser", _, _) => out.goreleaser.push((w[1..].join(" "), line)),
-            ("make" | "gmake", _, _) => out.make.push((w[1..].iter().map(|s| s.to_string()).collect(), line)),
-            ("ko", "build" | "publish" | "resolve" | "apply" | "create", _) => {
-                let mut b = build(&w[2..], "ko build", line);
-                // ko pushes unless told to build locally.
-                b.push = !w.iter().any(|x| matches!(*x, "--push=false" | "--local" | "-L" | "--local=true"));
-                out.builds.push(b)
-            }
-            ("docker", "buildx", "create") if w.iter().any(|x| *x == "--append" || x.starts_with("--platform")) => {
-                out.multi_node = true
-            }
-            _ => {}
+        if nesting >= MAX_LOOP_NESTING {
+            return;
         }
-        qemu(&w, &mut out);
+        // The body runs to the matching `done` (or to the end of an unclosed script).
+        let mut depth = 0;
+        let mut end = cmds.len();
+        for (j, (_, words)) in cmds.iter().enumerate().skip(i) {
+            if opens_loop(words) {
+                depth += 1;
+            } else if first_word(words) == Some("done") {
+                depth -= 1;
+                if depth == 0 {
+                    end = j;
+                    break;
+                }
+            }
+        }
+        let body = &cmds[i + 1..end];
+        let words: Vec<&str> = raw.iter().map(String::as_str).skip_while(|w| *w != "for").collect();
+        let name = words.get(1).copied().unwrap_or("");
+        let values = (words.get(2) == Some(&"in")).then(|| loop_values(&words[3..], env)).flatten();
+        let mut inner = env.clone();
+        match values {
+            Some(values) if !name.is_empty() => {
+                for v in values {
+                    inner.insert(name.to_string(), v);
+                    block(body, &inner, out, budget, nesting + 1);
+                }
+            }
+            _ => {
+                // `while`, `for x; do`, or a list that cannot be read: the variable is unknown,
+                // and so are those `while read A B` sets.
+                inner.remove(name);
+                let read_vars = raw.iter().skip_while(|w| *w != "read").skip(1).take_while(|w| !w.starts_with('-'));
+                for v in read_vars {
+                    inner.remove(v);
+                }
+                block(body, &inner, out, budget, nesting + 1);
+            }
+        }
+        i = end + 1;
+    }
+}
+
+/// The words of `for NAME in WORDS`, expanded and split as the shell splits an unquoted
+/// expansion; `None` when one is unknown or a glob, or there are too many.
+fn loop_values(words: &[&str], env: &BTreeMap<String, String>) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for w in words {
+        let v = expand(w, env);
+        if v.contains('$') || v.contains('`') || v.contains(UNKNOWN) || v.contains(['*', '?', '[']) {
+            return None;
+        }
+        out.extend(v.split_whitespace().map(String::from));
+    }
+    (out.len() <= MAX_LOOP_VALUES).then_some(out)
+}
+
+/// One simple command.
+fn command(line: usize, raw: &[String], env: &BTreeMap<String, String>, out: &mut Script) {
+    let words: Vec<String> = raw.iter().map(|w| expand(w, env)).collect();
+    let prefix = prefix_env(&words);
+    let words = strip_prefixes(&words);
+    if words.is_empty() {
+        return;
+    }
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let sub = |n: usize| w.get(n).copied().unwrap_or("");
+    match (sub(0), sub(1), sub(2)) {
+        ("docker", "buildx", "build" | "b") | ("podman", "buildx", "build") => {
+            out.builds.push(build(&w[3..], &format!("{} buildx build", w[0]), line))
+        }
+        ("docker", "buildx", "bake") => out.builds.push(build(&w[3..], "docker buildx bake", line)),
+        ("docker", "image", "build") => out.builds.push(build(&w[3..], "docker image build", line)),
+        ("docker" | "podman", "build", _) | ("buildah", "bud" | "build", _) => {
+            out.builds.push(build(&w[2..], &format!("{} {}", w[0], w[1]), line))
+        }
+        ("docker" | "podman" | "buildah", "push", _) | ("docker", "image", "push") | ("skopeo", "copy", _) => {
+            out.pushes = true
+        }
+        // A manifest list assembles images built one platform at a time; pushing it publishes.
+        ("docker" | "podman" | "buildah", "manifest", "push") => out.pushes = true,
+        ("docker", "buildx", "imagetools") if w.contains(&"create") && !w.contains(&"--dry-run") => out.pushes = true,
+        ("goreleaser", _, _) => out.goreleaser.push((w[1..].join(" "), line)),
+        ("make" | "gmake", _, _) => out.make.push((w[1..].iter().map(|s| s.to_string()).collect(), line)),
+        ("ko", "build" | "publish" | "resolve" | "apply" | "create", _) => {
+            let mut b = build(&w[2..], "ko build", line);
+            // ko pushes unless told to build locally.
+            b.push = !w.iter().any(|x| matches!(*x, "--push=false" | "--local" | "-L" | "--local=true"));
+            out.builds.push(b)
+        }
+        ("docker", "buildx", "create") if w.iter().any(|x| *x == "--append" || x.starts_with("--platform")) => {
+            out.multi_node = true
+        }
+        ("docker" | "podman", "compose", _) => compose(&w[2..], line, out),
+        ("docker-compose" | "podman-compose", _, _) => compose(&w[1..], line, out),
+        _ => {
+            if let Some(path) = script_path(&w) {
+                out.scripts.push(ScriptCall { path: path.to_string(), env: prefix, line });
+            }
+        }
+    }
+    qemu(&w, out);
+}
+
+/// `compose [-f FILE]… build|up --build …`: kept with its words when it builds.
+fn compose(args: &[&str], line: usize, out: &mut Script) {
+    let mut i = 0;
+    // Global options before the subcommand; those that take a value skip it.
+    while i < args.len() && args[i].starts_with('-') {
+        let takes = matches!(
+            args[i],
+            "-f" | "--file" | "-p" | "--project-name" | "--project-directory" | "--env-file" | "--profile"
+        );
+        i += if takes { 2 } else { 1 };
+    }
+    let builds = match args.get(i) {
+        Some(&"build") => true,
+        Some(&"up" | &"run" | &"create") => args[i..].contains(&"--build"),
+        _ => false,
+    };
+    if builds {
+        out.compose.push((args.iter().map(|s| s.to_string()).collect(), line));
+    }
+    if args.get(i) == Some(&"push") {
+        out.pushes = true;
+    }
+}
+
+/// The script file a command runs: `./x.sh`, `hack/x.sh`, `bash [-opts] x.sh`, `sh x`,
+/// `source x.sh`, `. x.sh`. A name on `$PATH` (`foo.sh` with no directory) is not a file of
+/// the repository, but a relative path ending in `.sh` is.
+fn script_path<'w>(w: &[&'w str]) -> Option<&'w str> {
+    let first = *w.first()?;
+    // `bash -c '…'` runs a string, not a file.
+    if w.contains(&"-c") && matches!(first, "bash" | "sh" | "zsh") {
+        return None;
+    }
+    let path = match first {
+        "bash" | "sh" | "zsh" | "source" | "." => w[1..].iter().copied().find(|a| !a.starts_with('-'))?,
+        _ => first,
+    };
+    let shell_run = matches!(first, "bash" | "sh" | "zsh" | "source" | ".");
+    let looks = path.ends_with(".sh") || path.ends_with(".bash") || (shell_run && !path.starts_with('-'));
+    let relative = path.starts_with("./") || path.contains('/') || shell_run;
+    let plain = !path.starts_with('/') && !path.contains(['$', '`', ' ', '\t']) && !path.contains(UNKNOWN);
+    (looks && relative && plain).then_some(path)
+}
+
+/// `VAR=value` words written before a command.
+fn prefix_env(words: &[String]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for w in words {
+        match w.split_once('=') {
+            Some((k, v)) if is_name(k) => {
+                out.insert(k.to_string(), v.to_string());
+            }
+            _ if matches!(w.as_str(), "do" | "then" | "else" | "{" | "!" | "env" | "sudo") => {}
+            _ => break,
+        }
     }
     out
+}
+
+fn is_name(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !k.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn qemu(w: &[&str], out: &mut Script) {
@@ -233,7 +429,9 @@ fn strip_prefixes(words: &[String]) -> Vec<String> {
         let assignment = w.split_once('=').is_some_and(|(k, _)| {
             !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.starts_with('-')
         });
-        if matches!(w.as_str(), "sudo" | "time" | "env" | "exec" | "command" | "nohup") || assignment {
+        // `do`, `then`, `else`, `{`, `!` only join a command to a compound one.
+        let keyword = matches!(w.as_str(), "do" | "then" | "else" | "{" | "!");
+        if matches!(w.as_str(), "sudo" | "time" | "env" | "exec" | "command" | "nohup") || assignment || keyword {
             i += 1;
         } else {
             break;
@@ -402,5 +600,61 @@ mod tests {
             read("docker buildx bake --set '*.platform=linux/arm64' --set *.cache-to=type=gha --push app", &env(&[]));
         let b = &s.builds[0];
         assert_eq!((b.push, b.gha_cache, b.targets.clone()), (true, true, vec!["app".to_string()]));
+    }
+
+    fn platforms(s: &Script) -> Vec<String> {
+        s.builds.iter().flat_map(|b| b.platforms.clone().and_then(Result::ok).unwrap_or_default()).collect()
+    }
+
+    #[test]
+    fn per_architecture_loops_build_once_per_value() {
+        // As coredns's Makefile.docker writes it, after Make expansion.
+        let script = "for arch in amd64 arm riscv64; do cp Dockerfile build/docker/${arch} ; if [ \"${arch}\" = \"riscv64\" ]; then ARGS=x; fi; DOCKER_BUILDKIT=1 docker build --platform=${arch} -t c:${arch} build/docker/${arch} ; done\ndocker manifest push c:1";
+        let s = read(script, &env(&[]));
+        assert_eq!(platforms(&s), ["amd64", "arm", "riscv64"]);
+        assert_eq!(s.builds[2].context.as_deref(), Some("build/docker/riscv64"));
+        assert!(s.pushes);
+        // Values from a known variable are split as the shell splits them; nested loops multiply.
+        let s = read(
+            "for os in linux; do\n  for a in $ARCHES; do\n    docker buildx build --platform $os/$a .\n  done\ndone",
+            &env(&[("ARCHES", "arm64 s390x")]),
+        );
+        assert_eq!(platforms(&s), ["linux/arm64", "linux/s390x"]);
+        assert_eq!(s.builds[0].line, 2);
+    }
+
+    #[test]
+    fn unknown_or_huge_loops_leave_the_variable_unknown() {
+        for list in ["$(cat arches)", "$UNSET", "*/", &"a ".repeat(MAX_LOOP_VALUES + 1)] {
+            let s = read(&format!("for arch in {list}; do docker build --platform=$arch .; done"), &env(&[]));
+            assert_eq!(s.builds.len(), 1, "{list}");
+            assert!(matches!(s.builds[0].platforms, Some(Err(_))), "{list}");
+        }
+        // An outer value of the same name does not leak into a loop that cannot be read.
+        let s = read("while read arch; do docker build --platform=$arch .; done", &env(&[("arch", "arm64")]));
+        assert!(matches!(s.builds[0].platforms, Some(Err(_))));
+        // The work is bounded: loops in loops stop at MAX_COMMANDS.
+        let many = "x ".repeat(MAX_LOOP_VALUES);
+        let script =
+            format!("for a in {many}; do for b in {many}; do for c in {many}; do docker build .; done; done; done");
+        assert!(read(&script, &env(&[])).builds.len() <= MAX_COMMANDS);
+        // Nesting is bounded too: 100,000 nested loops neither overflow the stack nor hang.
+        let deep = format!("{}docker build .\n{}", "for a in x; do\n".repeat(100_000), "done\n".repeat(100_000));
+        assert!(read(&deep, &env(&[])).builds.is_empty());
+    }
+
+    #[test]
+    fn script_files_and_compose() {
+        let s = read(
+            "PUSH=true PLATFORM=linux/arm64 ./build_docker.sh\nbash -e hack/image.sh arg\nbash -c 'echo hi'\nmake.sh\n. ./env.sh\ndocker compose -f ci.yml build --push api\ndocker-compose up -d\n",
+            &env(&[]),
+        );
+        let paths: Vec<&str> = s.scripts.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["./build_docker.sh", "hack/image.sh", "./env.sh"]);
+        assert_eq!(s.scripts[0].env.get("PLATFORM").map(String::as_str), Some("linux/arm64"));
+        assert_eq!(
+            s.compose,
+            [(vec!["-f".to_string(), "ci.yml".into(), "build".into(), "--push".into(), "api".into()], 5)]
+        );
     }
 }

@@ -11,6 +11,11 @@ use crate::repo::{File, Repo};
 use crate::yaml::Node;
 use crate::{bake, platform, shell};
 
+/// Builds outside the workflow YAML: scripts, Compose files, and what stays out of reach.
+#[path = "outside.rs"]
+mod outside;
+pub use outside::Unseen;
+
 /// How deep `uses:` of local workflows and composite actions is followed.
 const MAX_DEPTH: usize = 6;
 /// Matrix combinations evaluated per job at most (GitHub allows 256).
@@ -166,6 +171,9 @@ pub struct Analysis {
     pub builds: Vec<Build>,
     /// Workflow files that are not valid YAML: (artifact, line, column, message).
     pub invalid: Vec<(String, u32, u32, String)>,
+    /// Builds the workflows may run that shipcheck cannot read (remote workflows, missing
+    /// scripts, unreadable GoReleaser configurations).
+    pub unseen: Vec<Unseen>,
 }
 
 /// Evaluates every workflow of the repository.
@@ -186,9 +194,18 @@ pub fn analyze(repo: &Repo) -> Analysis {
         for (event, config) in &events {
             for (class, merged) in runs_of(event, config.as_ref()) {
                 let inputs = if event == "workflow_dispatch" { declared_inputs(config) } else { (json!({}), true) };
-                let mut ev = Eval { repo, event, class, merged, workflow: file.artifact.clone(), builds: Vec::new() };
+                let mut ev = Eval {
+                    repo,
+                    event,
+                    class,
+                    merged,
+                    workflow: file.artifact.clone(),
+                    builds: Vec::new(),
+                    unseen: Vec::new(),
+                };
                 ev.workflow(&file, &doc, inputs, 0);
                 out.builds.extend(ev.builds);
+                out.unseen.extend(ev.unseen);
             }
         }
         for b in &mut out.builds[before..] {
@@ -409,6 +426,7 @@ struct Eval<'a> {
     merged: Option<bool>,
     workflow: String,
     builds: Vec<Build>,
+    unseen: Vec<Unseen>,
 }
 
 impl Eval<'_> {
@@ -460,6 +478,7 @@ impl Eval<'_> {
             let mut env = env.clone();
             add_env(&mut scope, &mut env, job.get("env"));
             if let Some(uses) = job.get("uses").and_then(Node::str) {
+                self.remote_workflow(file, job, uses);
                 self.call_workflow(uses, job.get("with"), &scope, depth);
                 continue;
             }
@@ -687,7 +706,12 @@ impl Eval<'_> {
             "goreleaser/goreleaser-action" => {
                 let args = input("args").and_then(Result::ok).unwrap_or_default();
                 let dir = input("workdir").and_then(Result::ok).or_else(|| workdir.map(String::from));
-                self.goreleaser(state, job, &args, dir.as_deref());
+                // Unknown parts of the arguments stay unknown, the rest is read.
+                let args = match input("args") {
+                    Some(Err(raw)) => interpolate_lossy(&raw, scope),
+                    _ => args,
+                };
+                self.goreleaser(state, job, &args, dir.as_deref(), at);
             }
             _ if uses.starts_with("./") && depth < MAX_DEPTH => {
                 self.composite(uses, step.get("with"), scope, env, workdir, state, job, depth);
@@ -702,35 +726,6 @@ impl Eval<'_> {
         let Some(text) = run.str() else { return };
         let script = interpolate_lossy(text, scope);
         let read = shell::read(&script, env);
-        if let Some(q) = read.qemu.clone() {
-            state.qemu = match (state.qemu.take(), q) {
-                (Some(None), _) | (_, None) => Some(None),
-                (Some(Some(mut a)), Some(b)) => {
-                    a.extend(b);
-                    Some(Some(a))
-                }
-                (None, Some(b)) => Some(Some(b)),
-            };
-        }
-        state.multi_node |= read.multi_node;
-        state.pushes |= read.pushes;
-        for (words, line) in &read.make {
-            let at = Loc { artifact: file.artifact.clone(), line: run.line + *line as u32, column: run.column };
-            let dir = step
-                .get("working-directory")
-                .and_then(Node::str)
-                .and_then(|w| expr::interpolate(w, scope))
-                .or_else(|| workdir.map(String::from));
-            self.make(state, job, words, dir.as_deref(), env, at);
-        }
-        for (args, _) in &read.goreleaser {
-            let dir = step
-                .get("working-directory")
-                .and_then(Node::str)
-                .and_then(|w| expr::interpolate(w, scope))
-                .or_else(|| workdir.map(String::from));
-            self.goreleaser(state, job, args, dir.as_deref());
-        }
         // A `|` script's position is already its first line.
         let first = run.line;
         let step_dir = step
@@ -738,34 +733,9 @@ impl Eval<'_> {
             .and_then(Node::str)
             .and_then(|w| expr::interpolate(w, scope))
             .or_else(|| workdir.map(String::from));
-        for b in read.builds {
-            let at = Loc { artifact: file.artifact.clone(), line: first + b.line as u32, column: run.column };
-            state.pushes |= b.push;
-            if b.tool.ends_with("bake") {
-                self.bake(state, job, &b, step_dir.as_deref(), env, at);
-                continue;
-            }
-            let platforms = match &b.platforms {
-                None => Platforms::Native(state.native.clone()),
-                Some(Ok(list)) => Platforms::Explicit(list.clone()),
-                Some(Err(raw)) => Platforms::Unknown(raw.clone()),
-            };
-            let platforms = match (&b.tool[..], platforms) {
-                // ko's platforms default to `.ko.yaml`'s defaultPlatforms, else linux/amd64.
-                ("ko build", Platforms::Native(_)) => self.ko_defaults(step_dir.as_deref()),
-                (_, p) => p,
-            };
-            let dir = step_dir.clone();
-            let cross_compiles = b.tool == "ko build";
-            self.add(state, job, &b.tool, platforms, at, |x| {
-                x.judge_qemu = !cross_compiles;
-                x.push = b.push;
-                x.load = b.load;
-                x.gha_cache = b.gha_cache;
-                x.context = b.context.as_ref().map(|c| join_dir(dir.as_deref(), c));
-                x.file = b.file.as_ref().map(|f| join_dir(dir.as_deref(), f));
-            });
-        }
+        let artifact = file.artifact.clone();
+        let at = move |line: usize| Loc { artifact: artifact.clone(), line: first + line as u32, column: run.column };
+        self.absorb(state, job, read, env, &outside::Origin { at: &at, dir: step_dir, make: None, depth: 0 });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -880,6 +850,7 @@ impl Eval<'_> {
 
     /// `make TARGET [VAR=value…] [-C DIR] [-f FILE]`: the builds in the target's recipes (and
     /// its prerequisites'), located at the `make` command.
+    #[allow(clippy::too_many_arguments)]
     fn make(
         &mut self,
         state: &mut JobState,
@@ -888,7 +859,20 @@ impl Eval<'_> {
         dir: Option<&str>,
         env: &BTreeMap<String, String>,
         at: Loc,
+        depth: usize,
     ) {
+        // `make -n` (`--dry-run`, `--just-print`, `--recon`) prints the recipes without running
+        // them: it builds nothing.
+        let dry_run = words.iter().any(|w| {
+            matches!(w.as_str(), "--dry-run" | "--just-print" | "--recon")
+                || (w.starts_with('-')
+                    && !w.starts_with("--")
+                    && w[1..].chars().all(|c| c.is_ascii_alphabetic())
+                    && w.contains('n'))
+        });
+        if dry_run {
+            return;
+        }
         let mut overrides = BTreeMap::new();
         let mut targets = Vec::new();
         let mut dir = dir.map(String::from);
@@ -926,30 +910,13 @@ impl Eval<'_> {
         }
         for target in targets {
             let script = makefile.script(&target, &overrides, env);
-            let read = shell::read(&script, env);
-            state.pushes |= read.pushes;
-            if let Some(q) = read.qemu {
-                state.qemu = Some(q);
-            }
-            for b in read.builds.into_iter().filter(|b| !b.tool.ends_with("bake")) {
-                let platforms = match &b.platforms {
-                    None if b.tool == "ko build" => self.ko_defaults(dir.as_deref()),
-                    None => Platforms::Native(state.native.clone()),
-                    Some(Ok(list)) => Platforms::Explicit(list.clone()),
-                    Some(Err(raw)) => Platforms::Unknown(raw.clone()),
-                };
-                state.pushes |= b.push;
-                let tool = format!("make {target} ({})", b.tool);
-                let d = dir.clone();
-                self.add(state, job, &tool, platforms, at.clone(), |x| {
-                    x.judge_qemu = b.tool != "ko build";
-                    x.push = b.push;
-                    x.load = b.load;
-                    x.gha_cache = b.gha_cache;
-                    x.context = b.context.as_ref().map(|c| join_dir(d.as_deref(), c));
-                    x.file = b.file.as_ref().map(|f| join_dir(d.as_deref(), f));
-                });
-            }
+            // What the target exports reaches its recipes, and a `$(MAKE) …` among them.
+            let mut env = env.clone();
+            env.extend(makefile.exports(&target, &overrides, &env));
+            let read = shell::read(&script, &env);
+            let here = at.clone();
+            let origin = outside::Origin { at: &move |_| here.clone(), dir: dir.clone(), make: Some(target), depth };
+            self.absorb(state, job, read, &env, &origin);
         }
     }
 
@@ -972,7 +939,7 @@ impl Eval<'_> {
 
     /// `goreleaser release`: the images of `dockers` (goos/goarch/goarm) and `dockers_v2`
     /// (`platforms`) in the GoReleaser configuration, located at their entries.
-    fn goreleaser(&mut self, state: &mut JobState, job: &str, args: &str, dir: Option<&str>) {
+    fn goreleaser(&mut self, state: &mut JobState, job: &str, args: &str, dir: Option<&str>, at: Loc) {
         let words: Vec<&str> = args.split_whitespace().collect();
         let skips = |what: &str| {
             words.iter().any(|w| {
@@ -980,7 +947,15 @@ impl Eval<'_> {
                     || w.strip_prefix("--skip=").is_some_and(|l| l.split(',').any(|x| x == what))
             })
         };
-        if words.first() != Some(&"release") || skips("docker") {
+        // `goreleaser --snapshot …` is `goreleaser release --snapshot …`: GoReleaser prepends
+        // `release` when the first argument is not a subcommand (cmd/root.go,
+        // shouldPrependRelease, goreleaser v2).
+        let release = match words.first() {
+            Some(&"release") => true,
+            Some(w) => w.starts_with('-'),
+            None => false,
+        };
+        if !release || skips("docker") {
             return;
         }
         let push = !words.contains(&"--snapshot") && !skips("publish");
@@ -996,7 +971,7 @@ impl Eval<'_> {
                 [".goreleaser.yml", ".goreleaser.yaml", "goreleaser.yml", "goreleaser.yaml"].map(String::from).to_vec()
             }
         };
-        let Some(file) = names.iter().find_map(|n| self.repo.yaml(&join_dir(dir, n))) else { return };
+        let Some(file) = self.goreleaser_config(&names, dir, at) else { return };
         let Ok(Some(doc)) = &file.doc else { return };
         for entry in doc.get("dockers").map(Node::items).unwrap_or_default() {
             let text = |k: &str| entry.get(k).and_then(Node::str);
@@ -1005,6 +980,16 @@ impl Eval<'_> {
             let platform = match text("goarch").unwrap_or("amd64") {
                 "arm" => format!("{os}/arm/v{}", text("goarm").unwrap_or("6")),
                 a => format!("{os}/{a}"),
+            };
+            // The image's platform is what `docker build` is given: a literal `--platform=` in
+            // `build_flag_templates` wins over goos/goarch, which only pick the binary copied in
+            // (goreleaser.com/customization/docker, "build_flag_templates"). A templated one
+            // (`--platform=linux/{{ .Arch }}`) follows goarch.
+            let flags = entry.get("build_flag_templates").map(Node::items).unwrap_or_default();
+            let flag = flags.iter().filter_map(Node::str).find_map(|f| f.strip_prefix("--platform="));
+            let platform = match flag {
+                Some(p) if !p.contains("{{") && !p.trim().is_empty() => p.trim().to_string(),
+                _ => platform,
             };
             let loc = Loc::of(&file, entry.get("goarch").unwrap_or(entry));
             let dockerfile = join_dir(dir, text("dockerfile").unwrap_or("Dockerfile"));
