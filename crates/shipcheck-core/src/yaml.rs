@@ -230,7 +230,58 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
 }
 
 /// Parses the first document of `text` within `limits`.
+///
+/// A flow collection's closing `]` or `}` on its own line at the indentation of its key
+/// (`tag: [` … `]` with `]` under `tag`) is outside the block in strict YAML 1.2, and
+/// yaml-rust2 refuses it; libyaml, PyYAML and GitHub Actions accept it (fluent-bit's release
+/// workflow has one). Such a line is read as indented like the line before it, a few times at
+/// most, so a document is never parsed more than [`FLOW_END_RETRIES`] + 1 times.
 pub fn parse_with(text: &str, limits: Limits) -> Result<Option<Node>, Error> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    let mut retries = 0;
+    loop {
+        match parse_once(&text, limits) {
+            Err(e) if retries < FLOW_END_RETRIES && e.message == "invalid indentation" => {
+                let Some(fixed) = indent_flow_end(&text, e.line) else { return Err(e) };
+                text = std::borrow::Cow::Owned(fixed);
+                retries += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// How many outdented flow-collection ends [`parse_with`] re-reads in one document.
+const FLOW_END_RETRIES: usize = 8;
+
+/// `text` with line `line` (1-based) indented like the nearest non-blank line above it, when
+/// that line starts with a flow collection's end and is indented less; `None` otherwise.
+fn indent_flow_end(text: &str, line: u32) -> Option<String> {
+    let index = (line as usize).checked_sub(1)?;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let target = lines.get(index)?;
+    let body = target.trim_start_matches(' ');
+    if !body.starts_with([']', '}']) {
+        return None;
+    }
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let above = lines[..index].iter().rev().find(|l| !l.trim().is_empty())?;
+    if indent(above) <= indent(target) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + indent(above));
+    for (i, l) in lines.iter().enumerate() {
+        if i == index {
+            out.extend(std::iter::repeat_n(' ', indent(above)));
+            out.push_str(body);
+        } else {
+            out.push_str(l);
+        }
+    }
+    Some(out)
+}
+
+fn parse_once(text: &str, limits: Limits) -> Result<Option<Node>, Error> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder { limits, stack: Vec::new(), anchors: HashMap::new(), root: None, nodes: 0 };
     loop {

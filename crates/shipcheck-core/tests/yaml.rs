@@ -119,3 +119,31 @@ fn read_text_refuses_what_is_not_a_text_file_without_blocking() {
     assert_eq!(read("fifo.yml").unwrap_err(), "a FIFO (named pipe), expected a file");
     assert!(matches!(read_text(&p("none.yml"), 1, "x"), Err(ReadError::Missing)));
 }
+
+/// fluent-bit's staging-release.yaml closes a flow sequence at its key's indentation; GitHub and
+/// libyaml run it, so it must not read as invalid. A real indentation error still is one.
+#[test]
+fn a_flow_end_at_its_keys_indentation_is_read_as_github_reads_it() {
+    let text = "jobs:\n  release:\n    strategy:\n      matrix:\n        tag: [\n          \"a\",\n          \"b-debug\",\n        ]\n    steps:\n      - run: echo\n";
+    let doc = parse(text).unwrap().unwrap();
+    let job = doc.get("jobs").unwrap().get("release").unwrap();
+    let tags: Vec<_> = job
+        .get("strategy")
+        .unwrap()
+        .get("matrix")
+        .unwrap()
+        .get("tag")
+        .unwrap()
+        .items()
+        .iter()
+        .map(|n| n.str().unwrap().to_string())
+        .collect();
+    assert_eq!(tags, ["a", "b-debug"]);
+    assert_eq!(job.get("steps").unwrap().items().len(), 1);
+    assert_eq!(job.get("steps").unwrap().line, 10);
+    let nested = "a:\n  b: {\n    c: [\n      1,\n  ]\n  }\n";
+    assert!(parse(nested).is_ok(), "two outdented ends in one document");
+    let broken = "a:\n    b: 1\n  c: 2\n";
+    let err = parse(broken).unwrap_err();
+    assert_eq!(err.line, 3, "{err}");
+}

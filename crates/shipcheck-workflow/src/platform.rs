@@ -19,11 +19,15 @@ pub fn split_list(s: &str) -> Vec<String> {
     s.split([',', '\n']).map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect()
 }
 
-/// Whether a runner of platform `native` runs binaries of `platform` without emulation.
-/// x86-64 kernels run i386 binaries; the Arm cores of GitHub's arm64 runners (Neoverse N2)
-/// have no AArch32, so arm/v7 needs QEMU there.
+/// Whether a runner of platform `native` may run binaries of `platform` without emulation.
+/// x86-64 kernels run i386 binaries. An arm64 kernel runs 32-bit Arm binaries when its cores
+/// have AArch32 at EL0, which depends on the core (Neoverse N1 has it, some later cores do not)
+/// and hosted runners change hardware, so arm/v5–v7 on an arm64 runner is not called missing
+/// QEMU: fluent-bit's release builds linux/arm/v7 on `ubuntu-22.04-arm` without it.
 pub fn runs_natively(native: &str, platform: &str) -> bool {
-    native == platform || (native == "linux/amd64" && platform == "linux/386")
+    native == platform
+        || (native == "linux/amd64" && platform == "linux/386")
+        || (native == "linux/arm64" && platform.starts_with("linux/arm/"))
 }
 
 #[derive(Deserialize)]
@@ -107,5 +111,15 @@ mod tests {
         assert_eq!(l(&["self-hosted", "linux", "ARM64"]), Some("linux/arm64"));
         assert_eq!(l(&["self-hosted", "linux", "X64"]), Some("linux/amd64"));
         assert_eq!(l(&["my-big-runner"]), None);
+    }
+
+    #[test]
+    fn what_runs_without_emulation() {
+        assert!(runs_natively("linux/amd64", "linux/386"));
+        assert!(!runs_natively("linux/amd64", "linux/arm64"));
+        // Depends on the cores; fluent-bit builds arm/v7 on ubuntu-22.04-arm without QEMU.
+        assert!(runs_natively("linux/arm64", "linux/arm/v7"));
+        assert!(!runs_natively("linux/arm64", "linux/riscv64"));
+        assert!(!runs_natively("linux/arm64", "linux/amd64"));
     }
 }

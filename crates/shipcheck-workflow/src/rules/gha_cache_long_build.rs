@@ -15,7 +15,9 @@ declare_rule! {
     /// entry afresh and skips the blobs the cache already has (all the imported ones). Builds of
     /// `docker/build-push-action` and of bake targets are judged; a `type=gha` cache written in a
     /// `run:` script is not. Loading the image (`load: true`, a `type=docker` tar) after a long
-    /// build reads the cached layers too, but is not reported.
+    /// build reads the cached layers too, but is not reported. A build whose Dockerfile earlier
+    /// steps of the same job already built for each of its platforms is not reported either:
+    /// the job's builder holds every layer, so the push takes none from the gha cache.
     ///
     /// ## Why it breaks releases
     /// BuildKit loads the gha cache at the start of the build and keeps the signed download
@@ -41,9 +43,30 @@ fn may_outlive_cache_url(b: &Build) -> bool {
     b.timeout_minutes.is_none_or(|m| m > CACHE_URL_MINUTES)
 }
 
+/// Whether earlier steps of the same job built this Dockerfile for every platform `b` builds:
+/// the job's builder then holds every layer, so the push needs no blob from the gha cache and
+/// no URL issued at the step's start (kubo builds each platform, then pushes them together).
+fn builder_is_warm(builds: &[Build], b: &Build) -> bool {
+    let (Some(want), Some(file)) = (b.known_platforms(), b.dockerfile()) else { return false };
+    let mut built = std::collections::BTreeSet::new();
+    for e in builds.iter().filter(|e| {
+        e.workflow == b.workflow
+            && e.job == b.job
+            && e.event == b.event
+            && e.at.artifact == b.at.artifact
+            && e.at.line < b.at.line
+            && e.dockerfile().as_ref() == Some(&file)
+    }) {
+        built.extend(e.known_platforms().unwrap_or_default());
+    }
+    !want.is_empty() && want.iter().all(|p| built.contains(p))
+}
+
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     let Some(a) = facts.workflows else { return };
-    for b in a.builds.iter().filter(|b| b.gha_import && (b.push || b.cache_export) && may_outlive_cache_url(b)) {
+    for b in a.builds.iter().filter(|b| {
+        b.gha_import && (b.push || b.cache_export) && may_outlive_cache_url(b) && !builder_is_warm(&a.builds, b)
+    }) {
         let what = match (b.push, b.cache_export) {
             (true, true) => "pushes its image and exports a registry cache",
             (true, false) => "pushes its image",

@@ -18,7 +18,10 @@ declare_rule! {
     ///
     /// ## Why it breaks releases
     /// Every platform of the image gets the amd64 binary; the arm64 image builds green and
-    /// fails at start with `exec format error`.
+    /// fails at start with `exec format error`. An error when a build in the repository makes
+    /// the file for several platforms; a note when no build names it (its platforms are
+    /// unknown: a devcontainer, an image a release host builds by hand); silent when every
+    /// build of it is for one platform.
     ///
     /// ## Fix
     /// Map `TARGETARCH` to the name the download uses
@@ -83,7 +86,10 @@ fn hardcoded(d: &DockerfileFacts, stage: &Stage, out: &mut Vec<Finding>) {
     if stage.platform.as_deref().is_some_and(|p| p.contains("BUILDPLATFORM")) {
         return;
     }
-    let severity = if multi == Some(true) { Severity::Error } else { Severity::Warning };
+    // Known multi-platform: the other platforms get the wrong binary. Unknown (no build in the
+    // repository names this file: a devcontainer, an image a release host builds by hand): the
+    // pin is only wrong if someone builds it for another platform, so it is a note.
+    let severity = if multi == Some(true) { Severity::Error } else { Severity::Note };
     let built_for =
         ctx.platforms.as_ref().map(|p| p.join(", ")).unwrap_or_else(|| "unknown (no build of this file found)".into());
     let mut report = |ins: &Instruction, what: String| {
