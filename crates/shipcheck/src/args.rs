@@ -45,7 +45,8 @@ pub(crate) enum Command {
     /// to a local layout or archive, from a local source to a registry, or between local forms
     /// (OCI layouts and oci-archives byte for byte; docker-archive as convert writes it).
     Copy(registry::CopyArgs),
-    /// Run every check that shipcheck.toml in each DIR configures (default: the current directory).
+    /// Run every check that shipcheck.toml in each DIR configures (default: the current
+    /// directory); without a shipcheck.toml, the workflow, Dockerfile and packit checks.
     Check(CheckArgs),
     /// Write an image in the form every chosen engine loads, then verify what was written.
     ///
@@ -278,7 +279,9 @@ pub(crate) struct DockerfileArgs {
 
 #[derive(Args)]
 pub(crate) struct CheckArgs {
-    /// Directories holding a shipcheck.toml.
+    /// Repositories or directories to check. Each is checked as the shipcheck.toml in it (or
+    /// the nearest one above it, up to the repository root) configures; with none, every
+    /// repository check it has inputs for runs with default settings.
     #[arg(value_name = "DIR", default_value = ".")]
     pub(crate) dirs: Vec<PathBuf>,
     /// Let `[runtime] names` in shipcheck.toml run runtimes named by a path (anything with a

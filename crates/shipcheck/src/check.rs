@@ -44,18 +44,37 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
     Ok(code)
 }
 
-/// Runs every check that `dir`'s shipcheck.toml configures; returns what they found (before
-/// its settings are applied) and those settings.
+/// The shipcheck.toml that governs `dir`: its own, else the nearest one in a parent directory,
+/// looking no higher than the repository root (the first directory holding `.git`), as ruff
+/// finds its configuration. `None` when there is none.
+fn find_config(dir: &Path) -> Option<PathBuf> {
+    let mut at = std::fs::canonicalize(dir).ok()?;
+    loop {
+        let path = at.join(config::FILE_NAME);
+        if path.is_file() {
+            return Some(path);
+        }
+        if at.join(".git").exists() || !at.pop() {
+            return None;
+        }
+    }
+}
+
+/// Runs every check that the shipcheck.toml governing `dir` configures, from that file's
+/// directory; with no shipcheck.toml, every repository check `dir` has inputs for (workflows,
+/// Dockerfiles, packit) with the default settings. Returns what they found (before the
+/// settings are applied) and those settings.
 fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
     let mut part = Report::new();
-    let path = dir.join(config::FILE_NAME);
-    if !path.is_file() {
-        bail!(
-            "{} has no {}: expected a directory with a shipcheck.toml (see docs/config.md)",
-            dir.display(),
-            config::FILE_NAME
-        );
+    if !dir.is_dir() {
+        bail!("{} is not a directory: expected a repository or a directory with a shipcheck.toml", dir.display());
     }
+    let Some(path) = find_config(dir) else {
+        let settings = Config::default().settings(args.output.fail_on.map(Into::into))?;
+        zero_config(&mut part, dir, &settings)?;
+        return Ok((part, settings));
+    };
+    let dir = path.parent().unwrap_or(dir);
     let config = Config::load(&path)?;
     // This directory's own settings: its rules that are off are not run, and its levels and
     // fail-on judge its findings only.
@@ -103,6 +122,15 @@ fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
         part.looked.push(format!("{} (it configures no check)", path.display()));
     }
     Ok((part, settings))
+}
+
+/// A repository without shipcheck.toml: the checks that need no configuration, each saying
+/// where it looked when the repository has nothing of its kind (so a repository with none of
+/// them exits 3). Images are checked only when a config names them.
+fn zero_config(part: &mut Report, dir: &Path, settings: &Settings) -> Result<()> {
+    workflows_into(part, dir, settings)?;
+    dockerfiles_into(part, dir, &[], &[], false, settings)?;
+    package_into(part, dir, None, None, settings)
 }
 
 /// One configured directory: its shipcheck.toml, the root its paths must stay in, and its

@@ -212,10 +212,16 @@ fn config_drives_platforms_and_rule_severities() {
     std::fs::write(dir.path().join("shipcheck.toml"), "[rules]\n\"image/nope\" = \"off\"\n").unwrap();
     let out = shipcheck().arg("check").arg(dir.path()).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown rule `image/nope`"));
+    // Without a shipcheck.toml a directory gets the repository checks; with none of their
+    // inputs there is nothing to check (exit 3), and the report says where it looked.
     let empty = tempfile::tempdir().unwrap();
+    std::fs::create_dir(empty.path().join(".git")).unwrap();
     let out = shipcheck().arg("check").arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("workflows"), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = shipcheck().arg("check").arg(empty.path().join("nope")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("has no shipcheck.toml"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a directory"));
 }
 
 #[test]

@@ -1,0 +1,86 @@
+//! `shipcheck check` on a repository that has no shipcheck.toml, and shipcheck.toml found in a
+//! parent directory: what a new user gets on a first run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn shipcheck() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("shipcheck").unwrap()
+}
+
+fn corpus_repo(name: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("SHIPCHECK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let dir = root.join("repos").join(name);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("CI").is_none(), "the corpus is missing at {}", dir.display());
+    eprintln!("skipped: no corpus repository at {}", dir.display());
+    None
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// kubo at the riscv64 incident, as a fresh clone with no shipcheck.toml: `shipcheck check`
+/// finds the drift on its own.
+#[test]
+fn a_fresh_repository_without_config_gets_the_repository_checks() {
+    let Some(kubo) = corpus_repo("kubo@765cffe6c") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&kubo, dir.path());
+    let git = Command::new("git").args(["init", "-q"]).current_dir(dir.path()).status().expect("git is installed");
+    assert!(git.success());
+    let out = shipcheck().current_dir(dir.path()).args(["check", "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drift: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "workflow/platform-drift" && f["severity"] == "warning")
+        .collect();
+    assert_eq!(drift.len(), 1, "{json:#}");
+    assert!(drift[0]["message"].as_str().unwrap().contains("linux/riscv64"), "{json:#}");
+    // Warnings do not fail the default run; --fail-on warning does.
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    shipcheck().current_dir(dir.path()).args(["check", "--fail-on", "warning"]).assert().code(1);
+}
+
+/// shipcheck.toml is found above the directory checked, up to the repository root, and not
+/// beyond it.
+#[test]
+fn shipcheck_toml_is_found_in_a_parent_up_to_the_repository_root() {
+    let outer = tempfile::tempdir().unwrap();
+    // A config above the repository root must not be used.
+    std::fs::write(outer.path().join("shipcheck.toml"), "fail-on = \"note\"\n[workflows]\n").unwrap();
+    let repo = outer.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    std::fs::write(repo.join("Dockerfile"), "FROM alpine\nRUN wget https://example.com/tool-linux-amd64.tar.gz\n")
+        .unwrap();
+    // No config in the repository: the zero-config run sees the hard-coded architecture as a note
+    // and exits 0 (the outer fail-on = note is not read); sub/ alone has nothing to check.
+    shipcheck().arg("check").arg(&repo).assert().code(0);
+    shipcheck().arg("check").arg(repo.join("sub")).assert().code(3);
+    // The repository's own config, found from sub/: fail-on note makes the note fail the run.
+    std::fs::write(repo.join("shipcheck.toml"), "fail-on = \"note\"\n[dockerfile]\n").unwrap();
+    let out = shipcheck().arg("check").arg(repo.join("sub")).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["rule"], "dockerfile/hardcoded-arch", "{json:#}");
+}
