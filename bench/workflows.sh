@@ -44,5 +44,10 @@ if [ -d "$repos" ]; then
   hyperfine --warmup 1 --runs "$runs" -N --export-json bench/work/real-repos.json \
     -n "shipcheck: 3 commands x $(ls -d "$repos"/*@*/ | wc -l) real repositories" \
     "bash bench/real_repos_all.sh $sc $repos"
-  python3 -c 'import json,statistics; r=json.load(open("bench/work/real-repos.json"))["results"][0]; print(f"| {r[\"command\"]} | median {statistics.median(r[\"times\"]):.2f} s | min {min(r[\"times\"]):.2f} s | max {max(r[\"times\"]):.2f} s |")'
+  python3 - <<'PY'
+import json, statistics
+r = json.load(open("bench/work/real-repos.json"))["results"][0]
+t = r["times"]
+print(f"| {r['command']} | median {statistics.median(t):.2f} s | min {min(t):.2f} s | max {max(t):.2f} s |")
+PY
 fi

@@ -89,9 +89,12 @@ pub(crate) enum Command {
     /// (matrices expanded, `if:` and expressions evaluated where the repository tells, local
     /// reusable workflows and composite actions followed), and reports platforms built only
     /// after merge, missing QEMU, multi-platform loads and gha caches in pushing jobs.
+    ///
+    /// Given a workflow FILE instead, the whole repository it belongs to is evaluated (drift
+    /// needs every workflow) and the findings located in that file are reported.
     Workflows {
-        /// The repository root (default: the current directory).
-        #[arg(value_name = "DIR", default_value = ".")]
+        /// The repository root, or one workflow file in it (default: the current directory).
+        #[arg(value_name = "DIR|FILE", default_value = ".")]
         dir: PathBuf,
         #[command(flatten)]
         output: OutputArgs,
@@ -139,9 +142,6 @@ pub(crate) struct ImageArgs {
     /// lists every profile.
     #[arg(long, value_delimiter = ',', num_args = 0.., value_name = "ENGINES")]
     pub(crate) engine: Option<Vec<String>>,
-    /// Read defaults (platforms, rule severities) from this shipcheck.toml.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) limits: ReadLimitArgs,
     #[command(flatten)]
@@ -295,6 +295,11 @@ pub(crate) struct CheckArgs {
 
 #[derive(Args)]
 pub(crate) struct OutputArgs {
+    /// Read settings (fail-on, [rules] severities, platforms) from this shipcheck.toml
+    /// [default: ./shipcheck.toml, else the nearest one in a parent directory up to the
+    /// repository root].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub(crate) format: FormatArg,

@@ -44,24 +44,8 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
     Ok(code)
 }
 
-/// The shipcheck.toml that governs `dir`: its own, else the nearest one in a parent directory,
-/// looking no higher than the repository root (the first directory holding `.git`), as ruff
-/// finds its configuration. `None` when there is none.
-fn find_config(dir: &Path) -> Option<PathBuf> {
-    let mut at = std::fs::canonicalize(dir).ok()?;
-    loop {
-        let path = at.join(config::FILE_NAME);
-        if path.is_file() {
-            return Some(path);
-        }
-        if at.join(".git").exists() || !at.pop() {
-            return None;
-        }
-    }
-}
-
-/// Runs every check that the shipcheck.toml governing `dir` configures, from that file's
-/// directory; with no shipcheck.toml, every repository check `dir` has inputs for (workflows,
+/// Runs every check that the shipcheck.toml governing `dir` (or `--config`) configures, from
+/// that file's directory; with no shipcheck.toml, every repository check `dir` has inputs for (workflows,
 /// Dockerfiles, packit) with the default settings. Returns what they found (before the
 /// settings are applied) and those settings.
 fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
@@ -69,7 +53,7 @@ fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
     if !dir.is_dir() {
         bail!("{} is not a directory: expected a repository or a directory with a shipcheck.toml", dir.display());
     }
-    let Some(path) = find_config(dir) else {
+    let Some(path) = args.output.config.clone().or_else(|| config::find(dir)) else {
         let settings = Config::default().settings(args.output.fail_on.map(Into::into))?;
         zero_config(&mut part, dir, &settings)?;
         return Ok((part, settings));

@@ -10,6 +10,34 @@ use shipcheck_report::{Settings, Severity};
 
 pub(crate) const FILE_NAME: &str = "shipcheck.toml";
 
+/// The shipcheck.toml that governs `dir`: its own, else the nearest one in a parent directory,
+/// looking no higher than the repository root (the first directory holding `.git`), as ruff
+/// finds its configuration. `None` when there is none.
+pub(crate) fn find(dir: &Path) -> Option<PathBuf> {
+    let mut at = std::fs::canonicalize(dir).ok()?;
+    loop {
+        let path = at.join(FILE_NAME);
+        if path.is_file() {
+            return Some(path);
+        }
+        if at.join(".git").exists() || !at.pop() {
+            return None;
+        }
+    }
+}
+
+/// The configuration a command runs with: `--config FILE`, else the shipcheck.toml that
+/// governs the current directory, else the defaults.
+pub(crate) fn governing(explicit: Option<&Path>) -> Result<Config> {
+    let Some(path) = explicit.map(Path::to_path_buf).or_else(|| find(Path::new("."))) else {
+        return Ok(Config::default());
+    };
+    let config = Config::load(&path)?;
+    // Its settings are checked here, so an error names the file.
+    config.settings(None).with_context(|| format!("in {}", path.display()))?;
+    Ok(config)
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Config {

@@ -1,7 +1,6 @@
 //! `shipcheck image` and `shipcheck convert`: verify sources, predict engines, write the portable form.
 
 use std::convert::Infallible;
-use std::path::Path;
 
 use anyhow::Result;
 use shipcheck_image::platform::Platform;
@@ -9,7 +8,6 @@ use shipcheck_image::{SourceSpec, VerifyOptions};
 use shipcheck_report::{Checked, Domain, InputError, Report, Rule, Settings};
 
 use crate::args::*;
-use crate::config::{self, Config};
 use crate::output::finish;
 
 use crate::{progress, registry};
@@ -91,12 +89,7 @@ pub(crate) fn verify_into(
 }
 
 pub(crate) fn image(args: ImageArgs) -> Result<u8> {
-    let config = match &args.config {
-        Some(path) => Some(Config::load(path)?),
-        None if Path::new(config::FILE_NAME).is_file() => Some(Config::load(Path::new(config::FILE_NAME))?),
-        None => None,
-    };
-    let config = config.unwrap_or_default();
+    let (config, settings) = crate::output::configured(&args.output)?;
     let platforms =
         if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
     let opts = VerifyOptions { fast: args.fast, platforms, progress: None, limits: args.limits.limits() };
@@ -106,13 +99,15 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
     };
     let mut report = Report::new();
     for source in &args.sources {
-        verify_into(&mut report, source, &opts, &engines, &Settings::default());
+        verify_into(&mut report, source, &opts, &engines, &settings);
     }
     finish(report, &config, &args.output)
 }
 
 pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     use shipcheck_image::convert::{convert_with, Format, Options, WriteOptions};
+    // Read before anything is written: a broken shipcheck.toml stops the command here.
+    let (config, settings) = crate::output::configured(&args.output)?;
     let engines: Vec<&'static shipcheck_image::engine::Profile> = if args.engines.is_empty() {
         shipcheck_image::engine::profiles().iter().collect()
     } else {
@@ -135,7 +130,7 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     // A bare path: read by content, index.json and manifest.json both, as engines read it.
     let out = written.path.display().to_string();
     let mut report = Report::new();
-    verify_into(&mut report, &out, &read, &engines, &Settings::default());
+    verify_into(&mut report, &out, &read, &engines, &settings);
     if let Some(c) = report.checked.last_mut() {
         c.facts.push(("converted_from".into(), spec.display.clone()));
         c.facts.push(("names".into(), if written.names.is_empty() { "-".into() } else { written.names.join(", ") }));
@@ -144,5 +139,5 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
         c.facts.push(("attestations_dropped".into(), written.dropped_attestations.to_string()));
         c.facts.push(("attestations_kept".into(), written.kept_attestations.to_string()));
     }
-    finish(report, &Config::default(), &args.output)
+    finish(report, &config, &args.output)
 }

@@ -17,12 +17,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use shipcheck_report::{Report, Settings};
+use shipcheck_report::Report;
 
 pub(crate) use args::OutputArgs;
 use args::{Cli, Command};
-use config::Config;
-use output::finish;
+use output::{configured, finish};
 
 fn main() -> ExitCode {
     // Temp files of convert, copy and push are removed on SIGINT/SIGTERM, not left behind.
@@ -64,28 +63,33 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Image(args) => image::image(args),
         Command::Check(args) => check::check(args),
         Command::Push(args) => {
+            let (config, _) = configured(&args.output)?;
             let mut report = Report::new();
             registry::push_into(&mut report, &args)?;
-            finish(report, &Config::default(), &args.output)
+            finish(report, &config, &args.output)
         }
         Command::Copy(args) => {
+            let (config, _) = configured(&args.output)?;
             let mut report = Report::new();
             registry::copy_into(&mut report, &args)?;
-            finish(report, &Config::default(), &args.output)
+            finish(report, &config, &args.output)
         }
         Command::Convert(args) => image::convert(args),
         Command::Runtime(args) => runtime::runtime(args),
         Command::Package { dir, tag, existing, output } => {
+            let (config, settings) = configured(&output)?;
             let mut report = Report::new();
-            package::package_into(&mut report, &dir, tag.as_deref(), existing.as_deref(), &Settings::default())?;
-            finish(report, &Config::default(), &output)
+            package::package_into(&mut report, &dir, tag.as_deref(), existing.as_deref(), &settings)?;
+            finish(report, &config, &output)
         }
         Command::Workflows { dir, output } => {
+            let (config, settings) = configured(&output)?;
             let mut report = Report::new();
-            repo::workflows_into(&mut report, &dir, &Settings::default())?;
-            finish(report, &Config::default(), &output)
+            repo::workflows_of(&mut report, &dir, &settings)?;
+            finish(report, &config, &output)
         }
         Command::Dockerfile(args) => {
+            let (config, settings) = configured(&args.output)?;
             let mut report = Report::new();
             let repo_dir = args.repo.clone().unwrap_or_else(|| repo::repository_of(args.files.first()));
             repo::dockerfiles_with(
@@ -95,15 +99,16 @@ fn run(cli: Cli) -> Result<u8> {
                 &args.platform,
                 args.online,
                 args.include_tests,
-                &Settings::default(),
+                &settings,
             )?;
-            finish(report, &Config::default(), &args.output)
+            finish(report, &config, &args.output)
         }
         Command::Diagnose(args) => {
+            let (config, settings) = configured(&args.output)?;
             let mut report = Report::new();
             let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs };
-            diagnose::diagnose_into(&mut report, &logs, &args.rules, &Settings::default())?;
-            finish(report, &Config::default(), &args.output)
+            diagnose::diagnose_into(&mut report, &logs, &args.rules, &settings)?;
+            finish(report, &config, &args.output)
         }
         Command::Explain { rule } => explain::explain(rule.as_deref()),
         Command::DiagnosePatterns => {

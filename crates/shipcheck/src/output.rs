@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use shipcheck_report::render::{render, Format, HumanOptions};
-use shipcheck_report::Report;
+use shipcheck_report::{Report, Settings};
 
 use crate::args::{FormatArg, OutputArgs};
 use crate::config::Config;
@@ -38,6 +38,14 @@ pub(crate) fn write(report: &Report, format: Format, color: bool, path: Option<&
             Ok(())
         }
     }
+}
+
+/// The configuration a command runs with (`--config`, else the shipcheck.toml governing the
+/// current directory, else the defaults) and its settings, `--fail-on` taking precedence.
+pub(crate) fn configured(out: &OutputArgs) -> Result<(Config, Settings)> {
+    let config = crate::config::governing(out.config.as_deref())?;
+    let settings = config.settings(out.fail_on.map(Into::into))?;
+    Ok((config, settings))
 }
 
 /// Applies the config's settings (rule levels, fail-on), renders, and returns the exit status.

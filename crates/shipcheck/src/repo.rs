@@ -11,6 +11,31 @@ pub(crate) fn workflows_into(report: &mut Report, dir: &Path, settings: &Setting
     Ok(Workflows::check(dir, settings, report)?)
 }
 
+/// `shipcheck workflows PATH`: the repository at PATH, or, when PATH is a workflow file, its
+/// repository evaluated whole (drift compares every workflow) with only the findings located
+/// in that file kept.
+pub(crate) fn workflows_of(report: &mut Report, path: &Path, settings: &Settings) -> Result<()> {
+    if !path.is_file() {
+        return workflows_into(report, path, settings);
+    }
+    let file = path.canonicalize()?;
+    let repo = repository_of(Some(&path.to_path_buf()));
+    let mut whole = Report::new();
+    workflows_into(&mut whole, &repo, settings)?;
+    let in_file = |artifact: &str| Path::new(artifact).canonicalize().is_ok_and(|a| a == file);
+    if !whole.checked.iter().any(|c| in_file(&c.input)) && whole.errors.is_empty() {
+        anyhow::bail!(
+            "{} is not a workflow of {}: expected a file under .github/workflows",
+            path.display(),
+            repo.display()
+        );
+    }
+    report.findings.extend(whole.findings.into_iter().filter(|f| in_file(&f.subject.artifact)));
+    report.checked.extend(whole.checked.into_iter().filter(|c| in_file(&c.input)));
+    report.errors.extend(whole.errors);
+    Ok(())
+}
+
 /// Checks Dockerfiles (default: all in `repo` outside test fixtures and vendored trees)
 /// against what the repository builds them for; `online` looks base images up in their
 /// registries.

@@ -9,7 +9,6 @@ use shipcheck_runtime::data::CallerSpec;
 use shipcheck_runtime::{observe, probe, Runtimes};
 
 use crate::args::*;
-use crate::config::Config;
 use crate::output::finish;
 
 /// What `shipcheck runtime` (or `[runtime]` in shipcheck.toml) asks for.
@@ -29,9 +28,10 @@ pub(crate) fn runtime(args: RuntimeArgs) -> Result<u8> {
         from_recording: args.from_recording,
         timeout: std::time::Duration::from_millis(args.timeout),
     };
+    let (config, settings) = crate::output::configured(&args.output)?;
     let mut report = Report::new();
-    runtime_into(&mut report, &probe, &Settings::default())?;
-    finish(report, &Config::default(), &args.output)
+    runtime_into(&mut report, &probe, &settings)?;
+    finish(report, &config, &args.output)
 }
 
 /// Probes (or replays), optionally records, and checks; adds the results to `report`.

@@ -84,3 +84,51 @@ fn shipcheck_toml_is_found_in_a_parent_up_to_the_repository_root() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["findings"][0]["rule"], "dockerfile/hardcoded-arch", "{json:#}");
 }
+
+/// Every subcommand reads the shipcheck.toml governing the current directory (or `--config`):
+/// its `[rules]` and `fail-on` judge `workflows` and `dockerfile` too, and `workflows` takes a
+/// workflow file.
+#[test]
+fn every_command_honours_the_config_and_workflows_takes_a_file() {
+    let Some(kubo) = corpus_repo("kubo@765cffe6c") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&kubo, dir.path());
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let workflows = |args: &[&str]| {
+        let out = shipcheck().current_dir(dir.path()).arg("workflows").args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert_eq!(workflows(&[]).0, Some(0), "warnings do not fail by default");
+    std::fs::write(dir.path().join("shipcheck.toml"), "fail-on = \"warning\"\n").unwrap();
+    assert_eq!(workflows(&[]).0, Some(1), "fail-on from the config");
+    std::fs::write(
+        dir.path().join("shipcheck.toml"),
+        "fail-on = \"warning\"\n[rules]\n\"workflow/platform-drift\" = \"off\"\n\"workflow/commented-trigger\" = \"note\"\n",
+    )
+    .unwrap();
+    let (code, out) = workflows(&["--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("workflow/platform-drift"), "{out}");
+    // --config names another file; --fail-on beats the file's fail-on.
+    std::fs::write(dir.path().join("strict.toml"), "fail-on = \"note\"\n").unwrap();
+    assert_eq!(workflows(&["--config", "strict.toml"]).0, Some(1));
+    assert_eq!(workflows(&["--config", "strict.toml", "--fail-on", "error"]).0, Some(0));
+    std::fs::remove_file(dir.path().join("shipcheck.toml")).unwrap();
+    // One workflow file: the repository is evaluated whole, that file's findings reported.
+    let (code, out) = workflows(&[".github/workflows/docker-image.yml", "--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rules: Vec<&str> = json["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"workflow/platform-drift"), "{json:#}");
+    let (code, _) = workflows(&["Dockerfile"]);
+    assert_eq!(code, Some(2), "a file that is not a workflow is bad input");
+    // A broken config is an error that names it, not a silent default.
+    std::fs::write(dir.path().join("shipcheck.toml"), "fail-on = \"sometimes\"\n").unwrap();
+    let out = shipcheck().current_dir(dir.path()).arg("dockerfile").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("shipcheck.toml"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
