@@ -105,6 +105,16 @@ pub(crate) enum Command {
     /// under test fixture and vendored directories (--include-tests). The platforms each file
     /// is built for come from --platform, or else from the workflows that build it.
     Dockerfile(DockerfileArgs),
+    /// Write a commented shipcheck.toml for the repository at DIR: the checks it has inputs for
+    /// (workflows, Dockerfiles, packit) switched on, everything else shown commented out.
+    Init {
+        /// The repository (default: the current directory).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// Replace an existing shipcheck.toml.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the documentation of a rule, or list every rule.
     Explain {
         /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.

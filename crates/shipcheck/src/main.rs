@@ -6,6 +6,7 @@ mod config;
 mod diagnose;
 mod explain;
 mod image;
+mod init;
 mod output;
 mod package;
 mod progress;
@@ -110,6 +111,7 @@ fn run(cli: Cli) -> Result<u8> {
             diagnose::diagnose_into(&mut report, &logs, &args.rules, &settings)?;
             finish(report, &config, &args.output)
         }
+        Command::Init { dir, force } => init::init(&dir, force),
         Command::Explain { rule } => explain::explain(rule.as_deref()),
         Command::DiagnosePatterns => {
             let kb = shipcheck_triage::kb::Kb::load(&[]).map_err(anyhow::Error::msg)?;

@@ -132,3 +132,33 @@ fn every_command_honours_the_config_and_workflows_takes_a_file() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `shipcheck init` writes a shipcheck.toml that switches on what the repository has; `check`
+/// then runs it. It never overwrites without --force, and never writes through a link.
+#[test]
+fn init_writes_a_config_that_check_runs() {
+    let Some(kubo) = corpus_repo("kubo@765cffe6c") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&kubo, dir.path());
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    shipcheck().arg("init").arg(dir.path()).assert().code(0);
+    let text = std::fs::read_to_string(dir.path().join("shipcheck.toml")).unwrap();
+    assert!(text.contains("\n[workflows]\n") && text.contains("\n[dockerfile]\n"), "{text}");
+    assert!(text.contains("# [package]"), "kubo has no packit: {text}");
+    let out = shipcheck().current_dir(dir.path()).args(["check", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("linux/riscv64"));
+    let again = shipcheck().arg("init").arg(dir.path()).output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    // A link named shipcheck.toml is replaced by --force, its target left alone.
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    std::fs::remove_file(dir.path().join("shipcheck.toml")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.path().join("shipcheck.toml")).unwrap();
+    shipcheck().arg("init").arg(dir.path()).assert().code(2);
+    shipcheck().arg("init").arg(dir.path()).arg("--force").assert().code(0);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    assert!(!std::fs::symlink_metadata(dir.path().join("shipcheck.toml")).unwrap().file_type().is_symlink());
+}
