@@ -70,8 +70,9 @@ pub(crate) enum Command {
     Diagnose(DiagnoseArgs),
     /// Check downstream packaging metadata (.packit.yaml) before the release is tagged.
     Package {
-        /// The repository holding .packit.yaml (default: the current directory).
-        #[arg(value_name = "DIR", default_value = ".")]
+        /// The repository holding .packit.yaml, or the packit configuration file itself
+        /// (default: the current directory).
+        #[arg(value_name = "DIR|FILE", default_value = ".")]
         dir: PathBuf,
         /// The release tag to check the spec's Version against [default: `git describe --tags --abbrev=0` in DIR].
         #[arg(long, value_name = "TAG")]

@@ -80,6 +80,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Package { dir, tag, existing, output } => {
             let (config, settings) = configured(&output)?;
             let mut report = Report::new();
+            let dir = package::package_dir(&dir)?;
             package::package_into(&mut report, &dir, tag.as_deref(), existing.as_deref(), &settings)?;
             finish(report, &config, &output)
         }

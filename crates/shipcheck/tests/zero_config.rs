@@ -162,3 +162,18 @@ fn init_writes_a_config_that_check_runs() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     assert!(!std::fs::symlink_metadata(dir.path().join("shipcheck.toml")).unwrap().file_type().is_symlink());
 }
+
+/// `package` takes the packit configuration file as well as its directory.
+#[test]
+fn package_takes_the_packit_file() {
+    let Some(crun) = corpus_repo("crun@2dc1598e7") else { return };
+    let by_dir = shipcheck().arg("package").arg(&crun).args(["--format", "json"]).output().unwrap();
+    let by_file =
+        shipcheck().arg("package").arg(crun.join(".packit.yaml")).args(["--format", "json"]).output().unwrap();
+    assert_eq!(by_dir.status.code(), Some(1));
+    assert_eq!(by_file.status.code(), Some(1));
+    assert_eq!(by_dir.stdout, by_file.stdout);
+    let other = shipcheck().arg("package").arg(crun.join("GNUmakefile")).output().unwrap();
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("is not a packit configuration"));
+}
