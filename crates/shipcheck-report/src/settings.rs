@@ -23,6 +23,8 @@ pub enum SettingsError {
     BadLevel { id: String, level: crate::UnknownSeverity },
     #[error("fail-on: {0}")]
     BadFailOn(crate::UnknownSeverity),
+    #[error("--{flag} `{pattern}` matches no rule: {hint}")]
+    UnknownPattern { flag: &'static str, pattern: String, hint: String },
 }
 
 /// The settings of one input.
@@ -68,6 +70,49 @@ impl Settings {
             s.levels.insert(id.to_string(), level);
         }
         Ok(s)
+    }
+
+    /// Turns off every rule that `select` does not match (when it names any) and every rule
+    /// that `ignore` matches, as ruff's `--select`/`--ignore` do. A pattern is a rule ID
+    /// (`workflow/platform-drift`) or an area (`workflow`, `workflow/`); one that matches no
+    /// rule in `known` is an error that says what was meant.
+    pub fn restrict(
+        &mut self,
+        select: &[String],
+        ignore: &[String],
+        known: &[&'static Rule],
+    ) -> Result<(), SettingsError> {
+        let matching = |flag: &'static str, pattern: &str| -> Result<Vec<&'static str>, SettingsError> {
+            let area = pattern.trim_end_matches('/');
+            let hits: Vec<&'static str> = known
+                .iter()
+                .map(|r| r.id)
+                .filter(|id| *id == pattern || id.split('/').next() == Some(area) && !area.contains('/'))
+                .collect();
+            if hits.is_empty() {
+                let hint = match near(pattern, known) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "run `shipcheck explain` for the list".to_string(),
+                };
+                return Err(SettingsError::UnknownPattern { flag, pattern: pattern.to_string(), hint });
+            }
+            Ok(hits)
+        };
+        if !select.is_empty() {
+            let mut selected = Vec::new();
+            for p in select {
+                selected.extend(matching("select", p)?);
+            }
+            for r in known.iter().filter(|r| !selected.contains(&r.id)) {
+                self.levels.insert(r.id.to_string(), Level::Off);
+            }
+        }
+        for p in ignore {
+            for id in matching("ignore", p)? {
+                self.levels.insert(id.to_string(), Level::Off);
+            }
+        }
+        Ok(())
     }
 
     /// Whether the rule runs at all.
@@ -124,6 +169,20 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Note);
         assert!(!s.fails(&f), "a note does not fail at warning");
+    }
+
+    #[test]
+    fn select_and_ignore_turn_rules_off() {
+        let known = [&A, &B];
+        let mut s = Settings::default();
+        s.restrict(&["test/alpha".into()], &[], &known).unwrap();
+        assert!(s.enabled("test/alpha") && !s.enabled("test/beta"));
+        let mut s = Settings::default();
+        s.restrict(&["test".into()], &["test/beta".into()], &known).unwrap();
+        assert!(s.enabled("test/alpha") && !s.enabled("test/beta"));
+        let err = Settings::default().restrict(&[], &["test/alpah".into()], &known).unwrap_err();
+        assert!(err.to_string().contains("--ignore `test/alpah` matches no rule: did you mean `test/alpha`?"), "{err}");
+        assert!(Settings::default().restrict(&["tes".into()], &[], &known).is_err());
     }
 
     #[test]

@@ -311,6 +311,13 @@ pub(crate) struct OutputArgs {
     /// repository root].
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Run only these rules: rule IDs or areas (`workflow`), comma-separated or repeated.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub(crate) select: Vec<String>,
+    /// Do not run these rules: rule IDs or areas, comma-separated or repeated. Findings on one
+    /// line are ignored with a `# shipcheck: ignore[RULE] reason` comment on it or above it.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub(crate) ignore: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub(crate) format: FormatArg,

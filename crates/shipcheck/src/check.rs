@@ -24,6 +24,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
         // fail-on never touch another directory's findings.
         let (mut part, settings) = check_dir(dir, &args)?;
         settings.apply(&mut part.findings);
+        crate::suppress::apply(&mut part, &settings);
         failed |= settings.fails(&part.findings);
         report.checked.append(&mut part.checked);
         report.findings.append(&mut part.findings);
@@ -54,7 +55,7 @@ fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
         bail!("{} is not a directory: expected a repository or a directory with a shipcheck.toml", dir.display());
     }
     let Some(path) = args.output.config.clone().or_else(|| config::find(dir)) else {
-        let settings = Config::default().settings(args.output.fail_on.map(Into::into))?;
+        let settings = Config::default().settings(&args.output)?;
         zero_config(&mut part, dir, &settings)?;
         return Ok((part, settings));
     };
@@ -62,8 +63,7 @@ fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
     let config = Config::load(&path)?;
     // This directory's own settings: its rules that are off are not run, and its levels and
     // fail-on judge its findings only.
-    let settings =
-        config.settings(args.output.fail_on.map(Into::into)).with_context(|| format!("in {}", path.display()))?;
+    let settings = config.settings(&args.output).with_context(|| format!("in {}", path.display()))?;
     // Every path the config names must stay inside the repository it belongs to.
     let root = shipcheck_core::paths::Root::new(dir).with_context(|| format!("cannot read {}", dir.display()))?;
     let at = Place { path: &path, root: &root, settings: &settings };

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use shipcheck_core::paths::Root;
-use shipcheck_report::{Settings, Severity};
+use shipcheck_report::Settings;
+
+use crate::args::OutputArgs;
 
 pub(crate) const FILE_NAME: &str = "shipcheck.toml";
 
@@ -34,7 +36,7 @@ pub(crate) fn governing(explicit: Option<&Path>) -> Result<Config> {
     };
     let config = Config::load(&path)?;
     // Its settings are checked here, so an error names the file.
-    config.settings(None).with_context(|| format!("in {}", path.display()))?;
+    config.own_settings().with_context(|| format!("in {}", path.display()))?;
     Ok(config)
 }
 
@@ -138,13 +140,23 @@ pub(crate) struct ImageEntry {
 
 impl Config {
     /// The settings this config gives its input; `--fail-on` on the command line wins.
-    pub(crate) fn settings(&self, fail_on_flag: Option<Severity>) -> Result<Settings> {
+    /// This file's settings with the command line's on top: `--fail-on` replaces `fail-on`,
+    /// `--select`/`--ignore` turn rules off.
+    pub(crate) fn settings(&self, flags: &OutputArgs) -> Result<Settings> {
         let rules = self.rules.iter().map(|(id, level)| (id.as_str(), level.as_str()));
-        let mut settings = Settings::from_config(self.fail_on.as_deref(), rules, &crate::explain::all_rules())?;
-        if let Some(f) = fail_on_flag {
-            settings.fail_on = f;
+        let known = crate::explain::all_rules();
+        let mut settings = Settings::from_config(self.fail_on.as_deref(), rules, &known)?;
+        if let Some(f) = flags.fail_on {
+            settings.fail_on = f.into();
         }
+        settings.restrict(&flags.select, &flags.ignore, &known)?;
         Ok(settings)
+    }
+
+    /// This file's own settings, without any flag: to check it when it is read.
+    fn own_settings(&self) -> Result<Settings> {
+        let rules = self.rules.iter().map(|(id, level)| (id.as_str(), level.as_str()));
+        Ok(Settings::from_config(self.fail_on.as_deref(), rules, &crate::explain::all_rules())?)
     }
 
     pub(crate) fn load(path: &Path) -> Result<Config> {

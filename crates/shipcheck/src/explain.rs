@@ -11,6 +11,7 @@ pub(crate) fn all_rules() -> Vec<&'static Rule> {
     rules.extend_from_slice(shipcheck_package::rules::ALL);
     rules.extend_from_slice(shipcheck_workflow::rules::ALL);
     rules.extend_from_slice(shipcheck_registry::rules::ALL);
+    rules.extend_from_slice(crate::rules::ALL);
     rules.sort_by_key(|r| r.id);
     rules
 }

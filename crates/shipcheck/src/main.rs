@@ -12,7 +12,9 @@ mod package;
 mod progress;
 mod registry;
 mod repo;
+mod rules;
 mod runtime;
+mod suppress;
 
 use std::process::ExitCode;
 

@@ -44,14 +44,15 @@ pub(crate) fn write(report: &Report, format: Format, color: bool, path: Option<&
 /// current directory, else the defaults) and its settings, `--fail-on` taking precedence.
 pub(crate) fn configured(out: &OutputArgs) -> Result<(Config, Settings)> {
     let config = crate::config::governing(out.config.as_deref())?;
-    let settings = config.settings(out.fail_on.map(Into::into))?;
+    let settings = config.settings(out)?;
     Ok((config, settings))
 }
 
 /// Applies the config's settings (rule levels, fail-on), renders, and returns the exit status.
 pub(crate) fn finish(mut report: Report, config: &Config, out: &OutputArgs) -> Result<u8> {
-    let settings = config.settings(out.fail_on.map(Into::into))?;
+    let settings = config.settings(out)?;
     settings.apply(&mut report.findings);
+    crate::suppress::apply(&mut report, &settings);
     let code = report.exit_code(settings.fail_on) as u8;
     emit(report, out)?;
     Ok(code)
