@@ -16,6 +16,8 @@ use crate::rules::unused_ignore;
 
 /// What a line must hold, after a `#`, to ignore findings.
 const MARKER: &str = "shipcheck: ignore[";
+/// The kinds of checked inputs that are read for stale comments.
+const COMMENTED_KINDS: [&str; 4] = ["workflow", "dockerfile", "packit config", "rpm spec"];
 /// Files larger than this are not read for comments (image archives are inputs too).
 const MAX_FILE: u64 = 4 << 20;
 
@@ -120,7 +122,8 @@ pub(crate) fn apply(report: &mut Report, settings: &Settings) {
         }
         !ignored
     });
-    for c in &report.checked {
+    // Files that can hold the comments; logs and images only quote text others wrote.
+    for c in report.checked.iter().filter(|c| COMMENTED_KINDS.contains(&c.kind.as_str())) {
         comments.of(&c.input);
     }
     for (artifact, list) in &comments.files {
