@@ -369,12 +369,17 @@ impl From<SeverityArg> for Severity {
 }
 
 impl OutputArgs {
+    /// Whether human output is coloured. `auto` decides as anstream does for the terminal:
+    /// `NO_COLOR` (set and not empty) turns colour off, `CLICOLOR_FORCE` turns it on,
+    /// `CLICOLOR=0` and `TERM=dumb` turn it off, else colour on a terminal. A report written to
+    /// a file (`-o`) is coloured only with `--color always`.
     pub(crate) fn color_for(&self, to_stdout: bool) -> bool {
-        use std::io::IsTerminal;
         match self.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
-            ColorArg::Auto => to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorArg::Auto => {
+                to_stdout && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
         }
     }
 }
