@@ -187,14 +187,17 @@ pub(crate) struct ConvertArgs {
     #[arg(value_name = "SOURCE")]
     pub(crate) source: String,
     /// Where to write it: a file for docker-archive and oci-archive, a new directory for oci.
+    /// A transport prefix as `copy` takes it (`docker-archive:PATH`, `oci-archive:PATH`,
+    /// `oci:DIR`) chooses the format, as `--to` does.
     #[arg(value_name = "DEST")]
-    pub(crate) dest: PathBuf,
+    pub(crate) dest: String,
     /// Engines the output must load on, as for `image --engine` [default: every profile].
     #[arg(long = "for", value_delimiter = ',', value_name = "ENGINES")]
     pub(crate) engines: Vec<String>,
     /// What to write. (Named `--to` because `--format` sets the report's format, as everywhere.)
-    #[arg(long = "to", value_enum, default_value_t = ConvertFormat::DockerArchive, value_name = "FORMAT")]
-    pub(crate) to: ConvertFormat,
+    /// [default: docker-archive, or DEST's transport prefix]
+    #[arg(long = "to", value_enum, value_name = "FORMAT")]
+    pub(crate) to: Option<ConvertFormat>,
     /// The platform to write when the source has several [default: this machine's].
     #[arg(long, value_name = "PLATFORM")]
     pub(crate) platform: Option<String>,
@@ -216,7 +219,7 @@ pub(crate) struct ConvertArgs {
     pub(crate) output: OutputArgs,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ConvertFormat {
     /// docker save v1.2 over an OCI layout (hybrid): every engine reads it.
     DockerArchive,
@@ -224,6 +227,17 @@ pub(crate) enum ConvertFormat {
     OciArchive,
     /// An OCI layout directory.
     Oci,
+}
+
+impl ConvertFormat {
+    /// The name `--to` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ConvertFormat::DockerArchive => "docker-archive",
+            ConvertFormat::OciArchive => "oci-archive",
+            ConvertFormat::Oci => "oci",
+        }
+    }
 }
 
 #[derive(Args)]

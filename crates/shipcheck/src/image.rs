@@ -105,7 +105,7 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
 }
 
 pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
-    use shipcheck_image::convert::{convert_with, Format, Options, WriteOptions};
+    use shipcheck_image::convert::{convert_with, Options, WriteOptions};
     // Read before anything is written: a broken shipcheck.toml stops the command here.
     let (config, settings) = crate::output::configured(&args.output)?;
     let engines: Vec<&'static shipcheck_image::engine::Profile> = if args.engines.is_empty() {
@@ -117,15 +117,11 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     let spec = SourceSpec::parse(&args.source)?;
     let read = VerifyOptions { limits: args.limits.limits(), ..VerifyOptions::default() };
     let verified = shipcheck_image::verify(&spec, &read).map_err(anyhow::Error::msg)?;
-    let format = match args.to {
-        ConvertFormat::DockerArchive => Format::DockerArchive,
-        ConvertFormat::OciArchive => Format::OciArchive,
-        ConvertFormat::Oci => Format::Oci,
-    };
+    let (format, dest) = convert_dest(&args.dest, args.to)?;
     let opts = Options { format, platform, engines: &engines, keep_attestations: args.keep_attestations };
     let write =
         WriteOptions { overwrite: args.overwrite, temp_limit: args.temp_limit.map(|m| m.saturating_mul(1 << 20)) };
-    let written = convert_with(&spec, &verified, &args.dest, &opts, &write)?;
+    let written = convert_with(&spec, &verified, &dest, &opts, &write)?;
     // Verify what was written, and what each engine will make of it.
     // A bare path: read by content, index.json and manifest.json both, as engines read it.
     let out = written.path.display().to_string();
@@ -140,4 +136,37 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
         c.facts.push(("attestations_kept".into(), written.kept_attestations.to_string()));
     }
     finish(report, &config, &args.output)
+}
+
+/// What `convert` writes and where: DEST's transport prefix (`docker-archive:`, `oci-archive:`,
+/// `oci:`) or `--to`, which must agree when both are given; docker-archive by default.
+fn convert_dest(
+    dest: &str,
+    to: Option<ConvertFormat>,
+) -> Result<(shipcheck_image::convert::Format, std::path::PathBuf)> {
+    use shipcheck_image::convert::Format;
+    let prefixes = [
+        ("docker-archive:", ConvertFormat::DockerArchive),
+        ("oci-archive:", ConvertFormat::OciArchive),
+        ("oci:", ConvertFormat::Oci),
+    ];
+    let (named, path) = match prefixes.iter().find_map(|(p, f)| dest.strip_prefix(p).map(|rest| (*f, rest))) {
+        Some((f, rest)) => (Some(f), rest),
+        None => (None, dest),
+    };
+    let chosen = match (named, to) {
+        (Some(a), Some(b)) if a != b => {
+            anyhow::bail!("DEST {dest} names {} but --to says {}: give one", a.name(), b.name())
+        }
+        (a, b) => a.or(b).unwrap_or(ConvertFormat::DockerArchive),
+    };
+    if path.is_empty() {
+        anyhow::bail!("DEST {dest} names no path: expected {}PATH", dest);
+    }
+    let format = match chosen {
+        ConvertFormat::DockerArchive => Format::DockerArchive,
+        ConvertFormat::OciArchive => Format::OciArchive,
+        ConvertFormat::Oci => Format::Oci,
+    };
+    Ok((format, std::path::PathBuf::from(path)))
 }

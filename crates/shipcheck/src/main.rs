@@ -111,6 +111,10 @@ fn run(cli: Cli) -> Result<u8> {
             let (config, settings) = configured(&args.output)?;
             let mut report = Report::new();
             let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs };
+            // A bare `shipcheck diagnose` at a prompt would otherwise wait without a word.
+            if logs.iter().any(|l| l == "-") && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprintln!("shipcheck: reading a log from standard input; end it with Ctrl-D (or give a LOG file or directory)");
+            }
             diagnose::diagnose_into(&mut report, &logs, &args.rules, &settings)?;
             finish(report, &config, &args.output)
         }

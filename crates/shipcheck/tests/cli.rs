@@ -473,6 +473,20 @@ fn convert_is_atomic_reproducible_and_refuses_damage() {
     shipcheck().arg("convert").arg(&src).arg(&a).assert().code(0);
     shipcheck().arg("convert").arg(&src).arg(&b).assert().code(0);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "same input, same bytes");
+    // DEST with a transport prefix, as `copy` takes it: same format, same bytes.
+    let c = dir.path().join("c.tar");
+    shipcheck().arg("convert").arg(&src).arg(format!("docker-archive:{}", c.display())).assert().code(0);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&c).unwrap());
+    let clash = shipcheck()
+        .arg("convert")
+        .arg(&src)
+        .arg(format!("oci:{}", dir.path().join("d").display()))
+        .args(["--to", "oci-archive"])
+        .output()
+        .unwrap();
+    assert_eq!(clash.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&clash.stderr).contains("names oci but --to says oci-archive"));
+    std::fs::remove_file(&c).unwrap();
     // Nothing but the outputs is left in the directory (temp files renamed or removed).
     let mut left: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
