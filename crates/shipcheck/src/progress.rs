@@ -27,12 +27,14 @@ impl Progress {
     pub(crate) fn start(label: &str, total: Option<u64>, counter: Arc<AtomicU64>) -> Progress {
         let bar = match total {
             Some(t) => ProgressBar::new(t).with_style(
-                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                // `wide_msg` takes the width the rest leaves and cuts a long label, so the line fits
+                // the terminal (an 80-column one wrapped the bar with a long path before).
+                ProgressStyle::with_template("{wide_msg} [{bar:20}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
                     .expect("static template")
                     .progress_chars("=> "),
             ),
             None => ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{spinner} {msg} {bytes} {bytes_per_sec}").expect("static template"),
+                ProgressStyle::with_template("{spinner} {wide_msg} {bytes} {bytes_per_sec}").expect("static template"),
             ),
         };
         bar.set_message(label.to_string());
@@ -57,5 +59,27 @@ impl Drop for Progress {
             let _ = t.join();
         }
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::{InMemoryTerm, ProgressDrawTarget, TermLike};
+
+    #[test]
+    fn a_long_label_fits_an_80_column_terminal() {
+        let term = InMemoryTerm::new(4, 80);
+        let counter = Arc::new(AtomicU64::new(1 << 29));
+        let label = format!("docker-archive:/very/long/path/{}/image.tar", "x".repeat(150));
+        let p = Progress::start(&label, Some(1 << 30), counter);
+        p.bar.set_draw_target(ProgressDrawTarget::term_like(Box::new(term.clone())));
+        p.bar.set_position(1 << 29);
+        p.bar.tick();
+        let screen = term.contents();
+        let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "one line, not wrapped: {screen:?}");
+        assert!(lines[0].contains("512.00 MiB/1.00 GiB"), "{screen:?}");
+        assert!(term.width() == 80);
     }
 }
