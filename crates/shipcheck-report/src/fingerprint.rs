@@ -107,6 +107,26 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The lowercase hex SHA-256 of `text`: a numbered repeat (`…:2`) as plain hex, for formats
+/// that want hex only (GitLab Code Quality).
+pub fn hex_digest(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// The repository-relative path of `artifact` when it is a regular file inside the repository:
+/// a path as given, or the local path of a transport-prefixed archive
+/// (`oci-archive:dist/image.tar`). A directory (an OCI layout) is not a file to point at.
+pub fn repository_file(artifact: &str, root: &Path) -> Option<String> {
+    let path = match artifact.split_once(':') {
+        Some(("oci-archive" | "docker-archive", rest)) => rest,
+        _ => artifact,
+    };
+    if !is_local_path(path) || !Path::new(path).is_file() {
+        return None;
+    }
+    relative_path(path, root)
+}
+
 /// The artifact as a fingerprint names it: see the module documentation.
 pub fn artifact_key(artifact: &str, root: &Path) -> String {
     if let Some(rel) = relative_path(artifact, root) {

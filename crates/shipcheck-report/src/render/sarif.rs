@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::fingerprint::{self, relative_path};
+use crate::fingerprint::{self, repository_file};
 use crate::{doc_text, Finding, Locator, Report, Severity};
 
 /// GitHub's hard limit of results per run ("SARIF support for code scanning", *Uploading
@@ -166,20 +166,6 @@ fn location(f: &Finding, root: &Path, anchors: &Anchors) -> Value {
         location["logicalLocations"] = Value::Array(logical);
     }
     location
-}
-
-/// The repository-relative path of `artifact` when it is a regular file inside the repository:
-/// a path as given, or the local path of a transport-prefixed image source
-/// (`oci-archive:dist/image.tar`). A directory (an OCI layout) is not a file code scanning shows.
-fn repository_file(artifact: &str, root: &Path) -> Option<String> {
-    let path = match artifact.split_once(':') {
-        Some(("oci-archive" | "docker-archive", rest)) => rest,
-        _ => artifact,
-    };
-    if !fingerprint::is_local_path(path) || !Path::new(path).is_file() {
-        return None;
-    }
-    relative_path(path, root)
 }
 
 /// The repository's shipcheck.toml, read once, to place findings about images and runtimes
