@@ -15,7 +15,8 @@
 //!    member's path, a descriptor's digest, a platform. A line and column are never part of it;
 //! 5. the values of the evidence keys in [`SUBJECT_KEYS`] the finding carries, as
 //!    `key=value`, in the order the rule added them: the YAML key path, the workflow job, the
-//!    Dockerfile stage and instruction, the image, the platform, the runtime caller…
+//!    Dockerfile stage and instruction, the image, the platform, the runtime caller… Values of
+//!    [`PATH_KEYS`] (a workflow file) are taken relative to the root like the artifact.
 //!
 //! The message, the fix, the severity and every other evidence value are left out, so a
 //! fingerprint survives the finding's line moving, its message being reworded, its severity
@@ -56,6 +57,10 @@ pub const SUBJECT_KEYS: &[&str] = &[
     "signature",
 ];
 
+/// Subject keys whose values are files of the repository as the user named them: taken
+/// relative to the root like the artifact.
+pub const PATH_KEYS: &[&str] = &["workflow"];
+
 /// Transports whose rest is a local path (`oci-archive:dist/image.tar`).
 const LOCAL_TRANSPORTS: &[&str] = &["oci", "oci-archive", "docker-archive", "dir"];
 
@@ -77,7 +82,11 @@ pub fn fingerprint(finding: &Finding, root: &Path) -> String {
         Locator::Whole | Locator::Position { .. } => {}
     }
     for (k, v) in finding.evidence.iter().filter(|(k, _)| SUBJECT_KEYS.contains(&k.as_str())) {
-        field(&format!("{k}={v}"));
+        if PATH_KEYS.contains(&k.as_str()) {
+            field(&format!("{k}={}", artifact_key(v, root)));
+        } else {
+            field(&format!("{k}={v}"));
+        }
     }
     hex(&hasher.finalize())
 }
@@ -269,6 +278,10 @@ mod tests {
         // The same file written another way, or with the root given another way.
         assert_eq!(fingerprint(&at("/repo/./.github/x/../workflows/ci.yml", 1, "m"), root), a);
         assert_eq!(fingerprint(&at("/repo/.github/workflows/ci.yml", 1, "m"), Path::new("/repo/")), a);
+        // A workflow named in the evidence counts by its place in the repository.
+        let w = |path: &str| fingerprint(&at("/repo/Dockerfile", 1, "m").evidence("workflow", path), root);
+        assert_eq!(w("/repo/.github/workflows/ci.yml"), w("/repo/./.github/workflows/ci.yml"));
+        assert_ne!(w("/repo/.github/workflows/ci.yml"), w("/repo/.github/workflows/release.yml"));
     }
 
     #[test]

@@ -29,10 +29,15 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         super::plural(w, "warning"),
         super::plural(n, "note")
     )?;
-    if !report.checked.is_empty() {
-        let inputs: Vec<String> =
-            report.checked.iter().map(|c| format!("{} ({})", md(&c.input), md(&c.kind))).collect();
-        writeln!(out, "Checked: {}.\n", inputs.join(", "))?;
+    // A few inputs by name; many (every workflow of a repository) by count.
+    match report.checked.len() {
+        0 => {}
+        n @ 1..=5 => {
+            let inputs: Vec<String> =
+                report.checked.iter().map(|c| format!("{} ({})", md(&c.input), md(&c.kind))).collect();
+            writeln!(out, "Checked {}: {}.\n", super::plural(n, "input"), inputs.join(", "))?;
+        }
+        n => writeln!(out, "Checked {}.\n", super::plural(n, "input"))?,
     }
     let mut areas: Vec<&str> = report.findings.iter().map(|f| f.rule.area()).collect();
     areas.sort_unstable();
@@ -64,10 +69,17 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// A table cell from input text: see the module documentation.
+/// A table cell from input text: see the module documentation. Indentation at the start of a
+/// line (a YAML snippet in a fix) is kept as no-break spaces.
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    let mut line_start = true;
     for c in multi_line(text).chars() {
+        if line_start && c == ' ' {
+            out.push_str("&nbsp;");
+            continue;
+        }
+        line_start = c == '\n';
         match c {
             '&' => out.push_str("&amp;"),
             '\n' => out.push_str("<br>"),
@@ -99,5 +111,6 @@ mod tests {
             md("a|b\n![x](http://e/p.png) <img> &lt; @team"),
             r"a\|b<br>\!\[x\]\(http://e/p.png\) \<img\> &amp;lt; \@team"
         );
+        assert_eq!(md("jobs:\n  build: x"), "jobs:<br>&nbsp;&nbsp;build: x");
     }
 }
