@@ -13,13 +13,12 @@ use crate::{Locator, Report};
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
         let artifact = one_line(&f.subject.artifact);
-        let (place, message) = match (&f.subject.locator, f.subject.place()) {
-            (Locator::Position { line, column: Some(c) }, _) => (format!("{artifact}:{line}:{c}:"), f.message.clone()),
-            (Locator::Position { line, column: None }, _) => (format!("{artifact}:{line}:"), f.message.clone()),
-            (_, Some(inside)) => (format!("{artifact}:"), format!("{inside}: {}", f.message)),
-            (_, None) => (format!("{artifact}:"), f.message.clone()),
+        let place = match f.subject.locator {
+            Locator::Position { line, column: Some(c) } => format!("{artifact}:{line}:{c}:"),
+            Locator::Position { line, column: None } => format!("{artifact}:{line}:"),
+            _ => format!("{artifact}:"),
         };
-        writeln!(out, "{place} {} {} {}", f.severity, f.rule.id, one_line(&message))?;
+        writeln!(out, "{place} {} {} {}", f.severity, f.rule.id, one_line(&super::placed_message(f)))?;
     }
     for e in &report.errors {
         writeln!(out, "{}: error shipcheck cannot check: {}", one_line(&e.input), one_line(&e.message))?;

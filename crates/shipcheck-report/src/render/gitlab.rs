@@ -33,11 +33,7 @@ pub(super) fn to_value(report: &Report) -> Value {
                 Locator::Position { line, .. } => line.max(1),
                 _ => 1,
             };
-            let mut description =
-                match f.subject.place().filter(|_| !matches!(f.subject.locator, Locator::Position { .. })) {
-                    Some(place) => format!("{place}: {}", f.message),
-                    None => f.message.clone(),
-                };
+            let mut description = super::placed_message(f);
             if !f.remedy.is_empty() {
                 description.push_str(&format!(" Fix: {}", f.remedy));
             }

@@ -118,6 +118,15 @@ fn located(subject: &crate::Subject) -> String {
     }
 }
 
+/// The message, after the place inside the artifact when that is not a line (`sha256:…: layer
+/// content does not match`), for formats that show the place nowhere else.
+fn placed_message(f: &crate::Finding) -> String {
+    match f.subject.place().filter(|_| !matches!(f.subject.locator, crate::Locator::Position { .. })) {
+        Some(place) => format!("{place}: {}", f.message),
+        None => f.message.clone(),
+    }
+}
+
 /// `1 error`, `2 errors`.
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })

@@ -64,10 +64,7 @@ pub(super) fn to_value(report: &Report) -> Value {
         .iter()
         .map(|&i| {
             let f = &report.findings[i];
-            let mut text = f.message.clone();
-            if let Some(place) = f.subject.place().filter(|_| !matches!(f.subject.locator, Locator::Position { .. })) {
-                text = format!("{place}: {text}");
-            }
+            let mut text = super::placed_message(f);
             if !f.remedy.is_empty() {
                 text.push_str(&format!(" Fix: {}", f.remedy));
             }
