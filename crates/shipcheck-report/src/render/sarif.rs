@@ -5,8 +5,8 @@
 //! `%SRCROOT%` (the repository root, [`crate::fingerprint::repository_root`]), never the
 //! source string of an image or a runtime as if it were a file. A finding about something
 //! that is not a file of the repository (`docker://…`, `oci-archive:…` outside it, a runtime,
-//! standard input) is placed at the line of the repository's shipcheck.toml that names it,
-//! else carries logical locations only. Every result has `partialFingerprints`
+//! standard input) is placed at the line of the repository's shipcheck.toml, or else of a
+//! workflow, that names it; else it carries logical locations only. Every result has `partialFingerprints`
 //! ([`crate::fingerprint`]), and the run an `automationDetails.id` per command
 //! (`shipcheck/workflows/`), so that code scanning keeps one analysis per command.
 
@@ -165,38 +165,61 @@ fn location(f: &Finding, root: &Path, anchors: &Anchors) -> Value {
     location
 }
 
-/// The repository's shipcheck.toml, read once, to place findings about images and runtimes
-/// at the line that names them.
+/// The files that may name an image or a runtime: the repository's shipcheck.toml, then its
+/// workflows (`.github/workflows/*.yml`, `*.yaml`), read once, to place findings about things
+/// that are not files at the line that names them. Links are not followed and files over
+/// 1 MiB are skipped: the repository is untrusted.
 struct Anchors {
-    config: Option<Vec<String>>,
+    files: Vec<(String, Vec<String>)>,
 }
 
 impl Anchors {
-    const CONFIG: &'static str = "shipcheck.toml";
+    const LIMIT: u64 = 1 << 20;
 
     fn new(root: &Path) -> Anchors {
-        let path = root.join(Self::CONFIG);
-        let config = std::fs::metadata(&path)
-            .ok()
-            .filter(|m| m.is_file() && m.len() <= 1 << 20)
-            .and_then(|_| std::fs::read_to_string(&path).ok())
-            .map(|text| text.lines().map(str::to_string).collect());
-        Anchors { config }
+        let mut names = vec!["shipcheck.toml".to_string()];
+        let workflows = root.join(".github/workflows");
+        if std::fs::symlink_metadata(&workflows).is_ok_and(|m| m.is_dir()) {
+            let mut found: Vec<String> = std::fs::read_dir(&workflows)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
+                .map(|n| format!(".github/workflows/{n}"))
+                .collect();
+            found.sort();
+            names.extend(found.into_iter().take(200));
+        }
+        let files = names
+            .into_iter()
+            .filter_map(|rel| {
+                let path = root.join(&rel);
+                let meta = std::fs::symlink_metadata(&path).ok()?;
+                if !meta.is_file() || meta.len() > Self::LIMIT {
+                    return None;
+                }
+                let text = std::fs::read_to_string(&path).ok()?;
+                Some((rel, text.lines().map(str::to_string).collect()))
+            })
+            .collect();
+        Anchors { files }
     }
 
-    /// The first line of shipcheck.toml that names `artifact`, or the path part of it
+    /// The first line, outside comments, that names `artifact` or the reference inside it
     /// (`docker://ghcr.io/o/i:1` is named as `ghcr.io/o/i:1`, `oci-archive:dist/x.tar` as
-    /// `dist/x.tar`), outside comments.
+    /// `dist/x.tar`): shipcheck.toml first, then the workflows in name order.
     fn line_naming(&self, artifact: &str) -> Option<(String, u32)> {
-        let lines = self.config.as_ref()?;
         let bare = artifact.split_once("://").map(|(_, r)| r).or_else(|| artifact.split_once(':').map(|(_, r)| r));
         let bare = bare.map(|b| b.strip_prefix("./").unwrap_or(b)).filter(|b| b.len() >= 3);
         let names = |line: &str| {
             let code = line.split('#').next().unwrap_or("");
             code.contains(artifact) || bare.is_some_and(|b| code.contains(b))
         };
-        let index = lines.iter().position(|l| names(l))?;
-        Some((Self::CONFIG.to_string(), index as u32 + 1))
+        self.files.iter().find_map(|(rel, lines)| {
+            let index = lines.iter().position(|l| names(l))?;
+            Some((rel.clone(), index as u32 + 1))
+        })
     }
 }
 
@@ -383,7 +406,11 @@ mod github {
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
         std::fs::create_dir_all(root.join("dist")).unwrap();
-        std::fs::write(root.join(".github/workflows/release.yml"), "on: push\n").unwrap();
+        std::fs::write(
+            root.join(".github/workflows/release.yml"),
+            "on: push\n# ghcr.io/o/app:1\nenv: {BASE: ghcr.io/o/base:2}\n",
+        )
+        .unwrap();
         std::fs::write(root.join("dist/image tar.tar"), "not really").unwrap();
         std::fs::write(root.join("shipcheck.toml"), "# images\n[image]\nsources = [\"docker://ghcr.io/o/app:1\"]\n")
             .unwrap();
@@ -410,6 +437,7 @@ mod github {
         ));
         r.findings.push(Finding::new(&DIGEST, Subject::platform("docker://ghcr.io/o/app:1", "linux/arm64"), "m"));
         r.findings.push(Finding::new(&DRIFT, Subject::whole("runc (recording corpus/runc)"), "m"));
+        r.findings.push(Finding::new(&DIGEST, Subject::whole("docker://ghcr.io/o/base:2"), "m"));
         r.sort();
         let v = to_value(&r);
         assert_eq!(check_constraints(&v), vec!["workflow/platform-drift"], "only the runtime has no file");
@@ -426,6 +454,12 @@ mod github {
         let docker = &docker.expect("the docker:// result")["locations"][0]["physicalLocation"];
         assert_eq!(docker["artifactLocation"]["uri"], "shipcheck.toml");
         assert_eq!(docker["region"]["startLine"], 3);
+        // One only a workflow names is placed there.
+        let base =
+            results.iter().find(|r| r["locations"][0]["logicalLocations"][0]["name"] == "docker://ghcr.io/o/base:2");
+        let base = &base.expect("the base image result")["locations"][0]["physicalLocation"];
+        assert_eq!(base["artifactLocation"]["uri"], ".github/workflows/release.yml");
+        assert_eq!(base["region"]["startLine"], 3, "the comment naming it is skipped");
         assert_eq!(v["runs"][0]["automationDetails"]["id"], "shipcheck/image/");
     }
 
