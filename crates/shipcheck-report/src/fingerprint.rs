@@ -215,7 +215,8 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 
 /// The repository root of `report`: [`Report::root`] when the caller set it; else the nearest
 /// ancestor of the first local input (checked inputs, then finding artifacts) that holds
-/// `.git` or `.github`; else the current directory.
+/// `.git` or `.github`; else the nearest such ancestor of the current directory; else the
+/// current directory.
 pub fn repository_root(report: &Report) -> PathBuf {
     if let Some(root) = &report.root {
         return root.clone();
@@ -243,7 +244,10 @@ pub fn repository_root(report: &Report) -> PathBuf {
         }
         break;
     }
-    cwd
+    match cwd.ancestors().find(|a| a.join(".git").exists() || a.join(".github").is_dir()) {
+        Some(dir) => dir.to_path_buf(),
+        None => cwd,
+    }
 }
 
 #[cfg(test)]

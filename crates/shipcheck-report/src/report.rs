@@ -50,8 +50,9 @@ pub struct Report {
     /// said, so that "no findings" never hides "nothing was looked at".
     pub looked: Vec<String>,
     /// The repository root that file artifacts are reported relative to (SARIF `%SRCROOT%`,
-    /// GitLab paths, fingerprints). `None`: the nearest ancestor of the first local input that
-    /// holds `.git` or `.github`, else the current directory ([`crate::fingerprint::repository_root`]).
+    /// GitLab paths, fingerprints). `None`: the nearest ancestor of the first local input, else
+    /// of the current directory, that holds `.git` or `.github`, else the current directory
+    /// ([`crate::fingerprint::repository_root`]).
     pub root: Option<std::path::PathBuf>,
     /// The command that produced the report (`workflows`, `image`, …): SARIF's
     /// `automationDetails.id` (`shipcheck/workflows/`), so code scanning keeps one analysis per

@@ -99,3 +99,30 @@ fn sarif_locations_are_repository_relative_and_fingerprints_survive_line_moves()
     assert_eq!(moved.1, outside.1 + 3);
     assert_eq!(moved.2, outside.2);
 }
+
+/// A runtime recording is no file of the repository: its findings are placed at the line of
+/// the shipcheck.toml that names the recording, relative to the repository root, never written
+/// as a file URI of their own.
+#[test]
+fn sarif_places_runtime_findings_at_the_config_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents/buildkit-crun-keep");
+    let out = Command::cargo_bin("shipcheck")
+        .unwrap()
+        .current_dir(&dir)
+        .args(["check", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &v["runs"][0];
+    assert_eq!(run["automationDetails"]["id"], "shipcheck/check/");
+    let results = run["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "runtime/missing-flag"), "{v:#}");
+    for r in results {
+        let location = &r["locations"][0];
+        assert_eq!(location["logicalLocations"][0]["name"], "runc (recording ./recording/runc)");
+        let physical = &location["physicalLocation"];
+        let uri = physical["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(uri.ends_with("examples/incidents/buildkit-crun-keep/shipcheck.toml"), "{uri}");
+        assert_eq!(physical["region"]["startLine"], 5, "`from-recording = \"recording\"`");
+    }
+}

@@ -165,7 +165,8 @@ fn location(f: &Finding, root: &Path, anchors: &Anchors) -> Value {
     location
 }
 
-/// The files that may name an image or a runtime: the repository's shipcheck.toml, then its
+/// The files that may name an image or a runtime: the shipcheck.toml of the current directory
+/// and of the repository, then its
 /// workflows (`.github/workflows/*.yml`, `*.yaml`), read once, to place findings about things
 /// that are not files at the line that names them. Links are not followed and files over
 /// 1 MiB are skipped: the repository is untrusted.
@@ -177,7 +178,12 @@ impl Anchors {
     const LIMIT: u64 = 1 << 20;
 
     fn new(root: &Path) -> Anchors {
-        let mut names = vec!["shipcheck.toml".to_string()];
+        // The shipcheck.toml of the current directory (`shipcheck check` run in a subdirectory),
+        // then the root's.
+        let mut names: Vec<String> = fingerprint::relative_path("shipcheck.toml", root).into_iter().collect();
+        if !names.iter().any(|n| n == "shipcheck.toml") {
+            names.push("shipcheck.toml".to_string());
+        }
         let workflows = root.join(".github/workflows");
         if std::fs::symlink_metadata(&workflows).is_ok_and(|m| m.is_dir()) {
             let mut found: Vec<String> = std::fs::read_dir(&workflows)
@@ -212,9 +218,24 @@ impl Anchors {
     fn line_naming(&self, artifact: &str) -> Option<(String, u32)> {
         let bare = artifact.split_once("://").map(|(_, r)| r).or_else(|| artifact.split_once(':').map(|(_, r)| r));
         let bare = bare.map(|b| b.strip_prefix("./").unwrap_or(b)).filter(|b| b.len() >= 3);
+        // A runtime recording, `runc (recording ./rec/runc)`: its directory as a quoted value.
+        let quoted: Vec<String> = artifact
+            .strip_suffix(')')
+            .and_then(|a| a.split_once(" (recording "))
+            .map(|(_, path)| {
+                let path = Path::new(path.strip_prefix("./").unwrap_or(path));
+                [Some(path), path.parent()]
+                    .into_iter()
+                    .flatten()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .filter(|p| !p.is_empty())
+                    .flat_map(|p| [format!("\"{p}\""), format!("'{p}'"), format!("\"./{p}\"")])
+                    .collect()
+            })
+            .unwrap_or_default();
         let names = |line: &str| {
             let code = line.split('#').next().unwrap_or("");
-            code.contains(artifact) || bare.is_some_and(|b| code.contains(b))
+            code.contains(artifact) || bare.is_some_and(|b| code.contains(b)) || quoted.iter().any(|q| code.contains(q))
         };
         self.files.iter().find_map(|(rel, lines)| {
             let index = lines.iter().position(|l| names(l))?;
@@ -412,8 +433,11 @@ mod github {
         )
         .unwrap();
         std::fs::write(root.join("dist/image tar.tar"), "not really").unwrap();
-        std::fs::write(root.join("shipcheck.toml"), "# images\n[image]\nsources = [\"docker://ghcr.io/o/app:1\"]\n")
-            .unwrap();
+        std::fs::write(
+            root.join("shipcheck.toml"),
+            "# images\n[image]\nsources = [\"docker://ghcr.io/o/app:1\"]\n[runtime]\nfrom-recording = \"rec\"\n",
+        )
+        .unwrap();
         (dir, root)
     }
 
@@ -437,6 +461,7 @@ mod github {
         ));
         r.findings.push(Finding::new(&DIGEST, Subject::platform("docker://ghcr.io/o/app:1", "linux/arm64"), "m"));
         r.findings.push(Finding::new(&DRIFT, Subject::whole("runc (recording corpus/runc)"), "m"));
+        r.findings.push(Finding::new(&DRIFT, Subject::whole("crun (recording ./rec/crun)"), "m"));
         r.findings.push(Finding::new(&DIGEST, Subject::whole("docker://ghcr.io/o/base:2"), "m"));
         r.sort();
         let v = to_value(&r);
@@ -454,6 +479,12 @@ mod github {
         let docker = &docker.expect("the docker:// result")["locations"][0]["physicalLocation"];
         assert_eq!(docker["artifactLocation"]["uri"], "shipcheck.toml");
         assert_eq!(docker["region"]["startLine"], 3);
+        // A runtime recording, where shipcheck.toml names its directory.
+        let crun =
+            results.iter().find(|r| r["locations"][0]["logicalLocations"][0]["name"] == "crun (recording ./rec/crun)");
+        let crun = &crun.expect("the recording result")["locations"][0]["physicalLocation"];
+        assert_eq!(crun["artifactLocation"]["uri"], "shipcheck.toml");
+        assert_eq!(crun["region"]["startLine"], 5);
         // One only a workflow names is placed there.
         let base =
             results.iter().find(|r| r["locations"][0]["logicalLocations"][0]["name"] == "docker://ghcr.io/o/base:2");
