@@ -7,6 +7,7 @@
 mod domain;
 pub mod escape;
 mod finding;
+pub mod fingerprint;
 pub mod redact;
 pub mod render;
 mod report;

@@ -286,6 +286,8 @@ pub fn report(report: &Report) -> Report {
             .collect(),
         errors: report.errors.iter().map(|e| InputError { input: r(&e.input), message: r(&e.message) }).collect(),
         looked: report.looked.iter().map(r).collect(),
+        root: report.root.clone(),
+        command: report.command.as_ref().map(r),
     }
 }
 

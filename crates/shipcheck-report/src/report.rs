@@ -49,6 +49,15 @@ pub struct Report {
     /// `PATH and engine configs`): with nothing checked, the exit status is 3, and the places are
     /// said, so that "no findings" never hides "nothing was looked at".
     pub looked: Vec<String>,
+    /// The repository root that file artifacts are reported relative to (SARIF `%SRCROOT%`,
+    /// GitLab paths, fingerprints). `None`: the nearest ancestor of the first local input, else
+    /// of the current directory, that holds `.git` or `.github`, else the current directory
+    /// ([`crate::fingerprint::repository_root`]).
+    pub root: Option<std::path::PathBuf>,
+    /// The command that produced the report (`workflows`, `image`, …): SARIF's
+    /// `automationDetails.id` (`shipcheck/workflows/`), so code scanning keeps one analysis per
+    /// command. `None` gives `shipcheck/`.
+    pub command: Option<String>,
 }
 
 impl Report {

@@ -95,7 +95,7 @@ fn rendered(report: &Report, format: Format) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// What the human format must never write: control characters (but newline and tab),
+/// What the human format (and every text format a CI log may show) must never write: control characters (but newline and tab),
 /// bidirectional overrides, a line GitHub parses as `::command`, or a legacy `##[command]`.
 fn assert_terminal_safe(text: &str) {
     for c in text.chars() {
@@ -127,7 +127,12 @@ proptest! {
     #[test]
     fn human_output_carries_no_control_or_command(before in noise(), after in noise()) {
         let report = report_with(&format!("{before}layer{after}"));
-        assert_terminal_safe(&rendered(&report, Format::Human));
+        // The text formats a CI log may show.
+        for format in [Format::Human, Format::Markdown, Format::Junit, Format::Concise] {
+            assert_terminal_safe(&rendered(&report, format));
+        }
+        // Concise stays one line per finding and input error, whatever the text holds.
+        prop_assert_eq!(rendered(&report, Format::Concise).lines().count(), report.findings.len() + report.errors.len());
         // The github format escapes newlines its own way (%0A); no other control passes either.
         let github = rendered(&report, Format::Github);
         prop_assert!(!github.chars().any(|c| c.is_control() && c != '\n'), "{github:?}");

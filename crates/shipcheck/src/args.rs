@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use shipcheck_report::render::Format;
 use shipcheck_report::Severity;
 
 use crate::registry;
@@ -333,8 +334,8 @@ pub(crate) struct OutputArgs {
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub(crate) ignore: Vec<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
-    pub(crate) format: FormatArg,
+    #[arg(long, default_value = "human", value_parser = format_parser(), value_name = "FORMAT")]
+    pub(crate) format: Format,
     /// Lowest severity that makes the exit status 1 [default: error, or fail-on in shipcheck.toml].
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub(crate) fail_on: Option<SeverityArg>,
@@ -346,16 +347,11 @@ pub(crate) struct OutputArgs {
     pub(crate) output: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub(crate) enum FormatArg {
-    /// Compact text grouped by input, coloured on a terminal.
-    Human,
-    /// Versioned JSON (docs/json-schema.md).
-    Json,
-    /// SARIF 2.1.0, for GitHub code scanning.
-    Sarif,
-    /// GitHub Actions annotations (::error file=…::).
-    Github,
+/// `--format`'s values, names and help from `Format::ALL`: a new format needs no change here.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Format::ALL.iter().map(|f| PossibleValue::new(f.name()).help(f.help())))
+        .map(|name| name.parse::<Format>().expect("a name from Format::ALL"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -19,7 +19,6 @@ mod suppress;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Parser;
 use shipcheck_report::Report;
 
 pub(crate) use args::OutputArgs;
@@ -29,7 +28,11 @@ use output::{configured, finish};
 fn main() -> ExitCode {
     // Temp files of convert, copy and push are removed on SIGINT/SIGTERM, not left behind.
     shipcheck_core::scratch::install_signal_cleanup().ok();
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    if let Some(name) = matches.subcommand_name() {
+        output::COMMAND.set(name.to_string()).ok();
+    }
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

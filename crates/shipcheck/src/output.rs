@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use shipcheck_report::render::{render, Format, HumanOptions};
 use shipcheck_report::{Report, Settings};
 
-use crate::args::{FormatArg, OutputArgs};
+use crate::args::OutputArgs;
 use crate::config::Config;
 
 pub(crate) fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) -> Result<()> {
@@ -58,14 +58,15 @@ pub(crate) fn finish(mut report: Report, config: &Config, out: &OutputArgs) -> R
     Ok(code)
 }
 
+/// The subcommand being run (`workflows`, `image`, …), set once by `main`: the report's
+/// `command` (SARIF `automationDetails.id`, the Markdown and JUnit titles).
+pub(crate) static COMMAND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Sorts and writes the report in the chosen format.
 pub(crate) fn emit(mut report: Report, out: &OutputArgs) -> Result<()> {
     report.sort();
-    let format = match out.format {
-        FormatArg::Human => Format::Human,
-        FormatArg::Json => Format::Json,
-        FormatArg::Sarif => Format::Sarif,
-        FormatArg::Github => Format::Github,
-    };
-    write(&report, format, out.color_for(out.output.is_none()), out.output.as_deref())
+    if report.command.is_none() {
+        report.command = COMMAND.get().cloned();
+    }
+    write(&report, out.format, out.color_for(out.output.is_none()), out.output.as_deref())
 }

@@ -19,10 +19,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
         }
         props.push(format!("title={}", property(f.rule.id)));
-        let mut message = match f.subject.place().filter(|_| !matches!(f.subject.locator, Locator::Position { .. })) {
-            Some(place) => format!("{place}: {}", f.message),
-            None => f.message.clone(),
-        };
+        let mut message = super::placed_message(f);
         for (k, v) in &f.evidence {
             message.push_str(&format!("\n{k}: {v}"));
         }

@@ -138,9 +138,9 @@ fn summary(report: &Report, p: &Paint, out: &mut dyn Write) -> io::Result<()> {
         out,
         "{} {}, {}, {} in {} input{}{}",
         p.bold("shipcheck:"),
-        plural(e, "error"),
-        plural(w, "warning"),
-        plural(n, "note"),
+        super::plural(e, "error"),
+        super::plural(w, "warning"),
+        super::plural(n, "note"),
         inputs,
         if inputs == 1 { "" } else { "s" },
         if report.errors.is_empty() {
@@ -165,10 +165,6 @@ fn indent(text: &str, by: &str) -> String {
 
 fn join_facts(facts: &[(String, String)]) -> String {
     facts.iter().map(|(k, v)| format!(", {} {}", one_line(k), one_line(v))).collect()
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The text of `line` in `path`, if it is a readable regular text file, redacted and escaped

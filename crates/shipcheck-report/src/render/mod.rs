@@ -9,16 +9,20 @@ use std::str::FromStr;
 
 use crate::Report;
 
+mod concise;
 mod github;
+mod gitlab;
 mod human;
 mod json;
+mod junit;
+mod markdown;
 mod sarif;
 
 pub use human::HumanOptions;
 
 /// Declares [`Format`] and [`Format::ALL`] from one list, so ALL cannot miss a variant.
 macro_rules! formats {
-    ($($variant:ident = $name:literal),+ $(,)?) => {
+    ($($variant:ident = $name:literal: $help:literal),+ $(,)?) => {
         /// The output formats, as named by `--format`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Format {
@@ -35,15 +39,26 @@ macro_rules! formats {
                     $(Format::$variant => $name),+
                 }
             }
+
+            /// One line for `--help`.
+            pub fn help(self) -> &'static str {
+                match self {
+                    $(Format::$variant => $help),+
+                }
+            }
         }
     };
 }
 
 formats! {
-    Human = "human",
-    Json = "json",
-    Sarif = "sarif",
-    Github = "github",
+    Human = "human": "Compact text grouped by input, coloured on a terminal",
+    Json = "json": "Versioned JSON (docs/json-schema.md)",
+    Sarif = "sarif": "SARIF 2.1.0, for GitHub code scanning",
+    Github = "github": "GitHub Actions annotations (::error file=…::)",
+    Markdown = "markdown": "Markdown tables per area, for $GITHUB_STEP_SUMMARY and pull-request comments",
+    Gitlab = "gitlab": "GitLab Code Quality JSON",
+    Junit = "junit": "JUnit XML: a test suite per area, a test case per finding",
+    Concise = "concise": "One line per finding: path:line:col: severity rule message",
 }
 
 /// A format name that is not one.
@@ -59,8 +74,15 @@ impl FromStr for Format {
 }
 
 /// Writes `report` in `format`, redacted. `human` decides colour; the other formats ignore it.
+/// Text formats that a CI log may show (markdown, junit, concise) also go through
+/// [`crate::escape::workflow_commands`], as the human format does.
 pub fn render(report: &Report, format: Format, human: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let report = &crate::redact::report(report);
+    let text = |write: fn(&Report, &mut dyn Write) -> io::Result<()>, out: &mut dyn Write| {
+        let mut buf = Vec::new();
+        write(report, &mut buf)?;
+        out.write_all(crate::escape::workflow_commands(&String::from_utf8_lossy(&buf)).as_bytes())
+    };
     match format {
         Format::Human => human::render(report, human, out),
         Format::Json => {
@@ -72,7 +94,42 @@ pub fn render(report: &Report, format: Format, human: &HumanOptions, out: &mut d
             writeln!(out)
         }
         Format::Github => github::render(report, out),
+        Format::Markdown => text(markdown::render, out),
+        Format::Junit => text(junit::render, out),
+        Format::Concise => text(concise::render, out),
+        Format::Gitlab => {
+            serde_json::to_writer_pretty(&mut *out, &gitlab::to_value(report))?;
+            writeln!(out)
+        }
     }
+}
+
+/// Where a finding is, in one line: `artifact:line:col`, `artifact:line`, `artifact place`
+/// (an entry, a digest, a platform) or the artifact.
+fn located(subject: &crate::Subject) -> String {
+    use crate::Locator;
+    match &subject.locator {
+        Locator::Position { line, column: Some(c) } => format!("{}:{line}:{c}", subject.artifact),
+        Locator::Position { line, column: None } => format!("{}:{line}", subject.artifact),
+        _ => match subject.place() {
+            Some(place) => format!("{} {place}", subject.artifact),
+            None => subject.artifact.clone(),
+        },
+    }
+}
+
+/// The message, after the place inside the artifact when that is not a line (`sha256:…: layer
+/// content does not match`), for formats that show the place nowhere else.
+fn placed_message(f: &crate::Finding) -> String {
+    match f.subject.place().filter(|_| !matches!(f.subject.locator, crate::Locator::Position { .. })) {
+        Some(place) => format!("{place}: {}", f.message),
+        None => f.message.clone(),
+    }
+}
+
+/// `1 error`, `2 errors`.
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The JSON report as a value, redacted.
@@ -99,6 +156,29 @@ pub fn findings_for_review(findings: Vec<crate::Finding>) -> String {
     };
     let json: serde_json::Value = serde_json::from_str(&text(Format::Json)).expect("the JSON renderer writes JSON");
     format!("{}\n{:#}", text(Format::Human), json["findings"])
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// `report` rendered in `format`, through [`render`] (redaction included).
+    pub(crate) fn rendered(report: &Report, format: Format) -> String {
+        let mut out = Vec::new();
+        render(report, format, &HumanOptions { color: false }, &mut out).expect("rendering to memory");
+        String::from_utf8(out).expect("renderers write UTF-8")
+    }
+
+    #[test]
+    fn every_format_renders_the_same_findings() {
+        let report = fixture::report();
+        for &format in Format::ALL {
+            let text = rendered(&report, format);
+            for needle in ["image/blob-digest-mismatch", "workflow/platform-drift", "corrupt.tar", "release.yml"] {
+                assert!(text.contains(needle), "{} lacks {needle}:\n{text}", format.name());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
