@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod config;
 mod diagnose;
+mod distribute;
 mod explain;
 mod image;
 mod output;
@@ -106,6 +107,8 @@ fn run(cli: Cli) -> Result<u8> {
             finish(report, &Config::default(), &args.output)
         }
         Command::Explain { rule } => explain::explain(rule.as_deref()),
+        Command::Completions { shell } => distribute::completions(shell),
+        Command::Man { out } => distribute::man(out.as_deref()),
         Command::DiagnosePatterns => {
             let kb = shipcheck_triage::kb::Kb::load(&[]).map_err(anyhow::Error::msg)?;
             // Plain groups: grep tools join patterns into one regex, where names would clash.

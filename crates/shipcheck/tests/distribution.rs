@@ -1,0 +1,87 @@
+//! The ways shipcheck ships (issue 17 item 5): shell completions, manual pages, the pre-commit
+//! hooks, the Dockerfile for shipcheck itself, the GitHub Action and the publishable crates.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+fn shipcheck() -> Command {
+    Command::cargo_bin("shipcheck").unwrap()
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The visible subcommands, as `shipcheck --help` lists them (without `help`).
+fn subcommands() -> Vec<String> {
+    let out = shipcheck().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let section = help.split("Commands:\n").nth(1).expect("a Commands: section");
+    let names: Vec<String> = section
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_string)
+        .collect();
+    assert!(names.len() >= 10, "too few subcommands read from --help: {names:?}");
+    names
+}
+
+#[test]
+fn completions_for_every_shell_and_bash_names_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = shipcheck().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!out.stdout.is_empty(), "{shell}: empty completions");
+    }
+    let bash = String::from_utf8(shipcheck().args(["completions", "bash"]).output().unwrap().stdout).unwrap();
+    for name in subcommands() {
+        // The top level offers it, and it has its own case in the completion function.
+        let offered = bash.lines().any(|l| l.contains("opts=\"") && l.split_whitespace().any(|w| w == name));
+        assert!(offered && bash.contains(&format!("shipcheck,{name})")), "bash completions miss `{name}`");
+    }
+    shipcheck().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_pages_parse_as_roff_and_name_every_subcommand() {
+    let out = shipcheck().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let top = String::from_utf8(out.stdout).unwrap();
+    assert!(top.lines().any(|l| l.starts_with(".TH shipcheck 1")), "no .TH header:\n{top}");
+    assert!(top.contains("Exit status, for every command"));
+    let names = subcommands();
+    for name in &names {
+        assert!(top.contains(&format!("shipcheck\\-{name}(1)")), "the top page misses `{name}`");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man1");
+    shipcheck().args(["man", "--out"]).arg(&pages).assert().success();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&pages).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut expected: Vec<PathBuf> = names.iter().map(|n| pages.join(format!("shipcheck-{n}.1"))).collect();
+    expected.push(pages.join("shipcheck.1"));
+    expected.sort();
+    assert_eq!(files, expected, "one page per visible subcommand, hidden ones left out, no scratch files left");
+    let image = std::fs::read_to_string(pages.join("shipcheck-image.1")).unwrap();
+    assert!(image.starts_with(".ie") && image.contains(".TH shipcheck-image 1"));
+
+    // `man -l` (man-db) formats each page, plain text when piped; groff's warnings go to stderr.
+    if Process::new("man").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        for file in &files {
+            let out =
+                Process::new("man").args(["--warnings=w", "-l"]).arg(file).env("MANWIDTH", "80").output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "man -l {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(out.stderr.is_empty(), "man -l {} warns: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(text.contains("NAME") && text.contains("SYNOPSIS"), "{}: {text}", file.display());
+        }
+    } else {
+        eprintln!("man is not installed: pages checked for .TH headers only");
+    }
+}
