@@ -85,3 +85,76 @@ fn man_pages_parse_as_roff_and_name_every_subcommand() {
         eprintln!("man is not installed: pages checked for .TH headers only");
     }
 }
+
+fn cargo() -> Process {
+    let mut c = Process::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(repo_root());
+    c
+}
+
+/// Every `include_str!`/`include_bytes!` path under `dir`, relative to `root`.
+fn included_files(root: &Path, dir: &Path, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            included_files(root, &path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("include_str!(\"").skip(1).chain(text.split("include_bytes!(\"").skip(1)) {
+                let Some(rel) = part.split('"').next().filter(|r| !r.contains('{')) else { continue };
+                let mut full = path.parent().unwrap().to_path_buf();
+                for c in Path::new(rel).components() {
+                    match c {
+                        std::path::Component::ParentDir => {
+                            full.pop();
+                        }
+                        c => full.push(c),
+                    }
+                }
+                let inside = full.strip_prefix(root).map(|p| p.to_string_lossy().into_owned());
+                found.push(inside.unwrap_or_else(|_| format!("OUTSIDE THE CRATE: {}", full.display())));
+            }
+        }
+    }
+}
+
+/// What `cargo publish` needs of each crate, checked offline in well under a second: metadata,
+/// a version on every internal dependency, and every embedded data file inside the package.
+/// The full dry run (`scripts/check-package.sh`) reads the crates.io index, so it is not part of
+/// the suite.
+#[test]
+fn every_crate_is_publishable() {
+    let out = cargo().args(["metadata", "--no-deps", "--format-version", "1", "--offline"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = meta["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 10, "a new workspace crate: check it here");
+    for p in packages {
+        let name = p["name"].as_str().unwrap();
+        for key in ["description", "license", "repository"] {
+            assert!(p[key].as_str().is_some_and(|v| !v.is_empty()), "{name}: no {key}");
+        }
+        assert_eq!(p["license"], "Apache-2.0");
+        for dep in p["dependencies"].as_array().unwrap() {
+            let dep_name = dep["name"].as_str().unwrap();
+            // A dev-dependency without a version is dropped from the published manifest.
+            if dep_name.starts_with("shipcheck") && dep["kind"] != "dev" {
+                assert_ne!(dep["req"], "*", "{name} depends on {dep_name} without a version");
+            }
+        }
+        let out = cargo().args(["package", "--list", "--allow-dirty", "--offline", "-p", name]).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let listed = String::from_utf8(out.stdout).unwrap();
+        let listed: Vec<&str> = listed.lines().collect();
+        let dir = Path::new(p["manifest_path"].as_str().unwrap()).parent().unwrap();
+        let mut embedded = Vec::new();
+        included_files(dir, &dir.join("src"), &mut embedded);
+        for file in embedded {
+            assert!(listed.contains(&file.as_str()), "{name}: embeds {file}, which the package does not hold");
+        }
+        if name == "shipcheck" {
+            assert!(listed.contains(&"README.md"), "the binary's package has no README");
+        }
+    }
+    assert!(repo_root().join("LICENSE").is_file());
+}
