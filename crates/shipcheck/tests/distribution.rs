@@ -158,3 +158,90 @@ fn every_crate_is_publishable() {
     }
     assert!(repo_root().join("LICENSE").is_file());
 }
+
+/// Every hook parses, runs a real subcommand with the repository (not file names), and its
+/// `files:` pattern matches what that command reads and not what it does not.
+#[test]
+fn pre_commit_hooks_run_real_subcommands_on_what_they_read() {
+    let text = std::fs::read_to_string(repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks = shipcheck_core::yaml::parse(&text).unwrap().expect("a YAML document");
+    let names = subcommands();
+    let reads: &[(&str, &[&str])] = &[
+        (
+            "workflows",
+            &[".github/workflows/release.yml", ".github/actions/build/action.yaml", "docker-bake.hcl", "Makefile"],
+        ),
+        (
+            "dockerfile",
+            &[
+                "Dockerfile",
+                "build/Containerfile",
+                "images/app.Dockerfile",
+                "Dockerfile.arm64",
+                ".github/workflows/ci.yaml",
+            ],
+        ),
+        ("package", &[".packit.yaml", "packit.yml", "rpm/app.spec"]),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    assert!(hooks.items().len() >= 3);
+    for hook in hooks.items() {
+        let field =
+            |k: &str| hook.get(k).and_then(|v| v.str()).unwrap_or_else(|| panic!("a hook without {k}")).to_string();
+        let (id, entry, files) = (field("id"), field("entry"), field("files"));
+        assert!(["system", "docker"].contains(&field("language").as_str()), "{id}");
+        assert_eq!(
+            hook.get("pass_filenames").and_then(|v| v.as_bool()),
+            Some(false),
+            "{id}: commands read the repository"
+        );
+        let words: Vec<&str> = entry.split_whitespace().collect();
+        assert_eq!(words.first(), Some(&"shipcheck"), "{id}");
+        let command = words[1];
+        assert!(names.iter().any(|n| n == command), "{id}: `{command}` is not a subcommand");
+        // The hook's entry really runs: `--help` of that subcommand parses.
+        shipcheck().args(&words[1..]).arg("--help").assert().success();
+        let pattern = regex::Regex::new(&files).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let exclude = hook.get("exclude").and_then(|v| v.str()).map(|e| regex::Regex::new(e).unwrap());
+        let runs_on = |path: &str| pattern.is_match(path) && !exclude.as_ref().is_some_and(|x| x.is_match(path));
+        let (_, matching) =
+            reads.iter().find(|(c, _)| *c == command).unwrap_or_else(|| panic!("{id}: no sample paths"));
+        for path in *matching {
+            assert!(runs_on(path), "{id}: `files` misses {path}");
+        }
+        for path in ["src/main.rs", "README.md", "docs/Dockerfile.md", "Cargo.toml"] {
+            assert!(!runs_on(path), "{id}: `files` matches {path}");
+        }
+        seen.insert(command.to_string());
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["dockerfile", "package", "workflows"]);
+}
+
+/// shipcheck's own Dockerfile passes shipcheck. It is not built here: no base image can be
+/// pulled on this machine, and it cannot be assembled from local parts (the builder is a Rust
+/// toolchain image).
+#[test]
+fn own_dockerfile_has_no_findings() {
+    let root = repo_root();
+    let out = shipcheck()
+        .args(["dockerfile", "--format", "json", "--fail-on", "note", "--repo"])
+        .arg(&root)
+        .arg(root.join("Dockerfile"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    for from in text.lines().filter(|l| l.starts_with("FROM ")) {
+        let image = from.split_whitespace().nth(1).unwrap();
+        let pinned = image.contains("@sha256:")
+            || image
+                .rsplit(':')
+                .next()
+                .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()) && t.matches('.').count() >= 2);
+        assert!(pinned, "{image}: pin a digest or an exact version");
+    }
+    let ignored = std::fs::read_to_string(root.join(".dockerignore")).unwrap();
+    assert!(ignored.lines().any(|l| l == "target"), "the build context would carry target/");
+}
