@@ -122,6 +122,18 @@ pub(crate) enum Command {
         /// A rule ID such as image/diff-id-mismatch. Without it, list all rules.
         rule: Option<String>,
     },
+    /// Print shell completions: `shipcheck completions bash > /etc/bash_completion.d/shipcheck`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout, or write one page per subcommand into DIR.
+    Man {
+        /// Write shipcheck.1 and shipcheck-COMMAND.1 for every subcommand here (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Print the rules reference in Markdown (docs/rules.md is generated from it).
     #[command(hide = true)]
     RulesDoc,

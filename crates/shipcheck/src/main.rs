@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod config;
 mod diagnose;
+mod distribute;
 mod explain;
 mod image;
 mod init;
@@ -123,6 +124,8 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Init { dir, force } => init::init(&dir, force),
         Command::Explain { rule } => explain::explain(rule.as_deref()),
+        Command::Completions { shell } => distribute::completions(shell),
+        Command::Man { out } => distribute::man(out.as_deref()),
         Command::DiagnosePatterns => {
             let kb = shipcheck_triage::kb::Kb::load(&[]).map_err(anyhow::Error::msg)?;
             // Plain groups: grep tools join patterns into one regex, where names would clash.
