@@ -91,6 +91,14 @@ impl Error {
     }
 
     pub fn transport(url: &str, e: &ureq::Error) -> Error {
+        if let Some(tls) = crate::tls::tls_failure(e) {
+            let host = crate::tls::authority(url);
+            let message = format!(
+                "TLS with {host} failed: {tls}; trust its CA with --cert-dir DIR or a certs.d/{host}/ca.crt \
+                 (see `shipcheck push --help`), or turn verification off with --tls-verify=false"
+            );
+            return Error { url: strip_query(url), status: None, code: None, message };
+        }
         // ureq's messages name the host and the failure, never headers.
         Error { url: strip_query(url), status: None, code: None, message: format!("cannot reach the registry: {e}") }
     }

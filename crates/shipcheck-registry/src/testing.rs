@@ -88,7 +88,34 @@ impl Registry {
     /// Starts a registry with `auth`; `redirect_to` (`http://host:port`) turns on distribution's
     /// redirect storage middleware, so blob GETs answer 307 to `redirect_to/docker/registry/v2/…`.
     pub fn with(auth: Auth<'_>, redirect_to: Option<&str>) -> Registry {
+        Registry::configured(auth, redirect_to, None)
+    }
+
+    /// Starts an anonymous registry that speaks only TLS, with a server certificate for
+    /// `127.0.0.1` and `localhost` issued by a CA made here. Returns the registry and the CA's
+    /// PEM (what a client must trust).
+    pub fn with_tls() -> (Registry, String) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(rcgen::DnType::CommonName, "shipcheck test CA");
+        let ca = ca.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut server = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        server.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+        let cert = server.signed_by(&key, &ca, &ca_key).unwrap();
+        let reg = Registry::configured(Auth::None, None, Some((cert.pem(), key.serialize_pem())));
+        (reg, ca.pem())
+    }
+
+    fn configured(auth: Auth<'_>, redirect_to: Option<&str>, tls: Option<(String, String)>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
+        let tls = tls.map_or(String::new(), |(cert, key)| {
+            let (c, k) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+            std::fs::write(&c, cert).unwrap();
+            std::fs::write(&k, key).unwrap();
+            format!("  tls:\n    certificate: {}\n    key: {}\n", c.display(), k.display())
+        });
         let port = free_port();
         let storage = dir.path().join("data");
         let auth = match auth {
@@ -107,7 +134,7 @@ impl Registry {
             format!("middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: {base}\n")
         });
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{middleware}http:\n  addr: 127.0.0.1:{port}\n  secret: shipcheck-test-secret\n{auth}",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{middleware}http:\n  addr: 127.0.0.1:{port}\n  secret: shipcheck-test-secret\n{tls}{auth}",
             storage.display()
         );
         let config_path = dir.path().join("config.yml");

@@ -11,6 +11,7 @@ use shipcheck_image::VerifyOptions;
 use shipcheck_registry::auth::Credential;
 use shipcheck_registry::client::Limits;
 use shipcheck_registry::copy::{copy, Copied, CopyOptions, Endpoint, Refused};
+use shipcheck_registry::tls::TlsOptions;
 use shipcheck_registry::transfer::Options;
 use shipcheck_registry::{Client, Reference};
 use shipcheck_report::{Checked, InputError, Report, Settings};
@@ -49,6 +50,37 @@ pub(crate) struct TransferArgs {
     /// The whole push or copy fails after this many seconds (0: no deadline).
     #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
     pub timeout: u64,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// TLS with registries, as skopeo's flags (both ends of a copy).
+#[derive(Args, Clone)]
+pub(crate) struct TlsArgs {
+    /// Verify registry certificates, and speak only HTTPS to registries outside loopback.
+    /// `--tls-verify=false` turns verification off for this run and allows plain HTTP to a
+    /// registry without TLS (a warning is printed). Never the default.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// Trust the CA certificates (`*.crt`) in DIR and present the client certificate
+    /// (`NAME.cert` with `NAME.key`) it holds, for every registry of the run. Per registry, the
+    /// same files are read from /etc/containers/certs.d/HOST[:PORT]/,
+    /// ~/.config/containers/certs.d/HOST[:PORT]/ and /etc/docker/certs.d/HOST[:PORT]/ (or the
+    /// `:`-separated base directories in SHIPCHECK_CERTS_D).
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    pub(crate) fn options(&self) -> TlsOptions {
+        if !self.tls_verify {
+            eprintln!(
+                "warning: --tls-verify=false: registry certificates are not verified and plain HTTP is allowed; \
+                 anyone on the network path can read and change what is sent"
+            );
+        }
+        TlsOptions { verify: self.tls_verify, cert_dir: self.cert_dir.clone(), ..TlsOptions::default() }
+    }
 }
 
 #[derive(Args)]
@@ -107,7 +139,7 @@ fn client(transfer: &TransferArgs) -> Client {
         deadline: (transfer.timeout > 0).then(|| Duration::from_secs(transfer.timeout)),
         ..Limits::default()
     };
-    let c = Client::with_limits(Duration::from_secs(30), limits);
+    let c = Client::with_limits(Duration::from_secs(30), limits).with_tls(transfer.tls.options());
     if let Some(f) = &transfer.authfile {
         c.set_authfile(f);
     }

@@ -317,3 +317,59 @@ fn sigterm_during_a_copy_from_a_registry_leaves_no_scratch_behind() {
     assert_eq!(child.wait().unwrap().code(), Some(143));
     assert_eq!(tree(root.path()), Vec::<String>::new());
 }
+
+/// A registry behind TLS with a CA made in the test (distribution 2.8, `http.tls`): refused
+/// with a TLS error naming the host until the CA is trusted, then pushed to and copied from
+/// with `--cert-dir`, with a certs.d/HOST:PORT directory (also for `image docker://…`), and
+/// with `--tls-verify=false` (a warning on stderr).
+#[test]
+fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
+    if !available() {
+        return;
+    }
+    let (reg, ca) = Registry::with_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("no-certs.d");
+    let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/tls/dangerzone:1", reg.host);
+    let push = || {
+        let mut c = shipcheck();
+        c.env("SHIPCHECK_CERTS_D", &nowhere).arg("push").arg(&dangerzone).arg(&dest);
+        c
+    };
+
+    // Not trusted: exit 2, the host and the way out named.
+    let out = push().output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("TLS with {} failed", reg.host)) && text.contains("--cert-dir"), "{text}");
+
+    // --cert-dir holding the CA.
+    let certs = dir.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::write(certs.join("ca.crt"), &ca).unwrap();
+    let out = push().arg("--cert-dir").arg(&certs).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // certs.d/HOST:PORT: copy back out of the registry, and verify it in place.
+    let base = dir.path().join("certs.d");
+    std::fs::create_dir_all(base.join(&reg.host)).unwrap();
+    std::fs::write(base.join(&reg.host).join("ca.crt"), &ca).unwrap();
+    let layout = dir.path().join("layout");
+    let out = shipcheck()
+        .env("SHIPCHECK_CERTS_D", &base)
+        .args(["copy", &dest])
+        .arg(format!("oci:{}", layout.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(layout.join("index.json").exists());
+    let out = shipcheck().env("SHIPCHECK_CERTS_D", &base).args(["image", &dest]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // --tls-verify=false: works, and says so.
+    let out = push().arg("--tls-verify=false").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: --tls-verify=false"), "{err}");
+}
