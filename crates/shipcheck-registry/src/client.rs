@@ -429,10 +429,22 @@ impl Client {
         &self.transfer_agent
     }
 
-    fn credential(&self, registry: &str) -> Option<Credential> {
+    /// The credential for the repository `scope` names first in `registry`: one set for the
+    /// registry ([`Client::set_credential`]), else the one looked up for that repository.
+    fn credential(&self, registry: &str, scope: &str) -> Option<Credential> {
         let mut cache = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = cache.get(registry) {
+            return set.clone();
+        }
+        let repository = scope
+            .split(' ')
+            .find_map(|s| s.strip_prefix("repository:"))
+            .map_or("", |r| r.rsplit_once(':').map_or(r, |(name, _)| name));
         let authfile = self.authfile.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        cache.entry(registry.to_string()).or_insert_with(|| auth::lookup(registry, authfile.as_deref())).clone()
+        cache
+            .entry(format!("{registry}/{repository}"))
+            .or_insert_with(|| auth::lookup(registry, repository, authfile.as_deref()))
+            .clone()
     }
 
     /// Reads credentials from this auth.json or config.json before the usual places.
@@ -501,7 +513,7 @@ impl Client {
                     let token = self.fetch_token(registry, &realm, service.as_deref(), &req.scope, scope)?;
                     self.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), token);
                 }
-                Some(Challenge::Basic) if self.credential(registry).is_some() => {
+                Some(Challenge::Basic) if self.credential(registry, &req.scope).is_some() => {
                     self.basic.lock().unwrap_or_else(|e| e.into_inner()).insert(registry.to_string());
                 }
                 _ => return Ok(resp),
@@ -565,7 +577,7 @@ impl Client {
             return Ok(Some(value));
         }
         if self.basic.lock().unwrap_or_else(|e| e.into_inner()).contains(registry) {
-            return Ok(self.credential(registry).map(|c| c.basic_header()));
+            return Ok(self.credential(registry, scope).map(|c| c.basic_header()));
         }
         Ok(None)
     }
@@ -649,16 +661,31 @@ impl Client {
                 scopes.push(s.to_string());
             }
         }
-        let mut url = realm.to_string();
-        let pairs = scopes.iter().map(|s| ("scope", s.as_str())).chain(service.map(|s| ("service", s)));
-        for (i, (k, v)) in pairs.enumerate() {
-            let sep = if i == 0 && !realm.contains('?') { '?' } else { '&' };
-            url.push_str(&format!("{sep}{k}={}", query_escape(v)));
-        }
-        let req = Req::new(Method::Get, url, String::new());
-        let basic = self.credential(registry).map(|c| c.basic_header());
+        let credential = self.credential(registry, wanted);
         let asked_at = Instant::now();
-        let mut resp = self.send_retrying(&req, basic.as_deref())?;
+        let mut resp = match credential.filter(|c| c.is_identity_token()) {
+            // An identity token is an OAuth2 refresh token: traded at the same endpoint with a
+            // form POST (distribution's spec/auth/oauth.md), never sent as basic auth.
+            Some(c) => {
+                let form = refresh_form(&c.secret, service, &scopes);
+                let mut req = Req::new(Method::Post, realm, String::new())
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(Body::Bytes(form.as_bytes()));
+                req.idempotent = true;
+                self.send_retrying(&req, None)?
+            }
+            credential => {
+                let mut url = realm.to_string();
+                let pairs = scopes.iter().map(|s| ("scope", s.as_str())).chain(service.map(|s| ("service", s)));
+                for (i, (k, v)) in pairs.enumerate() {
+                    let sep = if i == 0 && !realm.contains('?') { '?' } else { '&' };
+                    url.push_str(&format!("{sep}{k}={}", query_escape(v)));
+                }
+                let req = Req::new(Method::Get, url, String::new());
+                let basic = credential.map(|c| c.basic_header());
+                self.send_retrying(&req, basic.as_deref())?
+            }
+        };
         let status = resp.status().as_u16();
         if status != 200 {
             return Err(self.refused(realm, &mut resp));
@@ -881,6 +908,23 @@ fn retryable(e: &ureq::Error) -> bool {
             e,
             ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_) | ureq::Error::Protocol(_)
         )
+}
+
+/// The OAuth2 form that trades a refresh token for an access token: `grant_type`,
+/// `refresh_token`, `client_id`, `service` and the scopes, space-separated in one `scope`.
+pub fn refresh_form(refresh_token: &str, service: Option<&str>, scopes: &[String]) -> String {
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh_token.into()),
+        ("client_id", "shipcheck".into()),
+    ];
+    if let Some(s) = service {
+        pairs.push(("service", s.into()));
+    }
+    if !scopes.is_empty() {
+        pairs.push(("scope", scopes.join(" ")));
+    }
+    pairs.iter().map(|(k, v)| format!("{k}={}", query_escape(v))).collect::<Vec<_>>().join("&")
 }
 
 /// Percent-encodes a query value (everything but RFC 3986's unreserved characters).

@@ -317,6 +317,8 @@ pub struct Issued {
     /// Until when the registry accepts it.
     pub valid_until: Instant,
     pub user: Option<String>,
+    /// Traded for a refresh token (`POST grant_type=refresh_token`), not basic credentials.
+    pub refreshed: bool,
 }
 
 /// A distribution token server for one registry.
@@ -341,6 +343,19 @@ impl TokenServer {
     /// `claimed` seconds (a server that says more than the truth forces 401s mid-operation).
     /// With `user`, requests must carry those basic credentials.
     pub fn start(life: Duration, claimed: u64, user: Option<(&str, &str)>) -> TokenServer {
+        TokenServer::start_with(life, claimed, user, None)
+    }
+
+    /// [`TokenServer::start`] that also speaks distribution's OAuth2 form (spec/auth/oauth.md):
+    /// `POST /token` with `grant_type=refresh_token`, `refresh_token`, `client_id`, `service` and
+    /// `scope` (space-separated). Only `refresh_token` is accepted; anything else is a 401.
+    pub fn start_with(
+        life: Duration,
+        claimed: u64,
+        user: Option<(&str, &str)>,
+        refresh_token: Option<&str>,
+    ) -> TokenServer {
+        let refresh_token = refresh_token.map(String::from);
         let key = rcgen::KeyPair::generate().expect("ECDSA P-256 key");
         let cert = rcgen::CertificateParams::new(vec!["shipcheck-token-server".to_string()])
             .expect("certificate params")
@@ -373,15 +388,40 @@ impl TokenServer {
                         break;
                     }
                     let Ok(mut conn) = conn else { continue };
-                    let Some(head) = read_head(&mut BufReader::new(&mut conn)) else { continue };
+                    let Ok(read_half) = conn.try_clone() else { continue };
+                    let mut reader = BufReader::new(read_half);
+                    let Some(head) = read_head(&mut reader) else { continue };
                     let target = head.first.split(' ').nth(1).unwrap_or("").to_string();
-                    if let Some(want) = &expected {
-                        if head.header("authorization") != Some(want.as_str()) {
-                            respond(&mut conn, 401, &[], br#"{"details":"bad credentials"}"#);
+                    let refreshed = head.first.starts_with("POST ");
+                    let params = if refreshed {
+                        let len = head.header("content-length").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
+                        let mut body = vec![0; len.min(1 << 20)];
+                        if reader.read_exact(&mut body).is_err() {
                             continue;
                         }
-                    }
-                    let params = query_params(&target);
+                        let form = query_params(&format!("?{}", String::from_utf8_lossy(&body)));
+                        let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                        let good = head.header("content-type") == Some("application/x-www-form-urlencoded")
+                            && field("grant_type").as_deref() == Some("refresh_token")
+                            && refresh_token.is_some()
+                            && field("refresh_token") == refresh_token
+                            && field("client_id").is_some_and(|c| !c.is_empty())
+                            && field("service").as_deref() == Some(SERVICE)
+                            && head.header("authorization").is_none();
+                        if !good {
+                            respond(&mut conn, 401, &[], br#"{"details":"bad refresh token"}"#);
+                            continue;
+                        }
+                        form
+                    } else {
+                        if let Some(want) = &expected {
+                            if head.header("authorization") != Some(want.as_str()) {
+                                respond(&mut conn, 401, &[], br#"{"details":"bad credentials"}"#);
+                                continue;
+                            }
+                        }
+                        query_params(&target)
+                    };
                     let scopes: Vec<String> = params
                         .iter()
                         .filter(|(k, _)| k == "scope")
@@ -420,6 +460,7 @@ impl TokenServer {
                         issued: issued_at,
                         valid_until: issued_at + life,
                         user: user_name.clone(),
+                        refreshed,
                     });
                     let body = serde_json::json!({"token": token, "access_token": token, "expires_in": claimed});
                     respond(
