@@ -663,10 +663,10 @@ impl Client {
         }
         let credential = self.credential(registry, wanted);
         let asked_at = Instant::now();
-        let mut resp = match credential.filter(|c| c.is_identity_token()) {
+        let mut resp = match credential {
             // An identity token is an OAuth2 refresh token: traded at the same endpoint with a
             // form POST (distribution's spec/auth/oauth.md), never sent as basic auth.
-            Some(c) => {
+            Some(c) if c.is_identity_token() => {
                 let form = refresh_form(&c.secret, service, &scopes);
                 let mut req = Req::new(Method::Post, realm, String::new())
                     .header("Content-Type", "application/x-www-form-urlencoded")

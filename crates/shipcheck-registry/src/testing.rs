@@ -41,10 +41,6 @@ pub fn available() -> bool {
     ok
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn wait_listening(host: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(host).is_err() {
@@ -88,7 +84,13 @@ impl Registry {
     /// Starts a registry with `auth`; `redirect_to` (`http://host:port`) turns on distribution's
     /// redirect storage middleware, so blob GETs answer 307 to `redirect_to/docker/registry/v2/…`.
     pub fn with(auth: Auth<'_>, redirect_to: Option<&str>) -> Registry {
-        Registry::configured(auth, redirect_to, None)
+        Registry::configured(auth, redirect_to, None, "127.0.0.1")
+    }
+
+    /// Starts an anonymous plain-HTTP registry on `ip`, an address of this machine that is not
+    /// loopback (see [`non_loopback_ip`]).
+    pub fn plain_on(ip: &str) -> Registry {
+        Registry::configured(Auth::None, None, None, ip)
     }
 
     /// Starts an anonymous registry that speaks only TLS, with a server certificate for
@@ -104,11 +106,11 @@ impl Registry {
         let mut server = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
         server.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
         let cert = server.signed_by(&key, &ca, &ca_key).unwrap();
-        let reg = Registry::configured(Auth::None, None, Some((cert.pem(), key.serialize_pem())));
+        let reg = Registry::configured(Auth::None, None, Some((cert.pem(), key.serialize_pem())), "127.0.0.1");
         (reg, ca.pem())
     }
 
-    fn configured(auth: Auth<'_>, redirect_to: Option<&str>, tls: Option<(String, String)>) -> Registry {
+    fn configured(auth: Auth<'_>, redirect_to: Option<&str>, tls: Option<(String, String)>, ip: &str) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let tls = tls.map_or(String::new(), |(cert, key)| {
             let (c, k) = (dir.path().join("server.crt"), dir.path().join("server.key"));
@@ -116,7 +118,7 @@ impl Registry {
             std::fs::write(&k, key).unwrap();
             format!("  tls:\n    certificate: {}\n    key: {}\n", c.display(), k.display())
         });
-        let port = free_port();
+        let port = TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port();
         let storage = dir.path().join("data");
         let auth = match auth {
             Auth::None => String::new(),
@@ -134,13 +136,12 @@ impl Registry {
             format!("middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: {base}\n")
         });
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{middleware}http:\n  addr: 127.0.0.1:{port}\n  secret: shipcheck-test-secret\n{tls}{auth}",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{middleware}http:\n  addr: {ip}:{port}\n  secret: shipcheck-test-secret\n{tls}{auth}",
             storage.display()
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
-        let mut reg =
-            Registry { child: None, host: format!("127.0.0.1:{port}"), config: config_path, storage, _dir: dir };
+        let mut reg = Registry { child: None, host: format!("{ip}:{port}"), config: config_path, storage, _dir: dir };
         reg.restart();
         reg
     }
@@ -196,6 +197,16 @@ impl Registry {
             .unwrap();
         assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// An IPv4 address of this machine that is not loopback (`hostname -I`), for tests of what
+/// only non-loopback registries get; `None` on a machine without one.
+pub fn non_loopback_ip() -> Option<String> {
+    let out = Command::new("hostname").arg("-I").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| !ip.is_loopback()))
+        .map(String::from)
 }
 
 /// An htpasswd line for distribution's basic auth (bcrypt, as it requires).

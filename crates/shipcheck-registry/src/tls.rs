@@ -181,14 +181,29 @@ pub(crate) fn authority(url: &str) -> String {
     auth.rsplit_once('@').map_or(auth, |(_, h)| h).to_ascii_lowercase()
 }
 
-/// A TLS failure (certificate not trusted, handshake refused) inside a ureq error, as text.
-pub(crate) fn tls_failure(e: &ureq::Error) -> Option<String> {
-    match e {
-        ureq::Error::Rustls(r) => Some(r.to_string()),
-        ureq::Error::Tls(t) => Some(t.to_string()),
-        ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).map(|r| r.to_string()),
-        _ => None,
-    }
+/// A TLS failure inside a ureq error.
+pub(crate) enum Failure {
+    /// The certificate was not accepted (unknown issuer, expired, wrong name).
+    Certificate(String),
+    /// The peer does not speak TLS (a plain-HTTP server answered the handshake).
+    NotTls(String),
+    /// Any other handshake failure.
+    Other(String),
+}
+
+/// The TLS failure inside a ureq error, if it is one.
+pub(crate) fn tls_failure(e: &ureq::Error) -> Option<Failure> {
+    let r = match e {
+        ureq::Error::Rustls(r) => r,
+        ureq::Error::Tls(t) => return Some(Failure::Other(t.to_string())),
+        ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())?,
+        _ => return None,
+    };
+    Some(match r {
+        rustls::Error::InvalidCertificate(_) => Failure::Certificate(r.to_string()),
+        rustls::Error::InvalidMessage(_) => Failure::NotTls(r.to_string()),
+        _ => Failure::Other(r.to_string()),
+    })
 }
 
 #[cfg(test)]

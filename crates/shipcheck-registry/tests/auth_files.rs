@@ -23,11 +23,12 @@ fn a_repository_key_beats_the_host_key_and_an_identitytoken_is_refreshed() {
     let tokens = TokenServer::start_with(Duration::from_secs(30), 30, Some(("ci", "tok-pass")), Some("refresh-abc"));
     let reg = Registry::with(Auth::Token(&tokens), None);
     let dir = tempfile::tempdir().unwrap();
-    let wrong = base64::engine::general_purpose::STANDARD.encode("ci:wrong-pass");
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let authfile = dir.path().join("auth.json");
     let auth = serde_json::json!({"auths": {
-        reg.host.clone(): {"auth": wrong},
+        reg.host.clone(): {"auth": b64("ci:tok-pass")},
         format!("{}/team", reg.host): {"auth": "", "identitytoken": "refresh-abc"},
+        format!("{}/team/locked", reg.host): {"auth": b64("ci:wrong-pass")},
     }});
     std::fs::write(&authfile, auth.to_string()).unwrap();
     let client = || {
@@ -47,11 +48,17 @@ fn a_repository_key_beats_the_host_key_and_an_identitytoken_is_refreshed() {
     assert!(!issued.is_empty() && issued.iter().all(|t| t.refreshed), "{issued:?}");
     assert!(issued.iter().any(|t| t.scopes.iter().any(|s| s == "repository:team/app:pull,push")), "{issued:?}");
 
-    // other/app: only the host key matches, and its password is wrong.
+    // other/app: only the host key matches: basic credentials at the token endpoint.
     let dest = Reference::parse(&format!("{}/other/app:1", reg.host)).unwrap();
+    push_layout(&client(), &src, &dest, &opts).unwrap();
+    let now = tokens.issued();
+    assert!(now.len() > issued.len() && now[issued.len()..].iter().all(|t| !t.refreshed), "{now:?}");
+
+    // team/locked/app: its own key (a wrong password) beats both team's and the host's.
+    let dest = Reference::parse(&format!("{}/team/locked/app:1", reg.host)).unwrap();
     let e = push_layout(&client(), &src, &dest, &opts).unwrap_err();
     assert_eq!(e.status, Some(401), "{e}");
-    assert_eq!(tokens.issued().len(), issued.len());
+    assert_eq!(tokens.issued().len(), now.len());
 }
 
 /// The OAuth2 form (distribution spec/auth/oauth.md): what a refresh sends, escaped.

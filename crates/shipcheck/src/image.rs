@@ -97,6 +97,9 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
         Some(list) => shipcheck_image::engine::select(list)?,
         None => Vec::new(),
     };
+    if args.sources.iter().any(|s| s.starts_with("docker://")) {
+        registry::set_remote_tls(args.tls.options());
+    }
     let mut report = Report::new();
     for source in &args.sources {
         verify_into(&mut report, source, &opts, &engines, &settings);

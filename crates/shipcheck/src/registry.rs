@@ -256,6 +256,14 @@ fn record(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, copie
     }
 }
 
+/// The TLS settings of `shipcheck image docker://…` (`--tls-verify`, `--cert-dir`), set once
+/// by the command; `check` and anything else that verifies a registry image use the defaults.
+static REMOTE_TLS: std::sync::OnceLock<TlsOptions> = std::sync::OnceLock::new();
+
+pub(crate) fn set_remote_tls(options: TlsOptions) {
+    let _ = REMOTE_TLS.set(options);
+}
+
 /// `shipcheck image docker://…`.
 pub(crate) fn verify_remote_into(
     report: &mut Report,
@@ -271,7 +279,7 @@ pub(crate) fn verify_remote_into(
             return;
         }
     };
-    let c = Client::default();
+    let c = Client::default().with_tls(REMOTE_TLS.get().cloned().unwrap_or_default());
     let bar = progress::wanted().then(|| progress::Progress::start(source, None, c.stats.bytes_received.clone()));
     let enabled = |id: &str| settings.enabled(id);
     let result = shipcheck_registry::remote::verify_with(&c, &reference, source, opts, 4, &enabled);

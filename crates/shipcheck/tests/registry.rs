@@ -367,9 +367,46 @@ fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
     let out = shipcheck().env("SHIPCHECK_CERTS_D", &base).args(["image", &dest]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
+    // `image` takes --cert-dir too.
+    let out = shipcheck().env("SHIPCHECK_CERTS_D", &nowhere).args(["image", &dest]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = shipcheck()
+        .env("SHIPCHECK_CERTS_D", &nowhere)
+        .args(["image", &dest])
+        .arg("--cert-dir")
+        .arg(&certs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
     // --tls-verify=false: works, and says so.
     let out = push().arg("--tls-verify=false").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: --tls-verify=false"), "{err}");
+}
+
+/// A registry outside loopback is spoken to over HTTPS only: a plain-HTTP one is refused
+/// (exit 2, nothing sent in clear) unless --tls-verify=false is given, and then it works.
+#[test]
+fn plain_http_outside_loopback_only_with_tls_verify_false() {
+    if !available() {
+        return;
+    }
+    let Some(ip) = shipcheck_registry::testing::non_loopback_ip() else {
+        eprintln!("skipping: this machine has no address outside loopback");
+        return;
+    };
+    let reg = Registry::plain_on(&ip);
+    let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/plain/dangerzone:1", reg.host);
+    let out = shipcheck().arg("push").arg(&dangerzone).arg(&dest).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("https://{}", reg.host)) && text.contains("does not seem to speak TLS"), "{text}");
+    let out = shipcheck().arg("push").arg(&dangerzone).arg(&dest).arg("--tls-verify=false").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --tls-verify=false"));
+    let raw = Std::new("skopeo").args(["inspect", "--tls-verify=false", "--raw", &dest]).output().unwrap();
+    assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
 }
