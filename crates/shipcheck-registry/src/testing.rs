@@ -57,6 +57,22 @@ pub enum Auth<'a> {
     Token(&'a TokenServer),
 }
 
+/// A registry behind TLS ([`Registry::with_tls`]) and the PEM files a client needs.
+pub struct TlsRegistry {
+    pub registry: Registry,
+    /// The CA that issued the server's certificate (and the client's).
+    pub ca: String,
+    /// A client certificate and its key, issued by `ca`.
+    pub client_cert: String,
+    pub client_key: String,
+}
+
+struct TlsFiles {
+    cert: String,
+    key: String,
+    client_ca: Option<String>,
+}
+
 /// A docker-registry process with private storage; killed when dropped.
 pub struct Registry {
     child: Option<Child>,
@@ -94,9 +110,9 @@ impl Registry {
     }
 
     /// Starts an anonymous registry that speaks only TLS, with a server certificate for
-    /// `127.0.0.1` and `localhost` issued by a CA made here. Returns the registry and the CA's
-    /// PEM (what a client must trust).
-    pub fn with_tls() -> (Registry, String) {
+    /// `127.0.0.1` and `localhost` issued by a CA made here; with `client_cert`, it also
+    /// requires a client certificate from that CA (`http.tls.clientcas`).
+    pub fn with_tls(client_cert: bool) -> TlsRegistry {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -106,17 +122,28 @@ impl Registry {
         let mut server = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
         server.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
         let cert = server.signed_by(&key, &ca, &ca_key).unwrap();
-        let reg = Registry::configured(Auth::None, None, Some((cert.pem(), key.serialize_pem())), "127.0.0.1");
-        (reg, ca.pem())
+        let client_key = rcgen::KeyPair::generate().unwrap();
+        let mut client = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        client.distinguished_name.push(rcgen::DnType::CommonName, "shipcheck test client");
+        let client = client.signed_by(&client_key, &ca, &ca_key).unwrap();
+        let tls = TlsFiles { cert: cert.pem(), key: key.serialize_pem(), client_ca: client_cert.then(|| ca.pem()) };
+        let registry = Registry::configured(Auth::None, None, Some(tls), "127.0.0.1");
+        TlsRegistry { registry, ca: ca.pem(), client_cert: client.pem(), client_key: client_key.serialize_pem() }
     }
 
-    fn configured(auth: Auth<'_>, redirect_to: Option<&str>, tls: Option<(String, String)>, ip: &str) -> Registry {
+    fn configured(auth: Auth<'_>, redirect_to: Option<&str>, tls: Option<TlsFiles>, ip: &str) -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let tls = tls.map_or(String::new(), |(cert, key)| {
-            let (c, k) = (dir.path().join("server.crt"), dir.path().join("server.key"));
-            std::fs::write(&c, cert).unwrap();
-            std::fs::write(&k, key).unwrap();
-            format!("  tls:\n    certificate: {}\n    key: {}\n", c.display(), k.display())
+        let tls = tls.map_or(String::new(), |tls| {
+            let (c, k, ca) =
+                (dir.path().join("server.crt"), dir.path().join("server.key"), dir.path().join("client-ca.crt"));
+            std::fs::write(&c, tls.cert).unwrap();
+            std::fs::write(&k, tls.key).unwrap();
+            let mut out = format!("  tls:\n    certificate: {}\n    key: {}\n", c.display(), k.display());
+            if let Some(pem) = tls.client_ca {
+                std::fs::write(&ca, pem).unwrap();
+                out.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
+            }
+            out
         });
         let port = TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port();
         let storage = dir.path().join("data");

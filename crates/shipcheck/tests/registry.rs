@@ -327,7 +327,8 @@ fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
     if !available() {
         return;
     }
-    let (reg, ca) = Registry::with_tls();
+    let tls = Registry::with_tls(false);
+    let (reg, ca) = (&tls.registry, &tls.ca);
     let dir = tempfile::tempdir().unwrap();
     let nowhere = dir.path().join("no-certs.d");
     let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
@@ -347,14 +348,14 @@ fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
     // --cert-dir holding the CA.
     let certs = dir.path().join("certs");
     std::fs::create_dir(&certs).unwrap();
-    std::fs::write(certs.join("ca.crt"), &ca).unwrap();
+    std::fs::write(certs.join("ca.crt"), ca).unwrap();
     let out = push().arg("--cert-dir").arg(&certs).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
     // certs.d/HOST:PORT: copy back out of the registry, and verify it in place.
     let base = dir.path().join("certs.d");
     std::fs::create_dir_all(base.join(&reg.host)).unwrap();
-    std::fs::write(base.join(&reg.host).join("ca.crt"), &ca).unwrap();
+    std::fs::write(base.join(&reg.host).join("ca.crt"), ca).unwrap();
     let layout = dir.path().join("layout");
     let out = shipcheck()
         .env("SHIPCHECK_CERTS_D", &base)
@@ -384,6 +385,43 @@ fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: --tls-verify=false"), "{err}");
+}
+
+/// A registry that requires a client certificate (`http.tls.clientcas`): refused with the CA
+/// alone, accepted with `NAME.cert` + `NAME.key` beside it in a certs.d/HOST:PORT directory;
+/// a `.cert` without its `.key` is an error naming the file.
+#[test]
+fn a_client_certificate_from_certs_d_is_presented() {
+    if !available() {
+        return;
+    }
+    let tls = Registry::with_tls(true);
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("certs.d");
+    let host_dir = base.join(&tls.registry.host);
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::write(host_dir.join("ca.crt"), &tls.ca).unwrap();
+    let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/mtls/dangerzone:1", tls.registry.host);
+    let push = || {
+        let mut c = shipcheck();
+        c.env("SHIPCHECK_CERTS_D", &base).arg("push").arg(&dangerzone).arg(&dest);
+        c
+    };
+    let out = push().output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("TLS with {} failed", tls.registry.host)), "{text}");
+
+    std::fs::write(host_dir.join("client.cert"), &tls.client_cert).unwrap();
+    let out = push().output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("client.cert: a client certificate without its key"), "{text}");
+
+    std::fs::write(host_dir.join("client.key"), &tls.client_key).unwrap();
+    let out = push().output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
 /// A registry outside loopback is spoken to over HTTPS only: a plain-HTTP one is refused
