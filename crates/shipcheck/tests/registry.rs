@@ -320,8 +320,8 @@ fn sigterm_during_a_copy_from_a_registry_leaves_no_scratch_behind() {
 
 /// A registry behind TLS with a CA made in the test (distribution 2.8, `http.tls`): refused
 /// with a TLS error naming the host until the CA is trusted, then pushed to and copied from
-/// with `--cert-dir`, with a certs.d/HOST:PORT directory (also for `image docker://…`), and
-/// with `--tls-verify=false` (a warning on stderr).
+/// with `--cert-dir`, with `SSL_CERT_FILE`, with a certs.d/HOST:PORT directory (also for
+/// `image docker://…`), and with `--tls-verify=false` (a warning on stderr).
 #[test]
 fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
     if !available() {
@@ -350,6 +350,10 @@ fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
     std::fs::create_dir(&certs).unwrap();
     std::fs::write(certs.join("ca.crt"), ca).unwrap();
     let out = push().arg("--cert-dir").arg(&certs).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // The system trust store as OpenSSL's variables name it: SSL_CERT_FILE alone.
+    let out = push().env("SSL_CERT_FILE", certs.join("ca.crt")).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
     // certs.d/HOST:PORT: copy back out of the registry, and verify it in place.
