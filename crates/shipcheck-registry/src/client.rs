@@ -481,7 +481,7 @@ impl Client {
                 Err(e)
                     if https_error.is_none()
                         && e.status.is_none()
-                        && !self.trust.options().verify
+                        && !self.trust.options().for_authority(&tls::authority(&url)).0
                         && url.starts_with("https://") =>
                 {
                     self.plain_hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(tls::authority(&url));

@@ -27,11 +27,41 @@ pub struct TlsOptions {
     pub cert_dir: Option<PathBuf>,
     /// The base directories holding one `HOST[:PORT]` directory per registry.
     pub certs_d: Vec<PathBuf>,
+    /// Settings for one registry (`HOST[:PORT]` as in an image reference) that replace the
+    /// two above for it: one end of a copy (`--src-tls-verify`, `--dest-cert-dir`, …).
+    pub registries: Vec<(String, RegistryTls)>,
+}
+
+/// One registry's own `--tls-verify` and `--cert-dir`; `None` keeps the run's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegistryTls {
+    pub verify: Option<bool>,
+    pub cert_dir: Option<PathBuf>,
 }
 
 impl Default for TlsOptions {
     fn default() -> Self {
-        TlsOptions { verify: true, cert_dir: None, certs_d: default_certs_d() }
+        TlsOptions { verify: true, cert_dir: None, certs_d: default_certs_d(), registries: Vec::new() }
+    }
+}
+
+impl TlsOptions {
+    /// The verification and `--cert-dir` that apply to connections with `authority`.
+    pub fn for_authority(&self, authority: &str) -> (bool, Option<&Path>) {
+        let own = self.registries.iter().find(|(r, _)| {
+            let host = if r == "docker.io" { "registry-1.docker.io" } else { r.as_str() };
+            host.eq_ignore_ascii_case(authority)
+        });
+        let own = own.map(|(_, t)| t);
+        (
+            own.and_then(|t| t.verify).unwrap_or(self.verify),
+            own.and_then(|t| t.cert_dir.as_deref()).or(self.cert_dir.as_deref()),
+        )
+    }
+
+    /// Whether any connection goes unverified.
+    pub fn any_unverified(&self) -> bool {
+        !self.verify || self.registries.iter().any(|(_, t)| t.verify == Some(false))
     }
 }
 
@@ -151,7 +181,8 @@ impl Trust {
 
     fn make(&self, authority: &str) -> Result<TlsConfig, String> {
         let mut material = Material::default();
-        if let Some(dir) = &self.options.cert_dir {
+        let (verify, cert_dir) = self.options.for_authority(authority);
+        if let Some(dir) = cert_dir {
             read_dir(dir, &mut material)?;
         }
         // A name that could leave the base directory is never looked up.
@@ -169,7 +200,7 @@ impl Trust {
         Ok(TlsConfig::builder()
             .root_certs(RootCerts::new_with_certs(&roots))
             .client_cert(material.client)
-            .disable_verification(!self.options.verify)
+            .disable_verification(!verify)
             .build())
     }
 }
@@ -214,6 +245,21 @@ mod tests {
     fn authorities() {
         assert_eq!(authority("https://Reg.example:5000/v2/x?y"), "reg.example:5000");
         assert_eq!(authority("https://u@reg.example/v2/"), "reg.example");
+    }
+
+    #[test]
+    fn one_registry_settings_replace_the_runs() {
+        let own = RegistryTls { verify: Some(false), cert_dir: Some("/src".into()) };
+        let o = TlsOptions {
+            verify: true,
+            cert_dir: Some("/all".into()),
+            certs_d: Vec::new(),
+            registries: vec![("src.example:5000".into(), own), ("docker.io".into(), RegistryTls::default())],
+        };
+        assert_eq!(o.for_authority("src.example:5000"), (false, Some(Path::new("/src"))));
+        assert_eq!(o.for_authority("dst.example"), (true, Some(Path::new("/all"))));
+        assert_eq!(o.for_authority("registry-1.docker.io"), (true, Some(Path::new("/all"))));
+        assert!(o.any_unverified());
     }
 
     #[test]

@@ -98,7 +98,9 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
         None => Vec::new(),
     };
     if args.sources.iter().any(|s| s.starts_with("docker://")) {
-        registry::set_remote_tls(args.tls.options());
+        let tls = args.tls.options();
+        registry::warn_if_unverified(&tls);
+        registry::set_remote_tls(tls);
     }
     let mut report = Report::new();
     for source in &args.sources {

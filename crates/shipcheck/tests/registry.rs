@@ -321,7 +321,8 @@ fn sigterm_during_a_copy_from_a_registry_leaves_no_scratch_behind() {
 /// A registry behind TLS with a CA made in the test (distribution 2.8, `http.tls`): refused
 /// with a TLS error naming the host until the CA is trusted, then pushed to and copied from
 /// with `--cert-dir`, with `SSL_CERT_FILE`, with a certs.d/HOST:PORT directory (also for
-/// `image docker://…`), and with `--tls-verify=false` (a warning on stderr).
+/// `image docker://…`), with copy's `--src-cert-dir`/`--src-tls-verify`, and with
+/// `--tls-verify=false` (a warning on stderr).
 #[test]
 fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
     if !available() {
@@ -383,6 +384,23 @@ fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // skopeo copy's per-end flags: --src-cert-dir trusts the source's CA; --dest-cert-dir is
+    // for a registry destination only; --src-tls-verify=false turns the source's off.
+    let copy = |extra: &[&str], to: &str| {
+        let target = format!("oci:{}", dir.path().join(to).display());
+        shipcheck().env("SHIPCHECK_CERTS_D", &nowhere).args(["copy", &dest, &target]).args(extra).output().unwrap()
+    };
+    let certs_arg = certs.to_str().unwrap();
+    let out = copy(&["--src-cert-dir", certs_arg], "by-src-cert-dir");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = copy(&["--dest-cert-dir", certs_arg], "by-dest-cert-dir");
+    assert_eq!(out.status.code(), Some(2));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("which is not a registry"), "{said}");
+    let out = copy(&["--src-tls-verify=false"], "unverified");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --tls-verify=false"));
 
     // --tls-verify=false: works, and says so.
     let out = push().arg("--tls-verify=false").output().unwrap();
