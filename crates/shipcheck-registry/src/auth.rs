@@ -6,6 +6,12 @@
 //! `credHelpers`, `credsStore`, `auths`). Helpers speak the docker-credential-helpers protocol
 //! (`docker-credential-NAME get`, the server on stdin, JSON on stdout). Secrets live only in
 //! `Credential` and in request headers; `Debug` and every error redact them.
+//!
+//! In `auths`, a key may name a namespace or repository (`registry.example/org/repo`): the most
+//! specific key that matches the repository wins over the host's (containers-auth.json(5)). An
+//! entry's `identitytoken` is an OAuth2 refresh token: it is kept as Docker's credential
+//! helpers return one (user `<token>`, the token as the secret), and the client trades it at
+//! the token endpoint with `POST grant_type=refresh_token` (distribution's OAuth2 token spec).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -26,7 +32,16 @@ impl std::fmt::Debug for Credential {
     }
 }
 
+/// The user name that marks a credential's secret as an identity (refresh) token, as Docker's
+/// credential helpers return one.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
 impl Credential {
+    /// Whether the secret is an identity token (an OAuth2 refresh token), not a password.
+    pub fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
+
     pub fn basic_header(&self) -> String {
         let raw = format!("{}:{}", self.username, self.secret);
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
@@ -69,9 +84,9 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
     }
 }
 
-/// Finds the credential for `registry` (a host with optional port, `docker.io` for Docker Hub),
-/// reading `authfile` first when given.
-pub fn lookup(registry: &str, authfile: Option<&std::path::Path>) -> Option<Credential> {
+/// Finds the credential for `repository` in `registry` (a host with optional port, `docker.io`
+/// for Docker Hub), reading `authfile` first when given.
+pub fn lookup(registry: &str, repository: &str, authfile: Option<&std::path::Path>) -> Option<Credential> {
     if let (Ok(u), Ok(p)) = (std::env::var("SHIPCHECK_REGISTRY_USERNAME"), std::env::var("SHIPCHECK_REGISTRY_PASSWORD"))
     {
         return Some(Credential { username: u, secret: p });
@@ -93,7 +108,7 @@ pub fn lookup(registry: &str, authfile: Option<&std::path::Path>) -> Option<Cred
     }
     files.iter().find_map(|f| {
         let text = std::fs::read_to_string(f).ok().filter(|t| t.len() < 1 << 20)?;
-        from_config(&text, registry, &run_helper)
+        from_config_for(&text, registry, repository, &run_helper)
     })
 }
 
@@ -122,8 +137,25 @@ pub fn from_config(
     registry: &str,
     helper: &dyn Fn(&str, &str) -> Option<Credential>,
 ) -> Option<Credential> {
+    from_config_for(text, registry, "", helper)
+}
+
+/// [`from_config`] for one repository: `auths` keys naming it or a namespace above it come
+/// first, most specific first (`reg/a/b/c`, `reg/a/b`, `reg/a`), then the registry's own keys.
+pub fn from_config_for(
+    text: &str,
+    registry: &str,
+    repository: &str,
+    helper: &dyn Fn(&str, &str) -> Option<Credential>,
+) -> Option<Credential> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let keys = keys(registry);
+    let mut scoped: Vec<String> = Vec::new();
+    let mut path = repository;
+    while !path.is_empty() {
+        scoped.push(format!("{registry}/{path}"));
+        path = path.rsplit_once('/').map_or("", |(p, _)| p);
+    }
     if let Some(helpers) = v.get("credHelpers").and_then(|h| h.as_object()) {
         for k in &keys {
             if let Some(name) = helpers.get(k).and_then(|n| n.as_str()) {
@@ -132,8 +164,11 @@ pub fn from_config(
         }
     }
     if let Some(auths) = v.get("auths").and_then(|a| a.as_object()) {
-        for k in &keys {
+        for k in scoped.iter().chain(&keys) {
             let Some(entry) = auths.get(k) else { continue };
+            if let Some(token) = entry.get("identitytoken").and_then(|t| t.as_str()).filter(|t| !t.is_empty()) {
+                return Some(Credential { username: IDENTITY_TOKEN_USER.into(), secret: token.to_string() });
+            }
             if let Some(encoded) = entry.get("auth").and_then(|a| a.as_str()).filter(|a| !a.is_empty()) {
                 let raw = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
                 let raw = String::from_utf8(raw).ok()?;
@@ -223,5 +258,32 @@ mod tests {
         assert_eq!(from_config(cfg, "quay.io", &helper).unwrap().username, "desktop");
         let shown = format!("{:?}", Credential { username: "u".into(), secret: "hunter2".into() });
         assert!(!shown.contains("hunter2"));
+    }
+
+    /// containers-auth.json(5): a namespace or repository key beats the host's; the most
+    /// specific one that matches wins, and one for another repository is not used.
+    #[test]
+    fn the_most_specific_auths_key_wins() {
+        let none = |_: &str, _: &str| None;
+        let cfg = r#"{"auths":{
+            "reg.example":{"username":"host","password":"p"},
+            "reg.example/org":{"username":"org","password":"p"},
+            "reg.example/org/team/app":{"username":"app","password":"p"},
+            "reg.example/other":{"username":"other","password":"p"}}}"#;
+        let user = |repo: &str| from_config_for(cfg, "reg.example", repo, &none).map(|c| c.username);
+        assert_eq!(user("org/team/app").as_deref(), Some("app"));
+        assert_eq!(user("org/team/tool").as_deref(), Some("org"));
+        assert_eq!(user("org").as_deref(), Some("org"));
+        assert_eq!(user("organisation/x").as_deref(), Some("host"));
+        assert_eq!(user("").as_deref(), Some("host"));
+        assert_eq!(from_config_for(cfg, "reg.example.evil", "org/team/app", &none), None);
+    }
+
+    #[test]
+    fn an_identitytoken_is_a_refresh_token() {
+        let none = |_: &str, _: &str| None;
+        let cfg = r#"{"auths":{"reg.example":{"auth":"","identitytoken":"refresh-me"}}}"#;
+        let c = from_config_for(cfg, "reg.example", "org/app", &none).unwrap();
+        assert!(c.is_identity_token() && c.secret == "refresh-me", "{c:?}");
     }
 }

@@ -15,6 +15,10 @@
 //! - **Credentials** (basic, or a bearer token) go only to the origin of the registry that
 //!   challenged for them, and basic ones to the token realm it named. An upload `Location` or a
 //!   blob redirect on another origin gets none (ureq drops `Authorization` on redirects).
+//! - **TLS** (`tls.rs`): the system trust store, `--cert-dir` and `certs.d`, per host and port.
+//!   A loopback registry is spoken to over plain HTTP, unless it answers that it speaks TLS
+//!   (Go's and nginx's "HTTP request to an HTTPS server"); then over HTTPS, verified. Any other
+//!   registry only over HTTPS, unless `--tls-verify=false` was given and it has no TLS.
 //! - **Limits** ([`Limits`]): a blob transfer slower than a minimum rate is aborted, and the
 //!   whole operation has a deadline, so a registry that trickles bytes cannot hold it forever.
 //! - **Errors** carry nothing secret: registry text goes through `error::shown`, and
@@ -31,6 +35,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{self, Challenge, Credential};
 use crate::error::Error;
 use crate::reference::{self, Reference, RegistryUrl};
+use crate::tls::{self, TlsOptions, Trust};
 
 /// Manifests and indexes larger than this are refused (the image-spec recommends 4 MiB).
 pub const MAX_MANIFEST: u64 = 4 << 20;
@@ -175,6 +180,12 @@ pub struct Client {
     deadline_at: Option<Instant>,
     /// Every token fetched, kept to mask them in errors even after they are dropped.
     issued: Mutex<Vec<String>>,
+    /// Roots, client certificates and verification (see `tls.rs`).
+    trust: Trust,
+    /// Loopback `host:port`s that answered plain HTTP saying they speak TLS: HTTPS from then on.
+    tls_hosts: Mutex<HashSet<String>>,
+    /// `host:port`s without TLS, spoken to over plain HTTP (only with `--tls-verify=false`).
+    plain_hosts: Mutex<HashSet<String>>,
 }
 
 impl Default for Client {
@@ -300,7 +311,77 @@ impl Client {
             small_timeout: timeout,
             deadline_at: limits.deadline.map(|d| Instant::now() + d),
             issued: Mutex::default(),
+            trust: Trust::new(TlsOptions::default()),
+            tls_hosts: Mutex::default(),
+            plain_hosts: Mutex::default(),
         }
+    }
+
+    /// This client with these TLS settings (`--tls-verify`, `--cert-dir`, certs.d places).
+    pub fn with_tls(mut self, options: TlsOptions) -> Client {
+        self.trust = Trust::new(options);
+        self
+    }
+
+    pub fn tls_options(&self) -> &TlsOptions {
+        self.trust.options()
+    }
+
+    /// `url` with the scheme this client speaks to its host: HTTPS for a loopback registry
+    /// that said it speaks TLS, plain HTTP for one without TLS under `--tls-verify=false`.
+    pub fn effective_url(&self, url: &str) -> String {
+        let host = tls::authority(url);
+        if let Some(rest) = url.strip_prefix("http://") {
+            if self.tls_hosts.lock().unwrap_or_else(|e| e.into_inner()).contains(&host) {
+                return format!("https://{rest}");
+            }
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            if self.plain_hosts.lock().unwrap_or_else(|e| e.into_inner()).contains(&host) {
+                return format!("http://{rest}");
+            }
+        }
+        url.to_string()
+    }
+
+    /// The base URL of `registry` as this client speaks to it.
+    pub fn base_url(&self, registry: &str) -> String {
+        self.effective_url(&reference::base_url(registry))
+    }
+
+    /// The TLS configuration for `url` (`None` for plain HTTP), or the error of an unusable
+    /// certificate file.
+    pub(crate) fn tls_for(&self, url: &str) -> Result<Option<ureq::tls::TlsConfig>, Error> {
+        if !url.starts_with("https://") {
+            return Ok(None);
+        }
+        self.trust.config(&tls::authority(url)).map(Some).map_err(|e| Error::protocol(url, &e))
+    }
+
+    /// Whether a loopback registry spoken to over plain HTTP answered as a TLS server does: a
+    /// bare 400 (no Content-Type), and `GET /v2/` over HTTP says so in its body (Go: "Client
+    /// sent an HTTP request to an HTTPS server.", nginx: "The plain HTTP request was sent to
+    /// HTTPS port"). Then its host is marked for HTTPS and `Err` is returned; otherwise the
+    /// response, untouched.
+    fn speaks_tls(&self, url: &str, resp: Response) -> Result<Response, ()> {
+        let host = tls::authority(url);
+        let bare = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+        if resp.status().as_u16() != 400
+            || resp.headers().contains_key("content-type")
+            || !url.starts_with("http://")
+            || !reference::is_loopback(bare)
+        {
+            return Ok(resp);
+        }
+        let probe = self.agent.get(&format!("http://{host}/v2/")).call();
+        let said = probe.ok().map(|mut p| read_error_body(&mut p)).unwrap_or_default();
+        let text = String::from_utf8_lossy(&said);
+        if text.contains("HTTP request to an HTTPS server")
+            || text.contains("plain HTTP request was sent to HTTPS port")
+        {
+            self.tls_hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(host);
+            return Err(());
+        }
+        Ok(resp)
     }
 
     pub fn limits(&self) -> &Limits {
@@ -348,10 +429,22 @@ impl Client {
         &self.transfer_agent
     }
 
-    fn credential(&self, registry: &str) -> Option<Credential> {
+    /// The credential for the repository `scope` names first in `registry`: one set for the
+    /// registry ([`Client::set_credential`]), else the one looked up for that repository.
+    fn credential(&self, registry: &str, scope: &str) -> Option<Credential> {
         let mut cache = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = cache.get(registry) {
+            return set.clone();
+        }
+        let repository = scope
+            .split(' ')
+            .find_map(|s| s.strip_prefix("repository:"))
+            .map_or("", |r| r.rsplit_once(':').map_or(r, |(name, _)| name));
         let authfile = self.authfile.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        cache.entry(registry.to_string()).or_insert_with(|| auth::lookup(registry, authfile.as_deref())).clone()
+        cache
+            .entry(format!("{registry}/{repository}"))
+            .or_insert_with(|| auth::lookup(registry, repository, authfile.as_deref()))
+            .clone()
     }
 
     /// Reads credentials from this auth.json or config.json before the usual places.
@@ -372,16 +465,37 @@ impl Client {
         if self.remaining() == Some(Duration::ZERO) {
             return Err(self.deadline_error(&req.url));
         }
-        if reference::origin(&req.url) != reference::origin(&reference::base_url(registry)) {
+        if reference::origin(&self.effective_url(&req.url)) != reference::origin(&self.base_url(registry)) {
             // An upload Location or any URL on another origin: nothing of this registry's
             // credentials goes there, and its challenges are not answered.
             return self.send_retrying(req, None);
         }
         let key = format!("{registry} {}", req.scope);
         let mut challenged = false;
+        let mut https_error: Option<Error> = None;
         loop {
             let authorization = self.authorization(registry, &key, &req.scope)?;
-            let mut resp = self.send_retrying(req, authorization.as_deref())?;
+            let url = self.effective_url(&req.url);
+            let resp = match self.send_retrying(req, authorization.as_deref()) {
+                // --tls-verify=false: a registry that does not speak TLS is spoken to over HTTP.
+                Err(e)
+                    if https_error.is_none()
+                        && e.status.is_none()
+                        && !self.trust.options().for_authority(&tls::authority(&url)).0
+                        && url.starts_with("https://") =>
+                {
+                    self.plain_hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(tls::authority(&url));
+                    https_error = Some(e);
+                    continue;
+                }
+                // Not over HTTP either: the HTTPS failure is the one to show.
+                Err(e) if https_error.is_some() && e.status.is_none() && url.starts_with("http://") => {
+                    self.plain_hosts.lock().unwrap_or_else(|e| e.into_inner()).remove(&tls::authority(&url));
+                    return Err(https_error.take().unwrap_or(e));
+                }
+                r => r?,
+            };
+            let Ok(mut resp) = self.speaks_tls(&url, resp) else { continue };
             if resp.status().as_u16() != 401 || challenged {
                 return Ok(resp);
             }
@@ -399,7 +513,7 @@ impl Client {
                     let token = self.fetch_token(registry, &realm, service.as_deref(), &req.scope, scope)?;
                     self.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), token);
                 }
-                Some(Challenge::Basic) if self.credential(registry).is_some() => {
+                Some(Challenge::Basic) if self.credential(registry, &req.scope).is_some() => {
                     self.basic.lock().unwrap_or_else(|e| e.into_inner()).insert(registry.to_string());
                 }
                 _ => return Ok(resp),
@@ -412,18 +526,20 @@ impl Client {
     /// Sends `req` with `authorization` as it is (no auth handling), again after a connection
     /// failure, a 429 (after its `Retry-After`) or a 5xx (after a backoff) when it is idempotent.
     fn send_retrying(&self, req: &Req<'_>, authorization: Option<&str>) -> Result<Response, Error> {
+        let url = self.effective_url(&req.url);
+        let tls = self.tls_for(&url)?;
         let mut attempt = 0;
         loop {
             let retry = req.idempotent && attempt < self.retry.attempts;
-            let mut resp = match self.execute(req, authorization) {
+            let mut resp = match self.execute(req, &url, tls.as_ref(), authorization) {
                 Ok(resp) => resp,
                 Err(e) if retry && retryable(&e) => {
                     self.backoff(attempt);
                     attempt += 1;
                     continue;
                 }
-                Err(_) if self.remaining() == Some(Duration::ZERO) => return Err(self.deadline_error(&req.url)),
-                Err(e) => return Err(Error::transport(&req.url, &e)),
+                Err(_) if self.remaining() == Some(Duration::ZERO) => return Err(self.deadline_error(&url)),
+                Err(e) => return Err(Error::transport(&url, &e)),
             };
             match resp.status().as_u16() {
                 429 if retry => {
@@ -461,14 +577,19 @@ impl Client {
             return Ok(Some(value));
         }
         if self.basic.lock().unwrap_or_else(|e| e.into_inner()).contains(registry) {
-            return Ok(self.credential(registry).map(|c| c.basic_header()));
+            return Ok(self.credential(registry, scope).map(|c| c.basic_header()));
         }
         Ok(None)
     }
 
-    fn execute(&self, req: &Req<'_>, authorization: Option<&str>) -> Result<Response, ureq::Error> {
+    fn execute(
+        &self,
+        req: &Req<'_>,
+        url: &str,
+        tls: Option<&ureq::tls::TlsConfig>,
+        authorization: Option<&str>,
+    ) -> Result<Response, ureq::Error> {
         let agent = if req.transfer { &self.transfer_agent } else { &self.agent };
-        let url = req.url.as_str();
         let mut headers: Vec<(&str, String)> = req.headers.iter().map(|(k, v)| (*k, v.clone())).collect();
         if let Some(a) = authorization {
             headers.push(("Authorization", a.to_string()));
@@ -481,6 +602,9 @@ impl Client {
                 }
                 if !req.follow_redirects {
                     b = b.config().max_redirects(0).build();
+                }
+                if let Some(tls) = tls {
+                    b = b.config().tls_config(tls.clone()).build();
                 }
                 if let Some(left) = self.remaining() {
                     // The deadline bounds every request, its body included.
@@ -537,16 +661,31 @@ impl Client {
                 scopes.push(s.to_string());
             }
         }
-        let mut url = realm.to_string();
-        let pairs = scopes.iter().map(|s| ("scope", s.as_str())).chain(service.map(|s| ("service", s)));
-        for (i, (k, v)) in pairs.enumerate() {
-            let sep = if i == 0 && !realm.contains('?') { '?' } else { '&' };
-            url.push_str(&format!("{sep}{k}={}", query_escape(v)));
-        }
-        let req = Req::new(Method::Get, url, String::new());
-        let basic = self.credential(registry).map(|c| c.basic_header());
+        let credential = self.credential(registry, wanted);
         let asked_at = Instant::now();
-        let mut resp = self.send_retrying(&req, basic.as_deref())?;
+        let mut resp = match credential {
+            // An identity token is an OAuth2 refresh token: traded at the same endpoint with a
+            // form POST (distribution's spec/auth/oauth.md), never sent as basic auth.
+            Some(c) if c.is_identity_token() => {
+                let form = refresh_form(&c.secret, service, &scopes);
+                let mut req = Req::new(Method::Post, realm, String::new())
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(Body::Bytes(form.as_bytes()));
+                req.idempotent = true;
+                self.send_retrying(&req, None)?
+            }
+            credential => {
+                let mut url = realm.to_string();
+                let pairs = scopes.iter().map(|s| ("scope", s.as_str())).chain(service.map(|s| ("service", s)));
+                for (i, (k, v)) in pairs.enumerate() {
+                    let sep = if i == 0 && !realm.contains('?') { '?' } else { '&' };
+                    url.push_str(&format!("{sep}{k}={}", query_escape(v)));
+                }
+                let req = Req::new(Method::Get, url, String::new());
+                let basic = credential.map(|c| c.basic_header());
+                self.send_retrying(&req, basic.as_deref())?
+            }
+        };
         let status = resp.status().as_u16();
         if status != 200 {
             return Err(self.refused(realm, &mut resp));
@@ -763,7 +902,29 @@ pub fn read_error_body(resp: &mut Response) -> Vec<u8> {
 }
 
 fn retryable(e: &ureq::Error) -> bool {
-    matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_) | ureq::Error::Protocol(_))
+    // A certificate that is not trusted stays so.
+    tls::tls_failure(e).is_none()
+        && matches!(
+            e,
+            ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_) | ureq::Error::Protocol(_)
+        )
+}
+
+/// The OAuth2 form that trades a refresh token for an access token: `grant_type`,
+/// `refresh_token`, `client_id`, `service` and the scopes, space-separated in one `scope`.
+pub fn refresh_form(refresh_token: &str, service: Option<&str>, scopes: &[String]) -> String {
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh_token.into()),
+        ("client_id", "shipcheck".into()),
+    ];
+    if let Some(s) = service {
+        pairs.push(("service", s.into()));
+    }
+    if !scopes.is_empty() {
+        pairs.push(("scope", scopes.join(" ")));
+    }
+    pairs.iter().map(|(k, v)| format!("{k}={}", query_escape(v))).collect::<Vec<_>>().join("&")
 }
 
 /// Percent-encodes a query value (everything but RFC 3986's unreserved characters).

@@ -48,9 +48,12 @@ impl Client {
                 301 | 302 | 303 | 307 | 308 => {
                     let location = header(&resp, "location")
                         .ok_or_else(|| Error::protocol(&url, "the registry redirected without a Location"))?;
-                    let target = resolve(&url, &location);
+                    let target = resolve(&self.effective_url(&url), &location);
                     // Storage gets no Authorization header: the URL carries its own signature.
                     let mut get = self.transfer_agent().get(&target);
+                    if let Some(tls) = self.tls_for(&target)? {
+                        get = get.config().tls_config(tls).build();
+                    }
                     if let Some(left) = self.remaining() {
                         get = get.config().timeout_global(Some(left.max(std::time::Duration::from_millis(1)))).build();
                     }

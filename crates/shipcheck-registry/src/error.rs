@@ -91,6 +91,22 @@ impl Error {
     }
 
     pub fn transport(url: &str, e: &ureq::Error) -> Error {
+        if let Some(failure) = crate::tls::tls_failure(e) {
+            use crate::tls::Failure;
+            let host = crate::tls::authority(url);
+            let message = match failure {
+                Failure::Certificate(why) => format!(
+                    "TLS with {host} failed: {why}; trust its CA with --cert-dir DIR or a certs.d/{host}/ca.crt \
+                     (see `shipcheck push --help`), or turn verification off with --tls-verify=false"
+                ),
+                Failure::NotTls(why) => format!(
+                    "TLS with {host} failed: {why}; it does not seem to speak TLS, and plain HTTP outside \
+                     loopback is used only with --tls-verify=false"
+                ),
+                Failure::Other(why) => format!("TLS with {host} failed: {why}"),
+            };
+            return Error { url: strip_query(url), status: None, code: None, message };
+        }
         // ureq's messages name the host and the failure, never headers.
         Error { url: strip_query(url), status: None, code: None, message: format!("cannot reach the registry: {e}") }
     }

@@ -14,6 +14,7 @@ mod pool;
 pub mod reference;
 pub mod remote;
 pub mod rules;
+pub mod tls;
 pub mod transfer;
 pub mod upload;
 

@@ -21,8 +21,12 @@ impl RegistryUrl for Reference {
 pub fn base_url(registry: &str) -> String {
     let host = if registry == "docker.io" { "registry-1.docker.io" } else { registry };
     let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    let loopback = bare == "localhost" || bare.starts_with("127.") || bare == "[::1]";
-    format!("{}://{host}", if loopback { "http" } else { "https" })
+    format!("{}://{host}", if is_loopback(bare) { "http" } else { "https" })
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]` (a host without its port).
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.starts_with("127.") || host == "[::1]"
 }
 
 /// The origin of a URL, `scheme://host[:port]` in lower case with the scheme's default port

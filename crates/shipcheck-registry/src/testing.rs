@@ -41,10 +41,6 @@ pub fn available() -> bool {
     ok
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn wait_listening(host: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(host).is_err() {
@@ -59,6 +55,22 @@ pub enum Auth<'a> {
     /// htpasswd lines (see [`htpasswd`]).
     Basic(&'a str),
     Token(&'a TokenServer),
+}
+
+/// A registry behind TLS ([`Registry::with_tls`]) and the PEM files a client needs.
+pub struct TlsRegistry {
+    pub registry: Registry,
+    /// The CA that issued the server's certificate (and the client's).
+    pub ca: String,
+    /// A client certificate and its key, issued by `ca`.
+    pub client_cert: String,
+    pub client_key: String,
+}
+
+struct TlsFiles {
+    cert: String,
+    key: String,
+    client_ca: Option<String>,
 }
 
 /// A docker-registry process with private storage; killed when dropped.
@@ -88,8 +100,52 @@ impl Registry {
     /// Starts a registry with `auth`; `redirect_to` (`http://host:port`) turns on distribution's
     /// redirect storage middleware, so blob GETs answer 307 to `redirect_to/docker/registry/v2/…`.
     pub fn with(auth: Auth<'_>, redirect_to: Option<&str>) -> Registry {
+        Registry::configured(auth, redirect_to, None, "127.0.0.1")
+    }
+
+    /// Starts an anonymous plain-HTTP registry on `ip`, an address of this machine that is not
+    /// loopback (see [`non_loopback_ip`]).
+    pub fn plain_on(ip: &str) -> Registry {
+        Registry::configured(Auth::None, None, None, ip)
+    }
+
+    /// Starts an anonymous registry that speaks only TLS, with a server certificate for
+    /// `127.0.0.1` and `localhost` issued by a CA made here; with `client_cert`, it also
+    /// requires a client certificate from that CA (`http.tls.clientcas`).
+    pub fn with_tls(client_cert: bool) -> TlsRegistry {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(rcgen::DnType::CommonName, "shipcheck test CA");
+        let ca = ca.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut server = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        server.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+        let cert = server.signed_by(&key, &ca, &ca_key).unwrap();
+        let client_key = rcgen::KeyPair::generate().unwrap();
+        let mut client = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        client.distinguished_name.push(rcgen::DnType::CommonName, "shipcheck test client");
+        let client = client.signed_by(&client_key, &ca, &ca_key).unwrap();
+        let tls = TlsFiles { cert: cert.pem(), key: key.serialize_pem(), client_ca: client_cert.then(|| ca.pem()) };
+        let registry = Registry::configured(Auth::None, None, Some(tls), "127.0.0.1");
+        TlsRegistry { registry, ca: ca.pem(), client_cert: client.pem(), client_key: client_key.serialize_pem() }
+    }
+
+    fn configured(auth: Auth<'_>, redirect_to: Option<&str>, tls: Option<TlsFiles>, ip: &str) -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let tls = tls.map_or(String::new(), |tls| {
+            let (c, k, ca) =
+                (dir.path().join("server.crt"), dir.path().join("server.key"), dir.path().join("client-ca.crt"));
+            std::fs::write(&c, tls.cert).unwrap();
+            std::fs::write(&k, tls.key).unwrap();
+            let mut out = format!("  tls:\n    certificate: {}\n    key: {}\n", c.display(), k.display());
+            if let Some(pem) = tls.client_ca {
+                std::fs::write(&ca, pem).unwrap();
+                out.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
+            }
+            out
+        });
+        let port = TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port();
         let storage = dir.path().join("data");
         let auth = match auth {
             Auth::None => String::new(),
@@ -107,13 +163,12 @@ impl Registry {
             format!("middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: {base}\n")
         });
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{middleware}http:\n  addr: 127.0.0.1:{port}\n  secret: shipcheck-test-secret\n{auth}",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{middleware}http:\n  addr: {ip}:{port}\n  secret: shipcheck-test-secret\n{tls}{auth}",
             storage.display()
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
-        let mut reg =
-            Registry { child: None, host: format!("127.0.0.1:{port}"), config: config_path, storage, _dir: dir };
+        let mut reg = Registry { child: None, host: format!("{ip}:{port}"), config: config_path, storage, _dir: dir };
         reg.restart();
         reg
     }
@@ -169,6 +224,16 @@ impl Registry {
             .unwrap();
         assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// An IPv4 address of this machine that is not loopback (`hostname -I`), for tests of what
+/// only non-loopback registries get; `None` on a machine without one.
+pub fn non_loopback_ip() -> Option<String> {
+    let out = Command::new("hostname").arg("-I").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| !ip.is_loopback()))
+        .map(String::from)
 }
 
 /// An htpasswd line for distribution's basic auth (bcrypt, as it requires).
@@ -290,6 +355,8 @@ pub struct Issued {
     /// Until when the registry accepts it.
     pub valid_until: Instant,
     pub user: Option<String>,
+    /// Traded for a refresh token (`POST grant_type=refresh_token`), not basic credentials.
+    pub refreshed: bool,
 }
 
 /// A distribution token server for one registry.
@@ -314,6 +381,19 @@ impl TokenServer {
     /// `claimed` seconds (a server that says more than the truth forces 401s mid-operation).
     /// With `user`, requests must carry those basic credentials.
     pub fn start(life: Duration, claimed: u64, user: Option<(&str, &str)>) -> TokenServer {
+        TokenServer::start_with(life, claimed, user, None)
+    }
+
+    /// [`TokenServer::start`] that also speaks distribution's OAuth2 form (spec/auth/oauth.md):
+    /// `POST /token` with `grant_type=refresh_token`, `refresh_token`, `client_id`, `service` and
+    /// `scope` (space-separated). Only `refresh_token` is accepted; anything else is a 401.
+    pub fn start_with(
+        life: Duration,
+        claimed: u64,
+        user: Option<(&str, &str)>,
+        refresh_token: Option<&str>,
+    ) -> TokenServer {
+        let refresh_token = refresh_token.map(String::from);
         let key = rcgen::KeyPair::generate().expect("ECDSA P-256 key");
         let cert = rcgen::CertificateParams::new(vec!["shipcheck-token-server".to_string()])
             .expect("certificate params")
@@ -346,15 +426,40 @@ impl TokenServer {
                         break;
                     }
                     let Ok(mut conn) = conn else { continue };
-                    let Some(head) = read_head(&mut BufReader::new(&mut conn)) else { continue };
+                    let Ok(read_half) = conn.try_clone() else { continue };
+                    let mut reader = BufReader::new(read_half);
+                    let Some(head) = read_head(&mut reader) else { continue };
                     let target = head.first.split(' ').nth(1).unwrap_or("").to_string();
-                    if let Some(want) = &expected {
-                        if head.header("authorization") != Some(want.as_str()) {
-                            respond(&mut conn, 401, &[], br#"{"details":"bad credentials"}"#);
+                    let refreshed = head.first.starts_with("POST ");
+                    let params = if refreshed {
+                        let len = head.header("content-length").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
+                        let mut body = vec![0; len.min(1 << 20)];
+                        if reader.read_exact(&mut body).is_err() {
                             continue;
                         }
-                    }
-                    let params = query_params(&target);
+                        let form = query_params(&format!("?{}", String::from_utf8_lossy(&body)));
+                        let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                        let good = head.header("content-type") == Some("application/x-www-form-urlencoded")
+                            && field("grant_type").as_deref() == Some("refresh_token")
+                            && refresh_token.is_some()
+                            && field("refresh_token") == refresh_token
+                            && field("client_id").is_some_and(|c| !c.is_empty())
+                            && field("service").as_deref() == Some(SERVICE)
+                            && head.header("authorization").is_none();
+                        if !good {
+                            respond(&mut conn, 401, &[], br#"{"details":"bad refresh token"}"#);
+                            continue;
+                        }
+                        form
+                    } else {
+                        if let Some(want) = &expected {
+                            if head.header("authorization") != Some(want.as_str()) {
+                                respond(&mut conn, 401, &[], br#"{"details":"bad credentials"}"#);
+                                continue;
+                            }
+                        }
+                        query_params(&target)
+                    };
                     let scopes: Vec<String> = params
                         .iter()
                         .filter(|(k, _)| k == "scope")
@@ -393,6 +498,7 @@ impl TokenServer {
                         issued: issued_at,
                         valid_until: issued_at + life,
                         user: user_name.clone(),
+                        refreshed,
                     });
                     let body = serde_json::json!({"token": token, "access_token": token, "expires_in": claimed});
                     respond(

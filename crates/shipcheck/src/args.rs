@@ -169,6 +169,8 @@ pub(crate) struct ImageArgs {
     #[command(flatten)]
     pub(crate) limits: ReadLimitArgs,
     #[command(flatten)]
+    pub(crate) tls: crate::registry::TlsArgs,
+    #[command(flatten)]
     pub(crate) output: OutputArgs,
 }
 

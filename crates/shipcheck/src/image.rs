@@ -97,6 +97,11 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
         Some(list) => shipcheck_image::engine::select(list)?,
         None => Vec::new(),
     };
+    if args.sources.iter().any(|s| s.starts_with("docker://")) {
+        let tls = args.tls.options();
+        registry::warn_if_unverified(&tls);
+        registry::set_remote_tls(tls);
+    }
     let mut report = Report::new();
     for source in &args.sources {
         verify_into(&mut report, source, &opts, &engines, &settings);

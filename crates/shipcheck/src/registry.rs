@@ -11,6 +11,7 @@ use shipcheck_image::VerifyOptions;
 use shipcheck_registry::auth::Credential;
 use shipcheck_registry::client::Limits;
 use shipcheck_registry::copy::{copy, Copied, CopyOptions, Endpoint, Refused};
+use shipcheck_registry::tls::{RegistryTls, TlsOptions};
 use shipcheck_registry::transfer::Options;
 use shipcheck_registry::{Client, Reference};
 use shipcheck_report::{Checked, InputError, Report, Settings};
@@ -49,6 +50,59 @@ pub(crate) struct TransferArgs {
     /// The whole push or copy fails after this many seconds (0: no deadline).
     #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
     pub timeout: u64,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// TLS with registries, as skopeo's flags (both ends of a copy).
+#[derive(Args, Clone)]
+pub(crate) struct TlsArgs {
+    /// Verify registry certificates, and speak only HTTPS to registries outside loopback.
+    /// `--tls-verify=false` turns verification off for this run and allows plain HTTP to a
+    /// registry without TLS (a warning is printed). Never the default.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// Trust the CA certificates (`*.crt`) in DIR and present the client certificate
+    /// (`NAME.cert` with `NAME.key`) it holds, for every registry of the run. Per registry, the
+    /// same files are read from /etc/containers/certs.d/HOST[:PORT]/,
+    /// ~/.config/containers/certs.d/HOST[:PORT]/ and /etc/docker/certs.d/HOST[:PORT]/ (or the
+    /// `:`-separated base directories in SHIPCHECK_CERTS_D).
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    pub(crate) fn options(&self) -> TlsOptions {
+        TlsOptions { verify: self.tls_verify, cert_dir: self.cert_dir.clone(), ..TlsOptions::default() }
+    }
+}
+
+/// skopeo copy's per-end TLS flags: each applies to that end's registry only and replaces
+/// --tls-verify / --cert-dir for it.
+#[derive(Args, Clone)]
+pub(crate) struct EndTlsArgs {
+    /// --tls-verify for the source registry only.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub src_tls_verify: Option<bool>,
+    /// --tls-verify for the destination registry only.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub dest_tls_verify: Option<bool>,
+    /// --cert-dir for the source registry only.
+    #[arg(long, value_name = "DIR")]
+    pub src_cert_dir: Option<PathBuf>,
+    /// --cert-dir for the destination registry only.
+    #[arg(long, value_name = "DIR")]
+    pub dest_cert_dir: Option<PathBuf>,
+}
+
+/// The warning every run with verification off prints, on stderr.
+pub(crate) fn warn_if_unverified(options: &TlsOptions) {
+    if options.any_unverified() {
+        eprintln!(
+            "warning: --tls-verify=false: registry certificates are not verified and plain HTTP is allowed; \
+             anyone on the network path can read and change what is sent"
+        );
+    }
 }
 
 #[derive(Args)]
@@ -88,6 +142,8 @@ pub(crate) struct CopyArgs {
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
     #[command(flatten)]
+    pub ends: EndTlsArgs,
+    #[command(flatten)]
     pub transfer: TransferArgs,
     #[command(flatten)]
     pub output: crate::OutputArgs,
@@ -100,14 +156,15 @@ fn credential(arg: &str) -> Result<Credential> {
     }
 }
 
-fn client(transfer: &TransferArgs) -> Client {
+fn client(transfer: &TransferArgs, tls: TlsOptions) -> Client {
     let limits = Limits {
         min_bytes: transfer.min_rate.saturating_mul(1 << 10),
         window: Duration::from_secs(transfer.rate_window.max(1)),
         deadline: (transfer.timeout > 0).then(|| Duration::from_secs(transfer.timeout)),
         ..Limits::default()
     };
-    let c = Client::with_limits(Duration::from_secs(30), limits);
+    warn_if_unverified(&tls);
+    let c = Client::with_limits(Duration::from_secs(30), limits).with_tls(tls);
     if let Some(f) = &transfer.authfile {
         c.set_authfile(f);
     }
@@ -127,7 +184,7 @@ pub(crate) fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
     if matches!(src, Endpoint::Registry(_)) {
         bail!("{} is in a registry: use `shipcheck copy` to copy between registries", args.source);
     }
-    let c = client(&args.transfer);
+    let c = client(&args.transfer, args.transfer.tls.options());
     if let Some(creds) = &args.creds {
         c.set_credential(&dest.registry, Some(credential(creds)?));
     }
@@ -138,7 +195,23 @@ pub(crate) fn push_into(report: &mut Report, args: &PushArgs) -> Result<()> {
 pub(crate) fn copy_into(report: &mut Report, args: &CopyArgs) -> Result<()> {
     let src = Endpoint::parse(&args.source)?;
     let dst = Endpoint::parse(&args.dest)?;
-    let c = client(&args.transfer);
+    let mut tls = args.transfer.tls.options();
+    let e = &args.ends;
+    for (end, verify, cert_dir, flag) in [
+        (&src, e.src_tls_verify, &e.src_cert_dir, "--src-tls-verify/--src-cert-dir"),
+        (&dst, e.dest_tls_verify, &e.dest_cert_dir, "--dest-tls-verify/--dest-cert-dir"),
+    ] {
+        if verify.is_none() && cert_dir.is_none() {
+            continue;
+        }
+        let Endpoint::Registry(r) = end else { bail!("{flag} was given for {}, which is not a registry", end.shown()) };
+        let own = RegistryTls { verify, cert_dir: cert_dir.clone() };
+        if tls.registries.iter().any(|(host, other)| host == &r.registry && other != &own) {
+            bail!("the source and the destination are both {}: give its TLS settings once", r.registry);
+        }
+        tls.registries.push((r.registry.clone(), own));
+    }
+    let c = client(&args.transfer, tls);
     for (end, creds) in [(&src, &args.src_creds), (&dst, &args.dest_creds)] {
         match (end, creds) {
             (Endpoint::Registry(r), Some(creds)) => c.set_credential(&r.registry, Some(credential(creds)?)),
@@ -224,6 +297,14 @@ fn record(report: &mut Report, c: &Client, src: &Endpoint, dst: &Endpoint, copie
     }
 }
 
+/// The TLS settings of `shipcheck image docker://…` (`--tls-verify`, `--cert-dir`), set once
+/// by the command; `check` and anything else that verifies a registry image use the defaults.
+static REMOTE_TLS: std::sync::OnceLock<TlsOptions> = std::sync::OnceLock::new();
+
+pub(crate) fn set_remote_tls(options: TlsOptions) {
+    let _ = REMOTE_TLS.set(options);
+}
+
 /// `shipcheck image docker://…`.
 pub(crate) fn verify_remote_into(
     report: &mut Report,
@@ -239,7 +320,7 @@ pub(crate) fn verify_remote_into(
             return;
         }
     };
-    let c = Client::default();
+    let c = Client::default().with_tls(REMOTE_TLS.get().cloned().unwrap_or_default());
     let bar = progress::wanted().then(|| progress::Progress::start(source, None, c.stats.bytes_received.clone()));
     let enabled = |id: &str| settings.enabled(id);
     let result = shipcheck_registry::remote::verify_with(&c, &reference, source, opts, 4, &enabled);

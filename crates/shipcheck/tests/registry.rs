@@ -317,3 +317,156 @@ fn sigterm_during_a_copy_from_a_registry_leaves_no_scratch_behind() {
     assert_eq!(child.wait().unwrap().code(), Some(143));
     assert_eq!(tree(root.path()), Vec::<String>::new());
 }
+
+/// A registry behind TLS with a CA made in the test (distribution 2.8, `http.tls`): refused
+/// with a TLS error naming the host until the CA is trusted, then pushed to and copied from
+/// with `--cert-dir`, with `SSL_CERT_FILE`, with a certs.d/HOST:PORT directory (also for
+/// `image docker://…`), with copy's `--src-cert-dir`/`--src-tls-verify`, and with
+/// `--tls-verify=false` (a warning on stderr).
+#[test]
+fn a_registry_behind_a_private_ca_is_trusted_through_cert_dir_or_certs_d() {
+    if !available() {
+        return;
+    }
+    let tls = Registry::with_tls(false);
+    let (reg, ca) = (&tls.registry, &tls.ca);
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("no-certs.d");
+    let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/tls/dangerzone:1", reg.host);
+    let push = || {
+        let mut c = shipcheck();
+        c.env("SHIPCHECK_CERTS_D", &nowhere).arg("push").arg(&dangerzone).arg(&dest);
+        c
+    };
+
+    // Not trusted: exit 2, the host and the way out named.
+    let out = push().output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("TLS with {} failed", reg.host)) && text.contains("--cert-dir"), "{text}");
+
+    // --cert-dir holding the CA.
+    let certs = dir.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::write(certs.join("ca.crt"), ca).unwrap();
+    let out = push().arg("--cert-dir").arg(&certs).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // The system trust store as OpenSSL's variables name it: SSL_CERT_FILE alone.
+    let out = push().env("SSL_CERT_FILE", certs.join("ca.crt")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // certs.d/HOST:PORT: copy back out of the registry, and verify it in place.
+    let base = dir.path().join("certs.d");
+    std::fs::create_dir_all(base.join(&reg.host)).unwrap();
+    std::fs::write(base.join(&reg.host).join("ca.crt"), ca).unwrap();
+    let layout = dir.path().join("layout");
+    let out = shipcheck()
+        .env("SHIPCHECK_CERTS_D", &base)
+        .args(["copy", &dest])
+        .arg(format!("oci:{}", layout.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(layout.join("index.json").exists());
+    let out = shipcheck().env("SHIPCHECK_CERTS_D", &base).args(["image", &dest]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // `image` takes --cert-dir too.
+    let out = shipcheck().env("SHIPCHECK_CERTS_D", &nowhere).args(["image", &dest]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = shipcheck()
+        .env("SHIPCHECK_CERTS_D", &nowhere)
+        .args(["image", &dest])
+        .arg("--cert-dir")
+        .arg(&certs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // skopeo copy's per-end flags: --src-cert-dir trusts the source's CA; --dest-cert-dir is
+    // for a registry destination only; --src-tls-verify=false turns the source's off.
+    let copy = |extra: &[&str], to: &str| {
+        let target = format!("oci:{}", dir.path().join(to).display());
+        shipcheck().env("SHIPCHECK_CERTS_D", &nowhere).args(["copy", &dest, &target]).args(extra).output().unwrap()
+    };
+    let certs_arg = certs.to_str().unwrap();
+    let out = copy(&["--src-cert-dir", certs_arg], "by-src-cert-dir");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = copy(&["--dest-cert-dir", certs_arg], "by-dest-cert-dir");
+    assert_eq!(out.status.code(), Some(2));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("which is not a registry"), "{said}");
+    let out = copy(&["--src-tls-verify=false"], "unverified");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --tls-verify=false"));
+
+    // --tls-verify=false: works, and says so.
+    let out = push().arg("--tls-verify=false").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: --tls-verify=false"), "{err}");
+}
+
+/// A registry that requires a client certificate (`http.tls.clientcas`): refused with the CA
+/// alone, accepted with `NAME.cert` + `NAME.key` beside it in a certs.d/HOST:PORT directory;
+/// a `.cert` without its `.key` is an error naming the file.
+#[test]
+fn a_client_certificate_from_certs_d_is_presented() {
+    if !available() {
+        return;
+    }
+    let tls = Registry::with_tls(true);
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("certs.d");
+    let host_dir = base.join(&tls.registry.host);
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::write(host_dir.join("ca.crt"), &tls.ca).unwrap();
+    let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/mtls/dangerzone:1", tls.registry.host);
+    let push = || {
+        let mut c = shipcheck();
+        c.env("SHIPCHECK_CERTS_D", &base).arg("push").arg(&dangerzone).arg(&dest);
+        c
+    };
+    let out = push().output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("TLS with {} failed", tls.registry.host)), "{text}");
+
+    std::fs::write(host_dir.join("client.cert"), &tls.client_cert).unwrap();
+    let out = push().output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("client.cert: a client certificate without its key"), "{text}");
+
+    std::fs::write(host_dir.join("client.key"), &tls.client_key).unwrap();
+    let out = push().output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// A registry outside loopback is spoken to over HTTPS only: a plain-HTTP one is refused
+/// (exit 2, nothing sent in clear) unless --tls-verify=false is given, and then it works.
+#[test]
+fn plain_http_outside_loopback_only_with_tls_verify_false() {
+    if !available() {
+        return;
+    }
+    let Some(ip) = shipcheck_registry::testing::non_loopback_ip() else {
+        eprintln!("skipping: this machine has no address outside loopback");
+        return;
+    };
+    let reg = Registry::plain_on(&ip);
+    let dangerzone = root().join("examples/incidents/dangerzone-podman3/container.tar");
+    let dest = format!("docker://{}/plain/dangerzone:1", reg.host);
+    let out = shipcheck().arg("push").arg(&dangerzone).arg(&dest).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("https://{}", reg.host)) && text.contains("does not seem to speak TLS"), "{text}");
+    let out = shipcheck().arg("push").arg(&dangerzone).arg(&dest).arg("--tls-verify=false").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --tls-verify=false"));
+    let raw = Std::new("skopeo").args(["inspect", "--tls-verify=false", "--raw", &dest]).output().unwrap();
+    assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+}
