@@ -347,6 +347,14 @@ pub(crate) struct OutputArgs {
     /// line are ignored with a `# shipcheck: ignore[RULE] reason` comment on it or above it.
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub(crate) ignore: Vec<String>,
+    /// Leave out the findings this baseline holds (written by --write-baseline): only new
+    /// findings are reported and fail the run.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE as the baseline (by stable fingerprint), and
+    /// leave them out of this run's result.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_baseline: Option<PathBuf>,
     /// Output format.
     #[arg(long, default_value = "human", value_parser = format_parser(), value_name = "FORMAT")]
     pub(crate) format: Format,

@@ -1,6 +1,7 @@
 //! The `shipcheck` binary: arguments, shipcheck.toml, wiring and rendering. No domain logic.
 
 mod args;
+mod baseline;
 mod check;
 mod config;
 mod diagnose;

@@ -10,6 +10,22 @@ use shipcheck_report::{Report, Settings};
 use crate::args::OutputArgs;
 use crate::config::Config;
 
+/// Writes `path` through a temp file in the same directory, then a rename: an interrupted run
+/// leaves the old file or the new one, never half of one.
+pub(crate) fn write_file(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // 0666 less the umask, like any file a command writes (tempfile's default is 0600).
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".shipcheck-report-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    fill(&mut tmp).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file().sync_all().ok();
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 pub(crate) fn write(report: &Report, format: Format, color: bool, path: Option<&Path>) -> Result<()> {
     let human = HumanOptions { color };
     match path {
@@ -22,21 +38,7 @@ pub(crate) fn write(report: &Report, format: Format, color: bool, path: Option<&
                 r => r.context("cannot write to stdout"),
             }
         }
-        Some(path) => {
-            // Temp file in the same directory, then rename: an interrupted run leaves the old
-            // file or the new one, never half of one.
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            // 0666 less the umask, like any file a command writes (tempfile's default is 0600).
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".shipcheck-report-")
-                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-                .tempfile_in(dir)
-                .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-            render(report, format, &human, &mut tmp).with_context(|| format!("cannot write {}", path.display()))?;
-            tmp.as_file().sync_all().ok();
-            tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-            Ok(())
-        }
+        Some(path) => write_file(path, |w| render(report, format, &human, w)),
     }
 }
 
@@ -53,6 +55,7 @@ pub(crate) fn finish(mut report: Report, config: &Config, out: &OutputArgs) -> R
     let settings = config.settings(out)?;
     settings.apply(&mut report.findings);
     crate::suppress::apply(&mut report, &settings);
+    crate::baseline::settle(&mut report, out)?;
     let code = report.exit_code(settings.fail_on) as u8;
     emit(report, out)?;
     Ok(code)

@@ -220,3 +220,51 @@ fn findings_are_silenced_inline_and_by_rule() {
     assert_eq!(rules(&[]), ["suppress/unused-ignore", "workflow/commented-trigger"]);
     assert_eq!(rules(&["--ignore", "suppress/unused-ignore"]), ["workflow/commented-trigger"]);
 }
+
+/// Adopting on a repository with findings: a baseline of today's findings, then only new ones
+/// report and fail. Fingerprints survive lines moving.
+#[test]
+fn a_baseline_keeps_old_findings_out_and_lets_new_ones_fail() {
+    let Some(kubo) = corpus_repo("kubo@765cffe6c") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&kubo, dir.path());
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let run = |args: &[&str]| {
+        let out = shipcheck()
+            .current_dir(dir.path())
+            .args(["workflows", "--fail-on", "warning", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        // An error (exit 2) prints no report.
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let rules: Vec<String> = json["findings"]
+            .as_array()
+            .map(|a| a.iter().map(|f| f["rule"].as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        (out.status.code(), rules, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    assert_eq!(run(&[]).0, Some(1));
+    let (code, rules, err) = run(&["--write-baseline", "baseline.json"]);
+    assert_eq!((code, rules.len()), (Some(0), 0), "{err}");
+    assert!(err.contains("wrote 2 findings to the baseline"), "{err}");
+    assert_eq!(run(&["--baseline", "baseline.json"]).0, Some(0));
+    // Lines move: the same findings, still in the baseline.
+    let path = dir.path().join(".github/workflows/docker-image.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("# moved\n# down\n{text}")).unwrap();
+    let (code, rules, _) = run(&["--baseline", "baseline.json"]);
+    assert_eq!((code, rules.len()), (Some(0), 0));
+    // A new release workflow with a platform no pull request builds: new, reported, failing.
+    std::fs::write(
+        dir.path().join(".github/workflows/s390x.yml"),
+        "on:\n  push:\n    tags: ['v*']\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/setup-qemu-action@v3\n      - uses: docker/build-push-action@v6\n        with:\n          platforms: linux/s390x\n          push: true\n",
+    )
+    .unwrap();
+    let (code, rules, _) = run(&["--baseline", "baseline.json"]);
+    assert_eq!((code, rules), (Some(1), vec!["workflow/platform-drift".to_string()]));
+    std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
+    let (code, _, err) = run(&["--baseline", "bad.json"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is not a baseline"), "{err}");
+}
