@@ -319,7 +319,7 @@ pub(crate) struct DockerfileArgs {
 
 #[derive(Args)]
 pub(crate) struct CheckArgs {
-    /// Repositories or directories to check. Each is checked as the shipcheck.toml in it (or
+    /// Repositories, directories or shipcheck.toml files to check. Each is checked as the shipcheck.toml in it (or
     /// the nearest one above it, up to the repository root) configures; with none, every
     /// repository check it has inputs for runs with default settings.
     #[arg(value_name = "DIR", default_value = ".")]

@@ -57,10 +57,16 @@ pub(crate) fn check(args: CheckArgs) -> Result<u8> {
 /// settings are applied) and those settings.
 fn check_dir(dir: &Path, args: &CheckArgs) -> Result<(Report, Settings)> {
     let mut part = Report::new();
-    if !dir.is_dir() {
-        bail!("{} is not a directory: expected a repository or a directory with a shipcheck.toml", dir.display());
+    // A shipcheck.toml given as the argument is that directory's configuration.
+    let named = dir.is_file() && dir.file_name().is_some_and(|n| n == config::FILE_NAME);
+    if !dir.is_dir() && !named {
+        bail!(
+            "{} is not a directory: expected a repository, a directory with a shipcheck.toml, or a shipcheck.toml",
+            dir.display()
+        );
     }
-    let Some(path) = args.output.config.clone().or_else(|| config::find(dir)) else {
+    let found = if named { Some(dir.to_path_buf()) } else { config::find(dir) };
+    let Some(path) = args.output.config.clone().or(found) else {
         let settings = Config::default().settings(&args.output)?;
         zero_config(&mut part, dir, &settings)?;
         return Ok((part, settings));

@@ -16,6 +16,11 @@ pub(crate) const FILE_NAME: &str = "shipcheck.toml";
 /// looking no higher than the repository root (the first directory holding `.git`), as ruff
 /// finds its configuration. `None` when there is none.
 pub(crate) fn find(dir: &Path) -> Option<PathBuf> {
+    // The directory's own file keeps the path as written, so reports name files as given.
+    let own = dir.join(FILE_NAME);
+    if own.is_file() {
+        return Some(own);
+    }
     let mut at = std::fs::canonicalize(dir).ok()?;
     loop {
         let path = at.join(FILE_NAME);

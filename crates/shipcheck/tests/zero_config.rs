@@ -83,6 +83,9 @@ fn shipcheck_toml_is_found_in_a_parent_up_to_the_repository_root() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["findings"][0]["rule"], "dockerfile/hardcoded-arch", "{json:#}");
+    // The file itself may be named.
+    shipcheck().arg("check").arg(repo.join("shipcheck.toml")).assert().code(1);
+    shipcheck().arg("check").arg(repo.join("Dockerfile")).assert().code(2);
 }
 
 /// Every subcommand reads the shipcheck.toml governing the current directory (or `--config`):
