@@ -202,10 +202,12 @@ pub fn analyze(repo: &Repo) -> Analysis {
                     workflow: file.artifact.clone(),
                     builds: Vec::new(),
                     unseen: Vec::new(),
+                    invalid: Vec::new(),
                 };
                 ev.workflow(&file, &doc, inputs, 0);
                 out.builds.extend(ev.builds);
                 out.unseen.extend(ev.unseen);
+                out.invalid.extend(ev.invalid);
             }
         }
         for b in &mut out.builds[before..] {
@@ -221,6 +223,9 @@ pub fn analyze(repo: &Repo) -> Analysis {
             commented_pr_trigger: commented_pr_trigger(&file.text),
         });
     }
+    // A local action used by several workflows or runs is reported once.
+    out.invalid.sort();
+    out.invalid.dedup();
     out
 }
 
@@ -427,6 +432,8 @@ struct Eval<'a> {
     workflow: String,
     builds: Vec<Build>,
     unseen: Vec<Unseen>,
+    /// Local actions a step uses that are not valid YAML (as [`Analysis::invalid`]).
+    invalid: Vec<(String, u32, u32, String)>,
 }
 
 impl Eval<'_> {
@@ -756,7 +763,18 @@ impl Eval<'_> {
         else {
             return;
         };
-        let Ok(Some(doc)) = &action.doc else { return };
+        let doc = match &action.doc {
+            Ok(Some(doc)) => doc,
+            Ok(None) => return,
+            Err(e) => {
+                // GitHub fails every job that uses it; said once, at the action's own file.
+                let at = (action.artifact.clone(), e.line, e.column, e.message.clone());
+                if !self.invalid.contains(&at) {
+                    self.invalid.push(at);
+                }
+                return;
+            }
+        };
         let runs = doc.get("runs");
         if runs.and_then(|r| r.get("using")).and_then(Node::str) != Some("composite") {
             return;

@@ -405,6 +405,18 @@ fn invalid_yaml_is_a_finding_with_its_position() {
 }
 
 #[test]
+fn a_local_action_that_is_not_yaml_is_reported_once_at_its_file() {
+    let wf = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/setup\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/setup\n";
+    let dir = repo(&[
+        (".github/workflows/ci.yml", wf),
+        (".github/actions/setup/action.yml", "runs:\n  using: composite\n  steps: [\n"),
+    ]);
+    let got = findings(dir.path());
+    assert_eq!(rules(&got), ["workflow/invalid-workflow"], "{got:?}");
+    assert_eq!(got[0].1, "action.yml");
+}
+
+#[test]
 fn dockerfiles_are_judged_by_the_platforms_the_workflows_build_them_for() {
     let release = "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/setup-qemu-action@v3\n      - uses: docker/build-push-action@v6\n        with:\n          file: docker/app.Dockerfile\n          platforms: linux/amd64,linux/arm64\n";
     let pr = "on: pull_request\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/setup-qemu-action@v3\n      - run: docker buildx build -f docker/app.Dockerfile --platform linux/amd64,linux/arm64 .\n";

@@ -8,10 +8,12 @@ use crate::facts::Facts;
 
 declare_rule! {
     /// ## What it catches
-    /// A workflow file that is not valid YAML.
+    /// A workflow file that is not valid YAML, or a local action (`uses: ./path`, its
+    /// `action.yml`) that a workflow step uses and that is not valid YAML.
     ///
     /// ## Why it breaks releases
-    /// GitHub does not run it, and shows the error only on the Actions tab.
+    /// GitHub does not run the workflow, and shows the error only on the Actions tab; a job
+    /// that uses a broken local action fails at that step.
     ///
     /// ## Fix
     /// Fix the syntax at the position given.
