@@ -9,15 +9,8 @@ use shipcheck_report::{Finding, Locator, Severity};
 use shipcheck_workflow::check_workflows;
 use shipcheck_workflow::workflow::{runs_of, Class};
 
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
+mod common;
+use common::repo;
 
 fn findings(dir: &Path) -> Vec<Finding> {
     check_workflows(dir).1

@@ -6,15 +6,8 @@ use std::path::Path;
 use shipcheck_report::{Finding, Locator, Severity};
 use shipcheck_workflow::{build_contexts, check_dockerfile, check_workflows};
 
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
+mod common;
+use common::repo;
 
 /// Workflow and Dockerfile findings of a repository, as (rule, file name, line, severity).
 fn findings(dir: &Path) -> Vec<(String, String, u32, Severity, String)> {
