@@ -1,7 +1,7 @@
 //! What the integration tests of this crate share.
 
 /// A temporary repository holding `files` (path, text), directories made as needed.
-pub fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
         let p = dir.path().join(path);
