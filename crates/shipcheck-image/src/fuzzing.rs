@@ -22,7 +22,15 @@ pub fn archive(data: &[u8]) {
 
 /// Bytes as one blob: compression sniffing, decompression and the layer tar walk.
 pub fn layer(data: &[u8]) {
-    let _ = scan_blob(data, ScanOptions { fast: false, algorithm: Algorithm::Sha256, size_hint: data.len() as u64 });
+    let _ = scan_blob(
+        data,
+        ScanOptions {
+            fast: false,
+            algorithm: Algorithm::Sha256,
+            size_hint: data.len() as u64,
+            expansion_ratio: crate::limits::MAX_EXPANSION_RATIO,
+        },
+    );
 }
 
 /// Bytes as each JSON document an image holds: index, manifest, config, manifest.json, oci-layout.

@@ -108,8 +108,8 @@ pub struct LayerFacts {
     pub elf: BTreeMap<ElfMachine, (u64, String)>,
     /// Decompression or tar structure failed at this point.
     pub error: Option<String>,
-    /// Decompressed size passed the expansion limit; reading stopped.
-    pub bomb: bool,
+    /// Decompressed size passed the expansion limit, in bytes; reading stopped there.
+    pub bomb: Option<u64>,
 }
 
 const MAX_EXAMPLES: usize = 10;
@@ -122,6 +122,8 @@ pub struct ScanOptions {
     pub algorithm: Algorithm,
     /// The blob's declared or stored size, to bound decompression.
     pub size_hint: u64,
+    /// A layer may expand to this many times its size ([`limits::expansion_allowance`]).
+    pub expansion_ratio: u64,
 }
 
 /// Counts and hashes everything read through it.
@@ -206,7 +208,11 @@ pub fn scan_blob<R: Read>(reader: R, opts: ScanOptions) -> BlobFacts {
             r
         } else if layer_like {
             facts.json_too_large = json_like;
-            facts.layer = Some(scan_layer(&mut stream, compression, opts.size_hint));
+            facts.layer = Some(scan_layer(
+                &mut stream,
+                compression,
+                limits::expansion_allowance(opts.size_hint, opts.expansion_ratio),
+            ));
             Ok(())
         } else {
             facts.json_too_large = json_like;
@@ -252,8 +258,7 @@ pub fn decoder<'a, R: BufRead + 'a>(stream: R, c: Compression) -> io::Result<Box
     })
 }
 
-fn scan_layer<R: BufRead>(stream: &mut R, compression: Compression, size_hint: u64) -> LayerFacts {
-    let allowance = limits::expansion_allowance(size_hint);
+fn scan_layer<R: BufRead>(stream: &mut R, compression: Compression, allowance: u64) -> LayerFacts {
     let decoded = match decoder(stream, compression) {
         Ok(d) => d,
         Err(e) => {
@@ -275,7 +280,7 @@ fn scan_layer<R: BufRead>(stream: &mut R, compression: Compression, size_hint: u
     // The diff_id covers every decompressed byte, including padding after the end blocks.
     let drained = walked.and_then(|()| io::copy(&mut tar_stream, &mut io::sink()).map(|_| ()));
     facts.uncompressed_size = tar_stream.count;
-    facts.bomb = tar_stream.inner.tripped;
+    facts.bomb = tar_stream.inner.tripped.then_some(allowance);
     match drained {
         Ok(()) => facts.diff_id = tar_stream.hasher.take().map(Hasher::finish),
         Err(e) if facts.error.is_none() => facts.error = Some(e.to_string()),
@@ -379,7 +384,12 @@ mod tests {
     use crate::digest::sha256;
 
     fn opts(size: u64) -> ScanOptions {
-        ScanOptions { fast: false, algorithm: Algorithm::Sha256, size_hint: size }
+        ScanOptions {
+            fast: false,
+            algorithm: Algorithm::Sha256,
+            size_hint: size,
+            expansion_ratio: crate::limits::MAX_EXPANSION_RATIO,
+        }
     }
 
     fn tar_of(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
@@ -459,12 +469,14 @@ mod tests {
             std::io::Write::write_all(&mut gz, &zeros).unwrap();
         }
         let z = gz.finish().unwrap();
-        let mut layer = LayerFacts::default();
         let mut s = Bounded { inner: flate2::read::GzDecoder::new(&z[..]), left: 1 << 20, tripped: false };
         assert!(io::copy(&mut s, &mut io::sink()).is_err());
         assert!(s.tripped);
-        layer.bomb = s.tripped;
-        assert!(layer.bomb);
+        // A layer scan records the allowance it stopped at (zeros are a tar's end blocks,
+        // and the bytes after them still count).
+        let layer = scan_layer(&mut &z[..], Compression::Gzip, 1 << 20);
+        assert_eq!(layer.bomb, Some(1 << 20));
+        assert_eq!(layer.diff_id, None);
     }
 
     #[test]

@@ -190,6 +190,13 @@ impl Tree {
     ) -> io::Result<Tree> {
         let mut tree = Tree::new(root.to_path_buf(), container);
         tree.max_members = limits.max_members;
+        // Each member's options start from these; its name and size fill in the rest.
+        let scan = ScanOptions {
+            fast,
+            algorithm: Algorithm::Sha256,
+            size_hint: 0,
+            expansion_ratio: limits.max_expansion_ratio,
+        };
         match container {
             Container::Directory => {
                 let mut files = Vec::new();
@@ -198,13 +205,13 @@ impl Tree {
                     .into_iter()
                     .map(|(name, path, size)| Task { name, size, at: TaskSource::File(path) })
                     .collect();
-                run_parallel(&tasks, root, fast, &progress, &mut tree);
+                run_parallel(&tasks, root, scan, &progress, &mut tree);
             }
             Container::Tar(Compression::None) => {
                 let tasks = index_tar(root, &mut tree)?;
-                run_parallel(&tasks, root, fast, &progress, &mut tree);
+                run_parallel(&tasks, root, scan, &progress, &mut tree);
             }
-            Container::Tar(c) => stream_tar(root, c, fast, &progress, limits, &mut tree)?,
+            Container::Tar(c) => stream_tar(root, c, scan, &progress, limits, &mut tree)?,
             Container::Registry => {
                 return Err(io::Error::other("a registry is read by shipcheck-registry, not as a file tree"))
             }
@@ -433,7 +440,7 @@ fn index_tar(path: &Path, tree: &mut Tree) -> io::Result<Vec<Task>> {
 }
 
 /// Scans regular files on all cores, largest first so the long ones start early.
-fn run_parallel(tasks: &[Task], root: &Path, fast: bool, progress: &Option<Arc<AtomicU64>>, tree: &mut Tree) {
+fn run_parallel(tasks: &[Task], root: &Path, scan: ScanOptions, progress: &Option<Arc<AtomicU64>>, tree: &mut Tree) {
     let mut order: Vec<usize> = (0..tasks.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(tasks[i].size));
     let next = AtomicUsize::new(0);
@@ -446,7 +453,7 @@ fn run_parallel(tasks: &[Task], root: &Path, fast: bool, progress: &Option<Arc<A
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&i) = order.get(k) else { break };
                 let task = &tasks[i];
-                let opts = ScanOptions { fast, algorithm: algorithm_for(&task.name), size_hint: task.size };
+                let opts = ScanOptions { algorithm: algorithm_for(&task.name), size_hint: task.size, ..scan };
                 let mut facts = match open_task(root, task) {
                     Ok(reader) => scan_blob(Counting { inner: reader, counter: progress.clone() }, opts),
                     Err(e) => BlobFacts { read_error: Some(e.to_string()), ..BlobFacts::default() },
@@ -509,7 +516,7 @@ fn open_task(root: &Path, task: &Task) -> io::Result<Box<dyn Read>> {
 fn stream_tar(
     path: &Path,
     compression: Compression,
-    fast: bool,
+    scan: ScanOptions,
     progress: &Option<Arc<AtomicU64>>,
     limits: &ReadLimits,
     tree: &mut Tree,
@@ -539,7 +546,7 @@ fn stream_tar(
                 let _ = res_tx.send((job.seq, job.name, facts));
             });
         }
-        let walked = feed(&mut walker, fast, &job_tx, tree);
+        let walked = feed(&mut walker, scan, &job_tx, tree);
         drop(job_tx);
         walked
     });
@@ -569,7 +576,7 @@ fn stream_tar(
 /// Walks a decompressed archive, handing each regular file's bytes to a scanner.
 fn feed<R: Read>(
     walker: &mut TarWalker<R>,
-    fast: bool,
+    scan: ScanOptions,
     job_tx: &mpsc::SyncSender<Job>,
     tree: &mut Tree,
 ) -> io::Result<()> {
@@ -579,7 +586,7 @@ fn feed<R: Read>(
         let Some(name) = admit_member(tree, &m) else { continue };
         if is_file {
             let (tx, rx) = mpsc::sync_channel(PIPE_CHUNKS);
-            let opts = ScanOptions { fast, algorithm: algorithm_for(&name), size_hint: size };
+            let opts = ScanOptions { algorithm: algorithm_for(&name), size_hint: size, ..scan };
             if job_tx.send(Job { seq, name: name.clone(), opts, rx }).is_err() {
                 break;
             }

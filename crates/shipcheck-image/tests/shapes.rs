@@ -7,7 +7,7 @@ use std::path::Path;
 use shipcheck_image::platform::Platform;
 use shipcheck_image::scan::Compression;
 use shipcheck_image::write::{compress, ArchiveDraft, Built, ImageDraft, LayerDraft, LayerFile, Shape};
-use shipcheck_image::{verify, SourceSpec, Verified, VerifyOptions};
+use shipcheck_image::{verify, ReadLimits, SourceSpec, Verified, VerifyOptions};
 use shipcheck_report::Severity;
 
 fn elf(machine: u16) -> Vec<u8> {
@@ -423,6 +423,39 @@ fn gzip_bomb_layer_is_reported_not_expanded() {
     assert_eq!(bombs.len(), 1, "{:#?}", v.findings);
     assert!(bombs[0].message.contains("times its"), "{}", bombs[0].message);
     assert!(v.findings.iter().all(|f| f.rule.id != "image/layer-unreadable"), "{:#?}", v.findings);
+    // The user who knows this layer is honest (a sparse disk image) raises the ratio: the floor
+    // scales with it (10 GiB at 2000), the layer is read whole, and nothing is reported.
+    let raised = ReadLimits { max_expansion_ratio: 2000, ..ReadLimits::default() };
+    let v = run(&path, &VerifyOptions { limits: raised, ..VerifyOptions::default() });
+    assert!(v.findings.iter().all(|f| f.rule.id != "image/decompression-bomb"), "{:#?}", v.findings);
+    assert!(v.findings.iter().all(|f| f.rule.id != "image/layer-unreadable"), "{:#?}", v.findings);
+}
+
+#[test]
+fn the_expansion_ratio_is_one_setting_for_ratio_and_floor() {
+    // 100 MiB of zeros in ~100 KiB of gzip: a ratio near 1000, but under the default 1 GiB
+    // floor, so not a bomb by default; at ratio 10 the floor is 51 MiB and it is one.
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = draft(Shape::Oci);
+    d.images[0].layers.truncate(1);
+    let mut built = d.build().unwrap();
+    let p = first_layer_path(&built);
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&vec![0u8; 100 << 20]).unwrap();
+    *built.get_mut(&p).unwrap() = enc.finish().unwrap();
+    let path = write_tar(dir.path(), "zeros.tar", &built);
+    let bombs = |ratio: u64| {
+        let limits = ReadLimits { max_expansion_ratio: ratio, ..ReadLimits::default() };
+        let v = run(&path, &VerifyOptions { limits, ..VerifyOptions::default() });
+        v.findings.into_iter().filter(|f| f.rule.id == "image/decompression-bomb").collect::<Vec<_>>()
+    };
+    assert!(bombs(200).is_empty());
+    assert!(bombs(0).is_empty(), "0 is no limit");
+    let lowered = bombs(10);
+    assert_eq!(lowered.len(), 1);
+    let evidence = |k: &str| lowered[0].evidence.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    assert_eq!(evidence("limit_bytes").as_deref(), Some(((1u64 << 30) / 20).to_string().as_str()));
+    assert!(lowered[0].remedy.contains("--max-expansion-ratio"));
 }
 
 #[test]

@@ -82,7 +82,7 @@ fn verify_unscrubbed(
     let blobs: Vec<&Blob> = g.blobs.iter().filter(|b| !b.foreign).collect();
 
     // Blobs in parallel, largest first, each streamed through the scanner.
-    let results = crate::pool::run(&blobs, jobs, |b| b.size, false, |b| scan_remote(client, r, b, opts.fast));
+    let results = crate::pool::run(&blobs, jobs, |b| b.size, false, |b| scan_remote(client, r, b, opts));
     let mut unreadable = unreadable.into_inner().unwrap_or_else(|p| p.into_inner());
     for (b, result) in blobs.iter().zip(results) {
         match result {
@@ -132,10 +132,16 @@ fn scan_remote(
     client: &Client,
     r: &Reference,
     w: &Blob,
-    fast: bool,
+    verify: &VerifyOptions,
 ) -> Result<shipcheck_image::scan::BlobFacts, Error> {
+    let fast = verify.fast;
     let algorithm = if w.digest.starts_with("sha512:") { Algorithm::Sha512 } else { Algorithm::Sha256 };
-    let opts = ScanOptions { fast: fast && !w.config, algorithm, size_hint: w.size };
+    let opts = ScanOptions {
+        fast: fast && !w.config,
+        algorithm,
+        size_hint: w.size,
+        expansion_ratio: verify.limits.max_expansion_ratio,
+    };
     if w.config {
         if w.size > MAX_CONFIG {
             return Err(Error::too_large(
@@ -167,7 +173,9 @@ fn scan_remote(
 
 fn scan_bytes(bytes: &[u8], digest: &str) -> shipcheck_image::scan::BlobFacts {
     let algorithm = if digest.starts_with("sha512:") { Algorithm::Sha512 } else { Algorithm::Sha256 };
-    scan_blob(bytes, ScanOptions { fast: false, algorithm, size_hint: bytes.len() as u64 })
+    // Documents only (manifests, the index): no layer to bound.
+    let expansion_ratio = shipcheck_image::limits::MAX_EXPANSION_RATIO;
+    scan_blob(bytes, ScanOptions { fast: false, algorithm, size_hint: bytes.len() as u64, expansion_ratio })
 }
 
 /// Where a blob sits in the tree: only a parsed digest makes a path. The walk passes only valid

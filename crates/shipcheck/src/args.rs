@@ -175,24 +175,33 @@ pub(crate) struct ImageArgs {
 }
 
 /// Limits on reading an archive, for a genuine one that needs more (docs/ARCHITECTURE.md#limits).
+/// Each may also be set under `[limits]` in shipcheck.toml; a flag wins.
 #[derive(Args)]
 pub(crate) struct ReadLimitArgs {
     /// Most members (files, directories, links) in one archive or layout [default: 100000].
     #[arg(long, value_name = "N")]
     pub(crate) max_members: Option<usize>,
     /// Most bytes, in MiB, that an archive wrapped whole in gzip, zstd or xz may unpack to
-    /// [default: 200 × its compressed size, at least 1024].
+    /// [default: --max-expansion-ratio × its compressed size, at least 1024 at the default ratio].
     #[arg(long, value_name = "MIB")]
     pub(crate) max_unpacked_size: Option<u64>,
+    /// How many times its compressed size a layer may expand to before it is reported as
+    /// image/decompression-bomb and reading stops; a layer may always reach RATIO × 5.12 MiB
+    /// (1 GiB at the default). Raise it for an honest layer of zeros or sparse files (a disk
+    /// image); 0 means no limit [default: 200].
+    #[arg(long, value_name = "RATIO")]
+    pub(crate) max_expansion_ratio: Option<u64>,
 }
 
 impl ReadLimitArgs {
-    pub(crate) fn limits(&self) -> shipcheck_image::ReadLimits {
-        let defaults = shipcheck_image::ReadLimits::default();
-        shipcheck_image::ReadLimits {
-            max_members: self.max_members.unwrap_or(defaults.max_members),
-            max_unpacked_bytes: self.max_unpacked_size.map(|m| m.saturating_mul(1 << 20)),
-        }
+    /// The flags, else shipcheck.toml's `[limits]`, else the defaults.
+    pub(crate) fn limits(&self, config: &crate::config::Config) -> shipcheck_image::ReadLimits {
+        let flags = crate::config::LimitsEntry {
+            max_members: self.max_members,
+            max_unpacked_size: self.max_unpacked_size,
+            max_expansion_ratio: self.max_expansion_ratio,
+        };
+        flags.or(config.limits.as_ref()).read_limits()
     }
 }
 

@@ -156,7 +156,8 @@ fn images(part: &mut Report, config: &Config, at: &Place) -> Result<()> {
             Some(p) => parse_platforms(p).with_context(|| at.context())?,
             None => defaults.clone(),
         };
-        let opts = VerifyOptions { fast: entry.fast, platforms, ..VerifyOptions::default() };
+        let limits = config.limits.clone().unwrap_or_default().read_limits();
+        let opts = VerifyOptions { fast: entry.fast, platforms, limits, ..VerifyOptions::default() };
         let engines = match &entry.engines {
             Some(list) => {
                 shipcheck_image::engine::select(list).map_err(anyhow::Error::msg).with_context(|| at.context())?

@@ -69,6 +69,41 @@ pub(crate) struct Config {
     pub workflows: Option<WorkflowsEntry>,
     /// Dockerfiles to check.
     pub dockerfile: Option<DockerfileEntry>,
+    /// Limits on reading image archives, for `image`, `convert` and `check`'s images
+    /// (the flags of the same names override them).
+    pub limits: Option<LimitsEntry>,
+}
+
+/// `[limits]`: what `--max-members`, `--max-unpacked-size` and `--max-expansion-ratio` set.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct LimitsEntry {
+    pub max_members: Option<usize>,
+    /// MiB.
+    pub max_unpacked_size: Option<u64>,
+    pub max_expansion_ratio: Option<u64>,
+}
+
+impl LimitsEntry {
+    /// Each limit this sets, else `fallback`'s.
+    pub(crate) fn or(self, fallback: Option<&LimitsEntry>) -> LimitsEntry {
+        let fallback = fallback.cloned().unwrap_or_default();
+        LimitsEntry {
+            max_members: self.max_members.or(fallback.max_members),
+            max_unpacked_size: self.max_unpacked_size.or(fallback.max_unpacked_size),
+            max_expansion_ratio: self.max_expansion_ratio.or(fallback.max_expansion_ratio),
+        }
+    }
+
+    /// The reading limits, defaults where unset.
+    pub(crate) fn read_limits(&self) -> shipcheck_image::ReadLimits {
+        let defaults = shipcheck_image::ReadLimits::default();
+        shipcheck_image::ReadLimits {
+            max_members: self.max_members.unwrap_or(defaults.max_members),
+            max_unpacked_bytes: self.max_unpacked_size.map(|m| m.saturating_mul(1 << 20)),
+            max_expansion_ratio: self.max_expansion_ratio.unwrap_or(defaults.max_expansion_ratio),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -92,7 +92,7 @@ pub(crate) fn image(args: ImageArgs) -> Result<u8> {
     let (config, settings) = crate::output::configured(&args.output)?;
     let platforms =
         if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };
-    let opts = VerifyOptions { fast: args.fast, platforms, progress: None, limits: args.limits.limits() };
+    let opts = VerifyOptions { fast: args.fast, platforms, progress: None, limits: args.limits.limits(&config) };
     let engines = match &args.engine {
         Some(list) => shipcheck_image::engine::select(list)?,
         None => Vec::new(),
@@ -120,7 +120,7 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<u8> {
     };
     let platform = args.platform.as_deref().map(Platform::parse).transpose().map_err(anyhow::Error::msg)?;
     let spec = SourceSpec::parse(&args.source)?;
-    let read = VerifyOptions { limits: args.limits.limits(), ..VerifyOptions::default() };
+    let read = VerifyOptions { limits: args.limits.limits(&config), ..VerifyOptions::default() };
     let verified = shipcheck_image::verify(&spec, &read).map_err(anyhow::Error::msg)?;
     let (format, dest) = convert_dest(&args.dest, args.to)?;
     let opts = Options { format, platform, engines: &engines, keep_attestations: args.keep_attestations };

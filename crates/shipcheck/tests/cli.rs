@@ -587,3 +587,48 @@ fn dockerfile_is_quiet_on_real_repositories_it_misread() {
     let invalid = json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "dockerfile/invalid").count();
     assert_eq!(invalid, 1, "only tests/bud/unrecognized's BOGUS: {json:#}");
 }
+
+#[test]
+fn the_expansion_limit_comes_from_the_flag_then_shipcheck_toml() {
+    // 40 MiB of zeros, gzip-compressed to ~40 KiB: under the default 1 GiB floor, a bomb at
+    // ratio 5 (floor 25.6 MiB).
+    let dir = tempfile::tempdir().unwrap();
+    let img = ImageDraft {
+        platform: Platform::parse("linux/amd64").unwrap(),
+        layers: vec![LayerDraft {
+            files: vec![LayerFile::new("disk.img", vec![0u8; 40 << 20], 0o644)],
+            compression: Compression::Gzip,
+        }],
+        names: vec!["example.com/disk:1".into()],
+    };
+    let archive = dir.path().join("disk.tar");
+    std::fs::write(&archive, ArchiveDraft::new(Shape::Hybrid, vec![img]).build().unwrap().to_tar()).unwrap();
+    let run = |args: &[&str]| {
+        let out = shipcheck().current_dir(dir.path()).arg("image").arg(&archive).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run(&["--max-expansion-ratio", "5"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("image/decompression-bomb"), "{text}");
+    std::fs::write(dir.path().join("shipcheck.toml"), "[limits]\nmax-expansion-ratio = 5\n").unwrap();
+    let (code, text) = run(&[]);
+    assert!(code == Some(1) && text.contains("image/decompression-bomb"), "{text}");
+    // The flag wins over the file.
+    let (code, text) = run(&["--max-expansion-ratio", "200"]);
+    assert_eq!(code, Some(0), "{text}");
+    // check reads [limits] for the images it names.
+    std::fs::write(
+        dir.path().join("shipcheck.toml"),
+        "[limits]\nmax-expansion-ratio = 5\n\n[[image]]\nsource = \"disk.tar\"\n",
+    )
+    .unwrap();
+    let out = shipcheck().arg("check").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.code() == Some(1) && text.contains("image/decompression-bomb"), "{text}");
+    // An unknown key under [limits] is an error naming it.
+    std::fs::write(dir.path().join("shipcheck.toml"), "[limits]\nmax-ratio = 5\n").unwrap();
+    let (code, _) = run(&[]);
+    assert_eq!(code, Some(2));
+}

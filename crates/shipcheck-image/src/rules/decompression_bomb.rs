@@ -3,12 +3,13 @@
 use shipcheck_report::{declare_rule, Finding};
 
 use crate::facts::Facts;
-use crate::limits::{MAX_EXPANSION_RATIO, MIN_EXPANSION_ALLOWANCE};
 
 declare_rule! {
     /// ## What it catches
-    /// A compressed layer that expands past the decompression limit: more than 200 times its
-    /// compressed size, and more than 1 GiB. shipcheck stops reading it there.
+    /// A compressed layer that expands past the decompression limit: by default more than 200
+    /// times its compressed size, and more than 1 GiB (`--max-expansion-ratio`, or
+    /// `max-expansion-ratio` under `[limits]` in shipcheck.toml, sets the ratio; the 1 GiB floor
+    /// scales with it). shipcheck stops reading the layer there.
     ///
     /// ## Why it breaks releases
     /// Every engine unpacks the whole layer to disk on pull or load: a few megabytes on the
@@ -19,7 +20,9 @@ declare_rule! {
     /// ## Fix
     /// Find the file that expands (`tar -tvzf` the layer, largest entries first) and keep it out
     /// of the image: create it at run time, mount it as a volume, or ship it sparse-aware
-    /// outside the image. If the layer is not yours, do not load it.
+    /// outside the image. If the layer is honest (a sparse disk image, a model file of zeros),
+    /// raise `--max-expansion-ratio` so it is read whole. If the layer is not yours, do not load
+    /// it.
     ///
     /// ## Example
     /// Layer `sha256:0c1d…` (gzip, 1.3 MiB) had expanded to 1.0 GiB when reading stopped:
@@ -29,9 +32,7 @@ declare_rule! {
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     for (at, subject, entry, blob, layer) in facts.layers() {
-        if !layer.bomb {
-            continue;
-        }
+        let Some(limit) = layer.bomb else { continue };
         // Reading stops at the allowance, so the ratio shown is a lower bound.
         let ratio = layer.uncompressed_size / blob.size.max(1);
         let msg = format!(
@@ -44,13 +45,13 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
             .evidence("compression", layer.compression.map_or("none", |c| c.name()))
             .evidence("compressed_bytes", blob.size.to_string())
             .evidence("bytes_read", layer.uncompressed_size.to_string())
-            .evidence(
-                "limit",
-                format!("{MAX_EXPANSION_RATIO} × compressed size, at least {}", size(MIN_EXPANSION_ALLOWANCE)),
-            )
+            .evidence("ratio_at_least", ratio.to_string())
+            .evidence("limit_bytes", limit.to_string())
             .remedy(
                 "Find the file that expands (list the layer, largest entries first) and keep it out of the \
-                 image: create it at run time or mount it. If the layer is not yours, do not load it.",
+                 image: create it at run time or mount it. If the layer is honest (a sparse disk image, a \
+                 large file of zeros), raise --max-expansion-ratio (or [limits] max-expansion-ratio in \
+                 shipcheck.toml) so it is read whole. If the layer is not yours, do not load it.",
             );
         facts.emit(out, at, f);
     }

@@ -24,7 +24,7 @@ declare_rule! {
 
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     for (at, subject, entry, _, layer) in facts.layers() {
-        let Some(err) = layer.error.as_ref().filter(|_| !layer.bomb) else { continue };
+        let Some(err) = layer.error.as_ref().filter(|_| layer.bomb.is_none()) else { continue };
         let msg = format!("layer cannot be read: {err}");
         let f = Finding::new(&RULE, subject.clone(), msg)
             .evidence("path", &entry.path)
