@@ -118,7 +118,12 @@ pub enum VerifyError {
     #[error(
         "{shown} is not an image: expected an OCI layout (oci-layout, index.json, blobs/) or a docker save archive (manifest.json); {what}"
     )]
-    NotAnImage { shown: String, what: NotAnImage },
+    NotAnImage {
+        shown: String,
+        what: NotAnImage,
+        /// The archive is wrapped whole in gzip, zstd or xz (engines word some errors apart).
+        compressed: bool,
+    },
     #[error("{shown} has no index.json, so it is not an OCI layout: try docker-archive:{shown}")]
     NoIndexJson { shown: String },
     #[error("{shown} has no manifest.json, so docker-archive cannot read it: try oci-archive:{shown}")]
@@ -131,6 +136,56 @@ pub enum VerifyError {
     IndexOutOfRange { index: usize, total: usize },
     #[error("no image tagged `{want}` in manifest.json; it has: {have}")]
     NoSuchTag { want: String, have: String },
+}
+
+/// How an archive's bytes fail before any image can be read from them: each engine refuses it in
+/// its own words, so it is a finding with a verdict per engine, not an input error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    /// No valid tar header where one must be (not a tar at all, or a header with a bad
+    /// checksum): Go's `archive/tar: invalid tar header`.
+    InvalidHeader,
+    /// The archive ends inside a header or member before index.json or manifest.json: Go's
+    /// `unexpected EOF`.
+    EndsEarly,
+    /// No members at all (an empty file, or only end blocks).
+    Empty,
+}
+
+/// An archive too damaged to read as an image ([`VerifyError::broken`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenArchive {
+    pub how: Broken,
+    /// Wrapped whole in gzip, zstd or xz.
+    pub compressed: bool,
+    /// What was found, for the finding's message.
+    pub detail: String,
+}
+
+impl VerifyError {
+    /// The archive is damaged (truncated, corrupt, empty), as opposed to named wrongly or
+    /// unreadable (permissions, I/O): `Some` with how, and what was found.
+    pub fn broken(&self) -> Option<BrokenArchive> {
+        let (how, compressed, detail) = match self {
+            VerifyError::Source(SourceError::NotTar(path)) => {
+                // Shorter than one header block: Go's reader runs out of bytes first.
+                let short = std::fs::metadata(path).is_ok_and(|m| m.len() < 512);
+                let how = if short { Broken::EndsEarly } else { Broken::InvalidHeader };
+                (how, false, "no tar header in its first 512 bytes".to_string())
+            }
+            VerifyError::Source(SourceError::EmptyFile(_)) => (Broken::Empty, false, "the file is empty".into()),
+            VerifyError::NotAnImage { what: NotAnImage::Empty, compressed, .. } => {
+                (Broken::Empty, *compressed, "the archive has no members".into())
+            }
+            VerifyError::NotAnImage { what: NotAnImage::Truncated(detail), compressed, .. } => {
+                // tarwalk says "bad checksum" where Go's reader says "invalid tar header".
+                let how = if detail.contains("checksum") { Broken::InvalidHeader } else { Broken::EndsEarly };
+                (how, *compressed, detail.clone())
+            }
+            _ => return None,
+        };
+        Some(BrokenArchive { how, compressed, detail })
+    }
 }
 
 /// What a source that is not an image holds instead.
@@ -250,7 +305,8 @@ fn readable(tree: &Tree, spec: &SourceSpec) -> Result<(bool, bool), VerifyError>
         } else {
             NotAnImage::Other(tree.entries.len())
         };
-        return Err(VerifyError::NotAnImage { shown, what });
+        let compressed = matches!(tree.container, Container::Tar(c) if c != Compression::None);
+        return Err(VerifyError::NotAnImage { shown, what, compressed });
     }
     match spec.transport {
         Transport::Oci | Transport::OciArchive if !has_index => Err(VerifyError::NoIndexJson { shown }),

@@ -353,3 +353,75 @@ fn converted_corpus_archives_load_on_every_engine() {
     assert!(converted > 30, "{converted}");
     assert!(bad.is_empty(), "converted corpus archives the engines did not load as predicted:\n{}", bad.join("\n"));
 }
+
+/// Archives too damaged to read as images (issue 16, "every input gets a row"): not a tar, a
+/// gzip stream of garbage, cut inside the first header, empty. shipcheck reports them as
+/// damaged (not input errors) and predicts each engine's refusal in its own words.
+#[test]
+fn broken_archives_are_refused_in_each_engines_words() {
+    if !available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let garbage: Vec<u8> = (0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &garbage).unwrap();
+    let legacy =
+        ArchiveDraft::new(Shape::DockerLegacy, vec![image("linux/amd64", "example.com/app:1.0", Compression::Gzip)])
+            .build()
+            .unwrap()
+            .to_tar();
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("not-a-tar", garbage),
+        ("gzip-of-garbage", gz.finish().unwrap()),
+        ("cut-in-first-header", legacy[..300].to_vec()),
+        ("empty", Vec::new()),
+    ];
+    let daemons = Daemons::start();
+    let mut lines = Vec::new();
+    for (n, (label, bytes)) in cases.into_iter().enumerate() {
+        let path = work.path().join(format!("{label}.tar"));
+        std::fs::write(&path, bytes).unwrap();
+        let spec = SourceSpec::parse(path.to_str().unwrap()).unwrap();
+        let err = shipcheck_image::verify(&spec, &VerifyOptions::default()).expect_err(label);
+        let broken = err.broken().unwrap_or_else(|| panic!("{label}: {err} is not called damaged"));
+        for p in engine::profiles().iter().filter(|p| p.live.is_some()) {
+            let predicted = engine::predict_broken(&broken, p);
+            let observed = match p.engine.as_str() {
+                "docker" => daemons.load_docker(&path),
+                "containerd" => daemons.load_ctr(&path, &format!("broken{n}")),
+                "podman" => load_podman(&path, &work.path().join(format!("podman{n}"))),
+                "skopeo" => copy_skopeo("docker-archive", &path, &work.path().join(format!("skopeo{n}"))),
+                "skopeo-oci" => copy_skopeo("oci-archive", &path, &work.path().join(format!("skopeo-oci{n}"))),
+                "buildah" => pull_buildah(&path, &work.path().join(format!("buildah{n}"))),
+                other => panic!("no live harness for {other}"),
+            };
+            // The predicted text, its `…` standing for temporary paths, is in the engine's last
+            // line; podman lists every transport's error, and the docker-archive one is not last.
+            let text = predicted.error.clone().unwrap_or_default();
+            // As the engine would print it on a default install: Docker's data root is
+            // /var/lib/docker, and skopeo's log lines escape quotes.
+            let seen = observed
+                .error
+                .replace(&format!("{}/docker-data", daemons.dir.path().display()), "/var/lib/docker")
+                .replace('\\', "");
+            let said = p.engine == "podman"
+                || text.split('…').map(|part| part.trim_start_matches("ctr: ")).all(|part| seen.contains(part));
+            let agree = !observed.loaded && predicted.verdict == Verdict::Fails && said;
+            lines.push((
+                agree,
+                format!(
+                    "{} {label} × {}: predicted {text:?}; observed loaded={} {:?}",
+                    if agree { "ok  " } else { "DIFF" },
+                    p.id,
+                    observed.loaded,
+                    observed.error
+                ),
+            ));
+        }
+    }
+    drop(daemons);
+    let report: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(lines.iter().all(|(ok, _)| *ok), "predictions that differ from the live engines:\n{}", report.join("\n"));
+    eprintln!("{}", report.join("\n"));
+}

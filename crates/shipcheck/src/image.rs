@@ -28,6 +28,8 @@ pub(crate) struct ImageSource {
 /// The image domain: a source verified with the rules the settings enable.
 pub(crate) struct Images;
 
+use shipcheck_image::rules::truncated_archive;
+
 impl Domain for Images {
     type Input = ImageSource;
     /// A source that cannot be read at all is an error of the report (the other sources are
@@ -69,7 +71,23 @@ impl Domain for Images {
                 report.checked.push(checked);
                 report.findings.extend(v.findings);
             }
-            Err(e) => report.errors.push(InputError { input: spec.display.clone(), message: e.to_string() }),
+            Err(e) => match e.broken() {
+                // Damaged bytes are a finding, with each engine's refusal; an archive that
+                // cannot be read at all (permissions, I/O) or is named wrongly is an input error.
+                Some(broken) if settings.enabled(truncated_archive::RULE.id) => {
+                    let mut checked = Checked::new(spec.display.clone(), "damaged archive".to_string(), Vec::new());
+                    if !engines.is_empty() {
+                        let (table, mut findings) =
+                            shipcheck_image::engine::report_broken(&broken, &spec.display, engines);
+                        findings.retain(|f| settings.enabled(f.rule.id));
+                        checked.tables.push(table);
+                        report.findings.extend(findings);
+                    }
+                    report.checked.push(checked);
+                    report.findings.push(truncated_archive::broken_archive(&spec.display, &broken));
+                }
+                _ => report.errors.push(InputError { input: spec.display.clone(), message: e.to_string() }),
+            },
         }
         Ok(())
     }

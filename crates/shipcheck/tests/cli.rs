@@ -632,3 +632,31 @@ fn the_expansion_limit_comes_from_the_flag_then_shipcheck_toml() {
     let (code, _) = run(&[]);
     assert_eq!(code, Some(2));
 }
+
+#[test]
+fn a_damaged_archive_is_a_finding_with_a_row_per_engine() {
+    // Damaged bytes (not a tar, empty) are findings with each engine's refusal; a path that
+    // cannot be read at all stays an input error (exit 2).
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.tar");
+    std::fs::write(&junk, vec![0x5a; 2048]).unwrap();
+    let empty = dir.path().join("empty.tar");
+    std::fs::write(&empty, b"").unwrap();
+    for path in [&junk, &empty] {
+        let out = shipcheck()
+            .arg("image")
+            .arg(path)
+            .args(["--engine", "docker@20.10,containerd@1.6", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rules: Vec<&str> = json["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+        assert!(rules.contains(&"image/truncated-archive"), "{rules:?}");
+        assert_eq!(rules.iter().filter(|r| **r == "engine/load-fails").count(), 2, "{rules:?}");
+        let text = json.to_string();
+        assert!(text.contains("ctr: ") && text.contains("\"engine\":\"docker@20.10\""), "{text}");
+    }
+    let out = shipcheck().arg("image").arg(dir.path().join("missing.tar")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

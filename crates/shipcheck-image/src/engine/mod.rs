@@ -5,6 +5,7 @@
 //! code and checked against the live engines in tests/engines.rs.
 
 mod archive;
+mod broken;
 mod pull;
 
 use std::sync::OnceLock;
@@ -16,6 +17,7 @@ use crate::verify::Verified;
 use shipcheck_core::reference;
 
 pub use archive::predict;
+pub use broken::predict_broken;
 
 #[derive(Debug, Deserialize)]
 struct Table {
@@ -281,10 +283,30 @@ pub fn report(
     artifact: &str,
     selected: &[&'static Profile],
 ) -> (shipcheck_report::Table, Vec<shipcheck_report::Finding>) {
+    tabulate(selected.iter().map(|p| predict(v, p)), artifact, Some(v))
+}
+
+/// The engine table and findings for an archive too damaged to verify ([`VerifyError::broken`]):
+/// every engine refuses it, each in its own words.
+///
+/// [`VerifyError::broken`]: crate::verify::VerifyError::broken
+pub fn report_broken(
+    b: &crate::verify::BrokenArchive,
+    artifact: &str,
+    selected: &[&'static Profile],
+) -> (shipcheck_report::Table, Vec<shipcheck_report::Finding>) {
+    tabulate(selected.iter().map(|p| predict_broken(b, p)), artifact, None)
+}
+
+fn tabulate(
+    predictions: impl Iterator<Item = Prediction>,
+    artifact: &str,
+    v: Option<&Verified>,
+) -> (shipcheck_report::Table, Vec<shipcheck_report::Finding>) {
     let mut rows = Vec::new();
     let mut findings = Vec::new();
-    for p in selected {
-        let pr = predict(v, p);
+    for pr in predictions {
+        let p = pr.profile;
         let ids: Vec<String> =
             pr.ids.iter().map(|i| i.clone().unwrap_or_else(|| "computed at import".into())).collect();
         let basis = if p.live.is_some() { "tested live" } else { "documentation" };
@@ -311,7 +333,7 @@ pub fn report(
 
 /// The finding for one engine's prediction: none when it loads as asked.
 fn finding(
-    v: &Verified,
+    v: Option<&Verified>,
     artifact: &str,
     p: &Profile,
     pr: &Prediction,
@@ -321,8 +343,10 @@ fn finding(
     use crate::rules::{load_fails, other_name, podman3_localhost_name};
     use shipcheck_report::{Finding, Subject};
     let subject = Subject::whole(artifact);
-    let pulled = v.shape.container == Container::Registry;
-    let (verb, remedy) = if pulled {
+    let pulled = v.is_some_and(|v| v.shape.container == Container::Registry);
+    let (verb, remedy) = if v.is_none() {
+        ("load", "Copy or download the archive again and compare its checksum with the source's.")
+    } else if pulled {
         ("pull", "Push an index that includes the platform this engine's host runs, with gzip-compressed layers where Docker before 23 must pull it.")
     } else {
         ("load", "Run `shipcheck convert` for a form every engine loads, or ship the format this engine reads.")
@@ -343,7 +367,7 @@ fn finding(
             let bare_tag = p.family == Family::Podman
                 && !p.containerd_names
                 && pr.names.iter().any(|n| n.starts_with("localhost/") && n.ends_with(":latest"))
-                && v.images.iter().any(|i| i.ref_name.as_deref().is_some_and(|r| !is_reference(r)));
+                && v.is_some_and(|v| v.images.iter().any(|i| i.ref_name.as_deref().is_some_and(|r| !is_reference(r))));
             let rule = if bare_tag { &podman3_localhost_name::RULE } else { &other_name::RULE };
             let got = if pr.names.is_empty() { "no name".to_string() } else { pr.names.join(", ") };
             Some(

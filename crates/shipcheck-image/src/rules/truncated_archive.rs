@@ -40,3 +40,16 @@ pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
         facts.emit(out, at, f);
     }
 }
+
+/// The finding for an archive too damaged to read as an image at all
+/// ([`crate::verify::VerifyError::broken`]): `detail` says what was found.
+pub fn broken_archive(artifact: &str, b: &crate::verify::BrokenArchive) -> Finding {
+    use crate::verify::Broken;
+    let what = match b.how {
+        Broken::InvalidHeader => "is not a valid tar archive",
+        Broken::EndsEarly => "ends before index.json or manifest.json",
+        Broken::Empty => "holds nothing",
+    };
+    Finding::new(&RULE, shipcheck_report::Subject::whole(artifact), format!("the archive {what}: {}", b.detail))
+        .remedy("Copy or download the archive again and compare its checksum with the source.")
+}
