@@ -115,7 +115,7 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
                 ids.sort();
                 ids.dedup();
                 (
-                    pr.verdict != Verdict::Fails,
+                    pr.verdict.loaded(),
                     names,
                     ids,
                     pr.ids.iter().all(|i| i.is_some()),

@@ -13,7 +13,7 @@
 mod engines;
 
 use engines::{copy_skopeo_registry, pull_buildah_registry, pull_podman, Daemons, Observed};
-use shipcheck_image::engine::{self, Verdict};
+use shipcheck_image::engine;
 use shipcheck_image::platform::Platform;
 use shipcheck_image::scan::Compression;
 use shipcheck_image::write::{ArchiveDraft, ImageDraft, LayerDraft, LayerFile, Shape};
@@ -97,7 +97,7 @@ fn engines_pull_as_predicted() {
                 _ => copy_skopeo_registry(&reference, &state),
             };
             pairs += 1;
-            let loads = predicted.verdict != Verdict::Fails;
+            let loads = predicted.verdict.loaded();
             let mut problems = Vec::new();
             if observed.loaded != loads {
                 problems.push(format!(

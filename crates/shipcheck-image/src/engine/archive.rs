@@ -4,7 +4,10 @@
 use shipcheck_core::reference::{self, has_tag};
 use shipcheck_report::{Finding, Severity};
 
-use super::{host_platform, is_reference, podman_normalize, pull, Family, Prediction, Profile, DAMAGE, ENGINE_ERROR};
+use super::damage::{self, Cell, Form, Outcome};
+use super::{
+    host_platform, is_reference, podman_normalize, pull, Family, Prediction, Profile, Verdict, DAMAGE, ENGINE_ERROR,
+};
 use crate::digest::Digest;
 use crate::scan::Compression;
 use crate::source::Container;
@@ -20,15 +23,58 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
     if let Some(text) = go_refusal(v) {
         return Prediction::fails(p, text, want);
     }
-    let a = Archive::new(v, p, want);
-    match p.family {
+    // Damage this engine was measured on is judged by the measurement, after the family's own
+    // logic; other damage stops the load as it always did.
+    let form = Form::of(v);
+    let measured: Vec<(&Finding, &'static Cell)> =
+        damage::present(v).into_iter().filter_map(|(class, f)| Some((f, damage::cell(p, class, form?)?))).collect();
+    let a = Archive::new(v, p, want, &measured);
+    let base = match p.family {
         Family::DockerGraphdriver => a.docker_graphdriver(),
         Family::Podman => a.podman(),
         Family::CtrImport => a.ctr_import(),
         Family::ContainerdStore => a.containerd_store(),
         Family::DockerArchiveTransport => a.docker_archive_transport(),
         Family::OciArchiveTransport => a.oci_archive_transport(),
+    };
+    apply_damage(v, base, &measured)
+}
+
+/// The family's prediction for the archive as if undamaged, turned into what the engine does
+/// with the measured damage: the first refusal wins; a record left behind turns a load into a
+/// failure that keeps its names; damage it loads despite is named.
+fn apply_damage(v: &Verified, mut pr: Prediction, measured: &[(&Finding, &'static Cell)]) -> Prediction {
+    if !pr.verdict.loaded() {
+        return pr;
     }
+    for (_, cell) in measured {
+        let error = || cell.error.clone().unwrap_or_else(|| format!("the archive is damaged ({})", cell.class.name()));
+        match cell.outcome {
+            Outcome::Refuses => return Prediction::fails(pr.profile, error(), pr.expected),
+            Outcome::LeavesRecord => {
+                pr.verdict = Verdict::FailsLeavingRecord;
+                pr.error = Some(error());
+                pr.despite = vec![cell.class.name()];
+                return pr;
+            }
+            Outcome::SomePlatforms => {
+                pr.despite.push(cell.class.name());
+                let host = host_platform();
+                let mut out: Vec<String> = v
+                    .images
+                    .iter()
+                    .filter(|i| !i.attestation)
+                    .filter_map(|i| i.platform.as_ref().map(|p| p.to_string()))
+                    .filter(|p| *p != host)
+                    .collect();
+                out.sort();
+                out.dedup();
+                pr.platforms_left_out = out;
+            }
+            Outcome::Loads => pr.despite.push(cell.class.name()),
+        }
+    }
+    pr
 }
 
 /// What every family's logic reads of one verified archive.
@@ -41,6 +87,8 @@ struct Archive<'v> {
     manifest_images: Vec<&'v ImageInfo>,
     /// index.json's images, attestations left out.
     index_images: Vec<&'v ImageInfo>,
+    /// The damage finding that stops every load (none measured for this engine).
+    fatal: Option<&'v Finding>,
     /// The error every load stops with: the archive's bytes are damaged.
     broken: Option<String>,
     /// Some layer is zstd-compressed.
@@ -48,14 +96,23 @@ struct Archive<'v> {
 }
 
 impl<'v> Archive<'v> {
-    fn new(v: &'v Verified, p: &'static Profile, want: Vec<String>) -> Archive<'v> {
-        let broken = fatal(v).map(|f| {
+    fn new(
+        v: &'v Verified,
+        p: &'static Profile,
+        want: Vec<String>,
+        measured: &[(&Finding, &'static Cell)],
+    ) -> Archive<'v> {
+        let measured_class =
+            |f: &Finding| damage::class_of(v, f).is_some_and(|c| measured.iter().any(|(_, cell)| cell.class == c));
+        let fatal = fatal(v, &|f| !measured_class(f));
+        let broken = fatal.map(|f| {
             outside_error(p, f).unwrap_or_else(|| format!("the archive is damaged ({}): {}", f.rule.id, f.message))
         });
         Archive {
             v,
             p,
             want,
+            fatal,
             manifest_images: v.images.iter().filter(|i| i.origin == Origin::ManifestJson).collect(),
             index_images: v.images.iter().filter(|i| i.origin == Origin::IndexJson && !i.attestation).collect(),
             broken,
@@ -230,7 +287,7 @@ impl<'v> Archive<'v> {
         if names.is_empty() {
             return self.loads(names, Vec::new());
         }
-        if let Some(f) = fatal(self.v) {
+        if let Some(f) = self.fatal {
             return self.fails(match f.rule.id {
                 "image/layer-count-mismatch" => "ctr: mismatched image rootfs and manifest layers".to_string(),
                 "image/diff-id-mismatch" => "ctr: wrong diff id calculated on extraction".to_string(),
@@ -321,16 +378,17 @@ fn podman_parses(name: &str) -> bool {
 
 /// A config file of a docker save whose name is not its digest: engines load it anyway and
 /// take the digest of its content as the image ID.
-fn misnamed_config(f: &Finding) -> bool {
+pub(super) fn misnamed_config(f: &Finding) -> bool {
     f.rule.id == "image/blob-digest-mismatch"
         && f.message.starts_with("config ")
         && f.evidence.iter().any(|(k, v)| k == "path" && !v.starts_with("blobs/"))
 }
 
-/// The first finding that stops every engine's load.
-pub(super) fn fatal(v: &Verified) -> Option<&Finding> {
+/// The first finding that stops every engine's load, among those `consider` accepts.
+pub(super) fn fatal<'v>(v: &'v Verified, consider: &dyn Fn(&Finding) -> bool) -> Option<&'v Finding> {
     v.findings.iter().find(|f| {
-        f.severity == Severity::Error
+        consider(f)
+            && f.severity == Severity::Error
             && (DAMAGE.contains(&f.rule.id) || f.rule.id == "image/invalid-json" || names_outside(f))
             && !misnamed_config(f)
     })

@@ -6,6 +6,7 @@
 
 mod archive;
 mod broken;
+pub mod damage;
 mod pull;
 
 use std::sync::OnceLock;
@@ -23,6 +24,9 @@ pub use broken::predict_broken;
 struct Table {
     as_of: String,
     profile: Vec<Profile>,
+    /// What live engines did with each damage class, per archive form.
+    #[serde(default)]
+    damage: Vec<damage::Cell>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +180,8 @@ pub enum Verdict {
     /// Loads, but under other names (or none).
     Renamed,
     Fails,
+    /// Fails, but leaves an image record (its names, its ID) in the store.
+    FailsLeavingRecord,
 }
 
 impl Verdict {
@@ -184,7 +190,13 @@ impl Verdict {
             Verdict::Loads => "loads",
             Verdict::Renamed => "loads under another name",
             Verdict::Fails => "fails",
+            Verdict::FailsLeavingRecord => "fails, leaving an image record",
         }
+    }
+
+    /// The engine's command succeeds.
+    pub fn loaded(self) -> bool {
+        matches!(self, Verdict::Loads | Verdict::Renamed)
     }
 }
 
@@ -201,9 +213,30 @@ pub struct Prediction {
     pub error: Option<String>,
     /// The names the archive asks for, fully qualified.
     pub expected: Vec<String>,
+    /// The damage classes the engine loads despite (`diff-id-wrong`); for
+    /// [`Verdict::FailsLeavingRecord`], the one it fails on.
+    pub despite: Vec<&'static str>,
+    /// The engine loads only the platforms it can read: these are left out.
+    pub platforms_left_out: Vec<String>,
 }
 
 impl Prediction {
+    /// The verdict as the table shows it: `fails: <error>`, `loads despite diff-id-wrong`.
+    pub fn outcome(&self) -> String {
+        let mut out = match (&self.error, self.verdict) {
+            (Some(e), Verdict::FailsLeavingRecord) => format!("fails, leaving an image record: {e}"),
+            (Some(e), _) => format!("fails: {e}"),
+            (None, v) => v.as_str().to_string(),
+        };
+        if self.verdict.loaded() && !self.despite.is_empty() {
+            out.push_str(&format!(" despite {}", self.despite.join(", ")));
+        }
+        if !self.platforms_left_out.is_empty() {
+            out.push_str(&format!(" (only some platforms: {} left out)", self.platforms_left_out.join(", ")));
+        }
+        out
+    }
+
     fn fails(profile: &'static Profile, error: String, expected: Vec<String>) -> Prediction {
         Prediction {
             profile,
@@ -212,6 +245,8 @@ impl Prediction {
             ids: Vec::new(),
             error: Some(error),
             expected,
+            despite: Vec::new(),
+            platforms_left_out: Vec::new(),
         }
     }
 
@@ -226,7 +261,16 @@ impl Prediction {
         got.sort();
         got.dedup();
         let verdict = if got == expected { Verdict::Loads } else { Verdict::Renamed };
-        Prediction { profile, verdict, names, ids, error: None, expected }
+        Prediction {
+            profile,
+            verdict,
+            names,
+            ids,
+            error: None,
+            expected,
+            despite: Vec::new(),
+            platforms_left_out: Vec::new(),
+        }
     }
 }
 
@@ -310,10 +354,7 @@ fn tabulate(
         let ids: Vec<String> =
             pr.ids.iter().map(|i| i.clone().unwrap_or_else(|| "computed at import".into())).collect();
         let basis = if p.live.is_some() { "tested live" } else { "documentation" };
-        let outcome = match &pr.error {
-            Some(e) => format!("fails: {e}"),
-            None => pr.verdict.as_str().to_string(),
-        };
+        let outcome = pr.outcome();
         rows.push(vec![
             p.id.clone(),
             outcome,
@@ -352,6 +393,24 @@ fn finding(
         ("load", "Run `shipcheck convert` for a form every engine loads, or ship the format this engine reads.")
     };
     match pr.verdict {
+        Verdict::FailsLeavingRecord => Some(
+            Finding::new(
+                &load_fails::RULE,
+                subject,
+                format!(
+                    "{} will not {verb} it ({}), but leaves an image record behind: {}",
+                    p.label,
+                    pr.despite.join(", "),
+                    pr.error.clone().unwrap_or_default()
+                ),
+            )
+            .evidence("engine", &p.id)
+            .evidence("left_in_store", if pr.names.is_empty() { ids.join(", ") } else { pr.names.join(", ") })
+            .evidence("basis", basis)
+            .remedy(
+                "Re-export the image from its build; remove the half-loaded record (`rmi`) before loading it again.",
+            ),
+        ),
         Verdict::Fails => Some(
             Finding::new(
                 &load_fails::RULE,

@@ -18,7 +18,7 @@ pub(super) fn predict_pull(v: &Verified, p: &'static Profile) -> Prediction {
     let reference = images.iter().find_map(|i| i.ref_name.clone()).unwrap_or_default();
     let want = if reference.is_empty() { Vec::new() } else { vec![reference::normalize(&reference)] };
     let top = images.first().and_then(|i| top_of(i));
-    if let Some(f) = fatal(v) {
+    if let Some(f) = fatal(v, &|_| true) {
         let text = format!("the registry serves a damaged image ({}): {}", f.rule.id, f.message);
         return Prediction::fails(p, text, want);
     }

@@ -1,0 +1,186 @@
+//! What each engine does with an archive damaged in one way: refuse it, load it anyway, leave an
+//! image record behind when it fails, or load only some platforms. The damage is what the
+//! verifier reports (its findings, unchanged); the engines' behaviour per damage class and
+//! archive form is data, measured live (`[[damage]]` in data/engines.toml, loaded by
+//! tests/damage.rs), and a profile without a measured cell keeps the documented rule that damaged
+//! bytes stop every load.
+
+use serde::Deserialize;
+use shipcheck_report::{Finding, Locator};
+
+use super::{host_platform, Profile};
+use crate::source::Container;
+use crate::verify::Verified;
+
+/// One kind of damage, as the verifier's findings tell it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DamageClass {
+    /// A layer's bytes do not hash to its digest (`image/blob-digest-mismatch`).
+    LayerDigestWrong,
+    /// A layer's content does not hash to the config's diff_id (`image/diff-id-mismatch`).
+    DiffIdWrong,
+    /// A blob of the host platform's image is absent (`image/blob-missing`).
+    BlobMissingHost,
+    /// A blob only another platform's image uses is absent (`image/blob-missing`).
+    BlobMissingOtherPlatform,
+    /// A descriptor's size is not the blob's (`image/blob-size-mismatch`).
+    SizeWrong,
+    /// The archive ends inside a member (`image/truncated-archive`).
+    Truncated,
+    /// A layer entry leaves the root (`image/layer-path-escape`).
+    UnsafeLayerPaths,
+    /// A layer expands past the limit (`image/decompression-bomb`).
+    DecompressionBomb,
+    /// One path twice in the archive (`image/duplicate-entry`).
+    DuplicateTarEntries,
+    /// Executables for another CPU than the platform (`image/arch-mismatch`).
+    ArchMismatch,
+    /// A descriptor's media type is not its content's (`image/media-type-mismatch`).
+    MediaTypeWrong,
+    /// index.json's platform is not the config's (`image/platform-mismatch`).
+    IndexPlatformLying,
+    /// `"manifests": null` (`image/null-manifest`).
+    ManifestsNull,
+    /// An image without layers (`image/no-layers`).
+    NoLayers,
+    /// Members no image format defines (`image/unknown-entry`).
+    UnknownTarMembers,
+}
+
+impl DamageClass {
+    pub fn name(self) -> &'static str {
+        match self {
+            DamageClass::LayerDigestWrong => "layer-digest-wrong",
+            DamageClass::DiffIdWrong => "diff-id-wrong",
+            DamageClass::BlobMissingHost => "blob-missing-host",
+            DamageClass::BlobMissingOtherPlatform => "blob-missing-other-platform",
+            DamageClass::SizeWrong => "size-wrong",
+            DamageClass::Truncated => "truncated",
+            DamageClass::UnsafeLayerPaths => "unsafe-layer-paths",
+            DamageClass::DecompressionBomb => "decompression-bomb",
+            DamageClass::DuplicateTarEntries => "duplicate-tar-entries",
+            DamageClass::ArchMismatch => "arch-mismatch",
+            DamageClass::MediaTypeWrong => "media-type-wrong",
+            DamageClass::IndexPlatformLying => "index-platform-lying",
+            DamageClass::ManifestsNull => "manifests-null",
+            DamageClass::NoLayers => "no-layers",
+            DamageClass::UnknownTarMembers => "unknown-tar-members",
+        }
+    }
+}
+
+/// How the archive is laid out, as the engines tell forms apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Form {
+    /// `docker save` before Docker 25: manifest.json, no index.json.
+    DockerArchive,
+    /// Docker 25+ `docker save`: manifest.json beside an OCI layout.
+    Hybrid,
+    /// An OCI layout in a tar.
+    OciArchive,
+    /// An OCI layout directory.
+    OciLayout,
+}
+
+impl Form {
+    pub fn of(v: &Verified) -> Option<Form> {
+        Some(match (v.shape.container, v.shape.manifest_json, v.shape.index_json) {
+            (Container::Directory, _, true) => Form::OciLayout,
+            (Container::Tar(_), true, true) => Form::Hybrid,
+            (Container::Tar(_), true, false) => Form::DockerArchive,
+            (Container::Tar(_), false, true) => Form::OciArchive,
+            _ => return None,
+        })
+    }
+}
+
+/// What an engine does with one damage class in one form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Fails, and leaves nothing behind.
+    Refuses,
+    /// Loads without a word.
+    Loads,
+    /// Fails, but an image record (names, ID) stays in the store.
+    LeavesRecord,
+    /// Loads the platforms it can read, and only those.
+    SomePlatforms,
+}
+
+/// A measured cell: `profile`'s engine, given `class` damage in one of `forms`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cell {
+    pub profile: String,
+    pub class: DamageClass,
+    pub forms: Vec<Form>,
+    pub outcome: Outcome,
+    /// The engine's own error text (`…` for temporary paths and digests).
+    pub error: Option<String>,
+    /// `tested live: <engine version>`, or the documentation it rests on.
+    pub source: String,
+}
+
+/// The damage classes present in `v`, each with the first finding that shows it.
+pub fn present(v: &Verified) -> Vec<(DamageClass, &Finding)> {
+    let mut out: Vec<(DamageClass, &Finding)> = Vec::new();
+    for f in &v.findings {
+        let Some(class) = class_of(v, f) else { continue };
+        if !out.iter().any(|(c, _)| *c == class) {
+            out.push((class, f));
+        }
+    }
+    out.sort_by_key(|(c, _)| *c);
+    out
+}
+
+/// The damage class finding `f` shows, if it shows one.
+pub(super) fn class_of(v: &Verified, f: &Finding) -> Option<DamageClass> {
+    Some(match f.rule.id {
+        "image/blob-digest-mismatch" if !super::archive::misnamed_config(f) => DamageClass::LayerDigestWrong,
+        "image/diff-id-mismatch" => DamageClass::DiffIdWrong,
+        "image/blob-missing" if f.severity == shipcheck_report::Severity::Error => {
+            if only_foreign(v, f) {
+                DamageClass::BlobMissingOtherPlatform
+            } else {
+                DamageClass::BlobMissingHost
+            }
+        }
+        "image/blob-size-mismatch" => DamageClass::SizeWrong,
+        "image/truncated-archive" => DamageClass::Truncated,
+        "image/layer-path-escape" => DamageClass::UnsafeLayerPaths,
+        "image/decompression-bomb" => DamageClass::DecompressionBomb,
+        "image/duplicate-entry" => DamageClass::DuplicateTarEntries,
+        "image/arch-mismatch" => DamageClass::ArchMismatch,
+        "image/media-type-mismatch" => DamageClass::MediaTypeWrong,
+        "image/platform-mismatch" => DamageClass::IndexPlatformLying,
+        "image/null-manifest" => DamageClass::ManifestsNull,
+        "image/no-layers" => DamageClass::NoLayers,
+        "image/unknown-entry" => DamageClass::UnknownTarMembers,
+        _ => return None,
+    })
+}
+
+/// The missing blob belongs only to images of platforms other than this host's.
+fn only_foreign(v: &Verified, f: &Finding) -> bool {
+    let Locator::Descriptor { digest } = &f.subject.locator else { return false };
+    let host = host_platform();
+    let users: Vec<_> = v
+        .images
+        .iter()
+        .filter(|i| {
+            i.config_digest.as_ref().is_some_and(|d| d.to_string() == *digest)
+                || i.manifest_digest.as_ref().is_some_and(|d| d.to_string() == *digest)
+                || i.layers.iter().any(|l| l.digest.as_ref().is_some_and(|d| d.to_string() == *digest))
+        })
+        .collect();
+    !users.is_empty() && users.iter().all(|i| i.platform.as_ref().is_some_and(|p| p.to_string() != host))
+}
+
+/// The measured cell for `p`, `class` and `form`, if there is one.
+pub fn cell(p: &Profile, class: DamageClass, form: Form) -> Option<&'static Cell> {
+    super::table().damage.iter().find(|c| c.profile == p.id && c.class == class && c.forms.contains(&form))
+}
