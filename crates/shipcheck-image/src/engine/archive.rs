@@ -294,9 +294,8 @@ impl<'v> Archive<'v> {
                 _ => self.broken.clone().unwrap_or_default(),
             });
         }
-        // containerd converts the docker save entry into a manifest of its own: its
-        // digest is computed at import.
-        let ids = self.repo_tags().map(|_| None).collect();
+        // containerd converts the docker save entry into a manifest of its own (ctr_import.rs).
+        let ids = super::ctr_import::image_ids(self.v, &self.manifest_images);
         self.loads(names, ids)
     }
 

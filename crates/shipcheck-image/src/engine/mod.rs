@@ -6,6 +6,7 @@
 
 mod archive;
 mod broken;
+mod ctr_import;
 pub mod damage;
 mod pull;
 
@@ -207,7 +208,8 @@ pub struct Prediction {
     /// Names as the engine lists them (`docker images` shows Docker Hub names short).
     pub names: Vec<String>,
     /// Image IDs as the engine shows them; `None` where the engine computes one shipcheck does
-    /// not (containerd's conversion of a docker save manifest).
+    /// not (Docker's containerd store converting a docker save manifest), or where a fact it
+    /// needs was not read (ctr's manifest for a docker save under `--fast`).
     pub ids: Vec<Option<String>>,
     /// The engine's error: its own text where known.
     pub error: Option<String>,

@@ -184,6 +184,9 @@ impl Daemons {
                 ids.push(cols[2].to_string());
             }
         }
+        // Each digest once, sorted, as `listing_pairs` has them (names come sorted already).
+        ids.sort();
+        ids.dedup();
         Observed { loaded: out.status.success(), names, ids, error: last_line(&out.stderr) }
     }
 }
