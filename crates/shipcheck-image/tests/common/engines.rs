@@ -71,10 +71,22 @@ pub(crate) fn wait_for(sock: &Path, what: &str) {
 
 impl Daemons {
     pub(crate) fn start() -> Daemons {
+        Daemons::start_with("")
+    }
+
+    /// [`Daemons::start`], with each containerd namespace's content kept apart
+    /// (`content_sharing_policy = "isolated"`): a blob that one namespace imported is not
+    /// taken as present in another, so every import reads and checks the archive's own bytes.
+    pub(crate) fn start_isolated() -> Daemons {
+        Daemons::start_with("[plugins.\"io.containerd.metadata.v1.bolt\"]\n  content_sharing_policy = \"isolated\"\n")
+    }
+
+    /// The daemons, with `containerd_extra` appended to containerd's configuration.
+    fn start_with(containerd_extra: &str) -> Daemons {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let config = format!(
-            "version = 2\nroot = \"{0}/ctd-root\"\nstate = \"{0}/ctd-state\"\n[grpc]\n  address = \"{0}/containerd.sock\"\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  disable_tcp_service = true\n",
+            "version = 2\nroot = \"{0}/ctd-root\"\nstate = \"{0}/ctd-state\"\n[grpc]\n  address = \"{0}/containerd.sock\"\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  disable_tcp_service = true\n{containerd_extra}",
             d.display()
         );
         std::fs::write(d.join("containerd.toml"), config).unwrap();
@@ -170,6 +182,67 @@ impl Daemons {
             .output()
             .unwrap();
         self.ctr_observed(out, ns)
+    }
+
+    /// `ctr images import --all-platforms`: the content of every platform, not only the host's.
+    pub(crate) fn load_ctr_all_platforms(&self, archive: &Path, ns: &str) -> Observed {
+        let out = self
+            .ctr(ns)
+            .args(["images", "import", "--all-platforms", "--snapshotter", "native"])
+            .arg(archive)
+            .output()
+            .unwrap();
+        self.ctr_observed(out, ns)
+    }
+
+    /// The blobs of namespace `ns` that its images keep: present in the content store and
+    /// reachable from an image's target through containerd's `gc.ref.content` labels. Blobs
+    /// an import wrote but no image references (another platform's, without
+    /// `--all-platforms`) are left out: the garbage collector removes them, sooner or later.
+    pub(crate) fn ctr_kept_content(&self, ns: &str) -> Vec<String> {
+        let listing = self.ctr(ns).args(["content", "ls"]).output().unwrap();
+        let mut labels = std::collections::BTreeMap::new();
+        for line in String::from_utf8_lossy(&listing.stdout).lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').map(str::trim).filter(|c| !c.is_empty()).collect();
+            if let (Some(digest), Some(l)) = (cols.first(), cols.last()) {
+                labels.insert(digest.to_string(), l.to_string());
+            }
+        }
+        let images = self.ctr(ns).args(["images", "ls", "-q"]).output().unwrap();
+        let mut pending: Vec<String> = Vec::new();
+        for name in String::from_utf8_lossy(&images.stdout).split_whitespace() {
+            let out = self.ctr(ns).args(["images", "ls", &format!("name=={name}")]).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            pending.extend(text.lines().skip(1).filter_map(|l| l.split_whitespace().nth(2).map(String::from)));
+        }
+        let mut kept = Vec::new();
+        while let Some(d) = pending.pop() {
+            let Some(l) = labels.get(&d) else { continue };
+            if kept.contains(&d) {
+                continue;
+            }
+            kept.push(d);
+            for kv in l.split(',') {
+                if let Some((k, v)) = kv.split_once('=') {
+                    if k.starts_with("containerd.io/gc.ref.content") {
+                        pending.push(v.to_string());
+                    }
+                }
+            }
+        }
+        kept.sort();
+        kept
+    }
+
+    /// The platforms (`linux/amd64`) of the images Docker lists, each once.
+    pub(crate) fn docker_platforms(&self) -> Vec<String> {
+        let ids = self.docker().args(["images", "-q", "--no-trunc"]).output().unwrap();
+        let ids: Vec<String> = String::from_utf8_lossy(&ids.stdout).split_whitespace().map(String::from).collect();
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let out = self.docker().args(["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}"]).args(&ids).output();
+        distinct_lines(&out.unwrap().stdout)
     }
 
     fn ctr_observed(&self, out: std::process::Output, ns: &str) -> Observed {
@@ -270,6 +343,160 @@ pub(crate) fn copy_skopeo(transport: &str, archive: &Path, dir: &Path) -> Observ
         .output()
         .unwrap();
     Observed { loaded: out.status.success(), names: Vec::new(), ids: Vec::new(), error: last_line(&out.stderr) }
+}
+
+/// `podman load -i PATH` (an archive, or a layout directory) into a private store, with its
+/// whole error: podman tries one transport after another and lists why each failed, one line
+/// each (`* oci-archive: …`), so the last line alone is only the last transport's.
+pub(crate) fn load_podman_listed(path: &Path, state: &Path) -> Observed {
+    let out = podman(state, &["load", "-i", path.to_str().unwrap()]);
+    let error = error_text(&out.stderr);
+    Observed { error, ..podman_observed(out, state) }
+}
+
+/// An engine's error: from its `Error:` line to the end, lines joined with ` `; without one,
+/// the last line.
+pub(crate) fn error_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    match lines.iter().position(|l| l.starts_with("Error:")) {
+        Some(i) => lines[i..].join(" "),
+        None => last_line(bytes),
+    }
+}
+
+/// The platforms (`linux/amd64`) of the images in a private podman store, each once.
+pub(crate) fn podman_platforms(state: &Path) -> Vec<String> {
+    let ids = podman(state, &["images", "-q", "--no-trunc"]);
+    let ids: Vec<String> = String::from_utf8_lossy(&ids.stdout).split_whitespace().map(String::from).collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let mut args = vec!["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}"];
+    args.extend(ids.iter().map(String::as_str));
+    distinct_lines(&podman(state, &args).stdout)
+}
+
+/// buildah with a private store under `state`.
+fn buildah(state: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("buildah")
+        .arg("--root")
+        .arg(state.join("root"))
+        .arg("--runroot")
+        .arg(state.join("run"))
+        .args(["--storage-driver", "vfs"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `buildah pull SOURCE` (`docker-archive:FILE`, `oci-archive:FILE`) into a private store,
+/// with the names and image IDs the store lists afterwards (also after a failed pull).
+pub(crate) fn pull_buildah_listed(source: &str, state: &Path) -> Observed {
+    let out = buildah(state, &["pull", "--quiet", source]);
+    let listing = buildah(state, &["images", "--no-trunc", "--format", "{{.Name}}:{{.Tag}} {{.ID}}"]);
+    // buildah pads the columns even with --format.
+    let text: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    let (names, ids) = listing_pairs(&text.join("\n"));
+    Observed { loaded: out.status.success(), names, ids, error: error_text(&out.stderr) }
+}
+
+/// The platforms (`linux/amd64`) of the images in a private buildah store, each once.
+pub(crate) fn buildah_platforms(state: &Path) -> Vec<String> {
+    let ids = buildah(state, &["images", "-q", "--no-trunc"]);
+    let mut out = Vec::new();
+    for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
+        let p =
+            buildah(state, &["inspect", "--type", "image", "--format", "{{.OCIv1.OS}}/{{.OCIv1.Architecture}}", id]);
+        out.extend(distinct_lines(&p.stdout));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `skopeo copy SOURCE oci:DIR` (`docker-archive:FILE`, `oci-archive:FILE`, `oci:LAYOUT`),
+/// with what the written layout holds afterwards (also after a failed copy): the
+/// `ref.name`s of index.json as names, the config digests of its images as IDs.
+pub(crate) fn copy_skopeo_listed(source: &str, dir: &Path) -> Observed {
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet", source])
+        .arg(format!("oci:{}", dir.display()))
+        .output()
+        .unwrap();
+    let (names, ids) = layout_listing(dir);
+    Observed { loaded: out.status.success(), names, ids, error: error_text(&out.stderr) }
+}
+
+/// `skopeo copy oci:LAYOUT oci:DIR`: reads every blob of the layout directory's image.
+pub(crate) fn copy_skopeo_layout(layout: &Path, dir: &Path) -> Observed {
+    copy_skopeo_listed(&format!("oci:{}", layout.display()), dir)
+}
+
+/// The images of an OCI layout directory: (platform, config digest) of each manifest whose
+/// config and layers are all present, index.json's nested indexes followed.
+fn layout_images(dir: &Path) -> Vec<(String, String)> {
+    let read = |path: std::path::PathBuf| -> Option<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    };
+    let blob = |d: &str| dir.join("blobs").join(d.replacen(':', "/", 1));
+    let mut pending: Vec<serde_json::Value> =
+        read(dir.join("index.json")).and_then(|i| i["manifests"].as_array().cloned()).unwrap_or_default();
+    let mut out = Vec::new();
+    while let Some(desc) = pending.pop() {
+        let Some(doc) = desc["digest"].as_str().and_then(|d| read(blob(d))) else { continue };
+        if let Some(children) = doc["manifests"].as_array() {
+            pending.extend(children.iter().cloned());
+            continue;
+        }
+        let Some(config_digest) = doc["config"]["digest"].as_str() else { continue };
+        let Some(config) = read(blob(config_digest)) else { continue };
+        let layers = doc["layers"].as_array().cloned().unwrap_or_default();
+        if layers.iter().all(|l| l["digest"].as_str().is_some_and(|d| blob(d).is_file())) {
+            let platform =
+                format!("{}/{}", config["os"].as_str().unwrap_or("?"), config["architecture"].as_str().unwrap_or("?"));
+            out.push((platform, config_digest.to_string()));
+        }
+    }
+    out
+}
+
+/// What an OCI layout directory lists: the `ref.name`s of index.json, and its images' config
+/// digests.
+fn layout_listing(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let index: Option<serde_json::Value> =
+        std::fs::read(dir.join("index.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let mut names: Vec<String> = index
+        .iter()
+        .flat_map(|i| i["manifests"].as_array().cloned().unwrap_or_default())
+        .filter_map(|d| d["annotations"]["org.opencontainers.image.ref.name"].as_str().map(String::from))
+        .collect();
+    let mut ids: Vec<String> = layout_images(dir).into_iter().map(|(_, id)| id).collect();
+    names.sort();
+    names.dedup();
+    ids.sort();
+    ids.dedup();
+    (names, ids)
+}
+
+/// The platforms of the complete images in an OCI layout directory, each once.
+pub(crate) fn layout_platforms(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = layout_images(dir).into_iter().map(|(p, _)| p).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Non-empty lines, trimmed, sorted, each once.
+fn distinct_lines(bytes: &[u8]) -> Vec<String> {
+    let mut out: Vec<String> =
+        String::from_utf8_lossy(bytes).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 pub(crate) fn last_line(bytes: &[u8]) -> String {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub(crate) mod damage;
 pub(crate) mod engines;
 pub(crate) mod hostile;
 
