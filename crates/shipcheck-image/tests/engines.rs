@@ -100,10 +100,14 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
         let observed = match p.engine.as_str() {
             "docker" => daemons.load_docker(path),
             "containerd" => daemons.load_ctr(path, &format!("ns{n}")),
+            "ctr-all-platforms" => daemons.load_ctr_all_platforms(path, &format!("all{n}")),
             "podman" => load_podman(path, &work.join(format!("podman{n}"))),
             "skopeo" => copy_skopeo("docker-archive", path, &work.join(format!("skopeo{n}"))),
             "skopeo-oci" => copy_skopeo("oci-archive", path, &work.join(format!("skopeo-oci{n}"))),
             "buildah" => pull_buildah(path, &work.join(format!("buildah{n}"))),
+            "buildah-oci" => {
+                pull_buildah_listed(&format!("oci-archive:{}", path.display()), &work.join(format!("buildah-oci{n}")))
+            }
             other => panic!("no live harness for {other}"),
         };
         let (loaded, names, ids, comparable, verdict, error) = match &predicted {
@@ -127,7 +131,7 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
         };
         // IDs shipcheck does not compute (containerd's conversion of docker saves) are not
         // compared; skopeo copies and keeps no names, so only whether it reads the archive is.
-        let copy_only = matches!(p.engine.as_str(), "skopeo" | "skopeo-oci" | "buildah");
+        let copy_only = matches!(p.engine.as_str(), "skopeo" | "skopeo-oci" | "buildah" | "buildah-oci");
         let agree = loaded == observed.loaded
             && (!loaded || copy_only || names == observed.names)
             && (!loaded || copy_only || !comparable || ids == observed.ids);
@@ -390,6 +394,11 @@ fn broken_archives_are_refused_in_each_engines_words() {
             let observed = match p.engine.as_str() {
                 "docker" => daemons.load_docker(&path),
                 "containerd" => daemons.load_ctr(&path, &format!("broken{n}")),
+                "ctr-all-platforms" => daemons.load_ctr_all_platforms(&path, &format!("broken-all{n}")),
+                "buildah-oci" => pull_buildah_listed(
+                    &format!("oci-archive:{}", path.display()),
+                    &work.path().join(format!("buildah-oci{n}")),
+                ),
                 "podman" => load_podman(&path, &work.path().join(format!("podman{n}"))),
                 "skopeo" => copy_skopeo("docker-archive", &path, &work.path().join(format!("skopeo{n}"))),
                 "skopeo-oci" => copy_skopeo("oci-archive", &path, &work.path().join(format!("skopeo-oci{n}"))),

@@ -16,6 +16,9 @@ use crate::verify::Verified;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DamageClass {
+    /// The archive ends inside a member (`image/truncated-archive`). First: the digests and
+    /// diff_ids a cut makes wrong are its consequences, and engines stop at the cut.
+    Truncated,
     /// A layer's bytes do not hash to its digest (`image/blob-digest-mismatch`).
     LayerDigestWrong,
     /// A layer's content does not hash to the config's diff_id (`image/diff-id-mismatch`).
@@ -26,8 +29,6 @@ pub enum DamageClass {
     BlobMissingOtherPlatform,
     /// A descriptor's size is not the blob's (`image/blob-size-mismatch`).
     SizeWrong,
-    /// The archive ends inside a member (`image/truncated-archive`).
-    Truncated,
     /// A layer entry leaves the root (`image/layer-path-escape`).
     UnsafeLayerPaths,
     /// A layer expands past the limit (`image/decompression-bomb`).
@@ -164,9 +165,19 @@ pub(super) fn class_of(v: &Verified, f: &Finding) -> Option<DamageClass> {
     })
 }
 
-/// The missing blob belongs only to images of platforms other than this host's.
+/// The missing blob belongs only to images of platforms other than this host's (the images
+/// that name it, or that have a layer that could not be found).
 fn only_foreign(v: &Verified, f: &Finding) -> bool {
-    let Locator::Descriptor { digest } = &f.subject.locator else { return false };
+    // A manifest.json names blobs by path (`blobs/sha256/<hex>` in a Docker 25 save).
+    let digest = match &f.subject.locator {
+        Locator::Descriptor { digest } => digest.clone(),
+        Locator::Entry { path } => match path.strip_prefix("blobs/").and_then(|p| p.split_once('/')) {
+            Some((algorithm, hex)) => format!("{algorithm}:{hex}"),
+            None => path.clone(),
+        },
+        _ => return false,
+    };
+    let digest = &digest;
     let host = host_platform();
     let users: Vec<_> = v
         .images
@@ -174,7 +185,8 @@ fn only_foreign(v: &Verified, f: &Finding) -> bool {
         .filter(|i| {
             i.config_digest.as_ref().is_some_and(|d| d.to_string() == *digest)
                 || i.manifest_digest.as_ref().is_some_and(|d| d.to_string() == *digest)
-                || i.layers.iter().any(|l| l.digest.as_ref().is_some_and(|d| d.to_string() == *digest))
+                // A layer that is absent has no digest of its own here: its image may be the user.
+                || i.layers.iter().any(|l| l.digest.as_ref().is_none_or(|d| d.to_string() == *digest))
         })
         .collect();
     !users.is_empty() && users.iter().all(|i| i.platform.as_ref().is_some_and(|p| p.to_string() != host))
@@ -183,4 +195,69 @@ fn only_foreign(v: &Verified, f: &Finding) -> bool {
 /// The measured cell for `p`, `class` and `form`, if there is one.
 pub fn cell(p: &Profile, class: DamageClass, form: Form) -> Option<&'static Cell> {
     super::table().damage.iter().find(|c| c.profile == p.id && c.class == class && c.forms.contains(&form))
+}
+
+impl Form {
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::DockerArchive => "docker-archive",
+            Form::Hybrid => "hybrid",
+            Form::OciArchive => "oci-archive",
+            Form::OciLayout => "oci-layout",
+        }
+    }
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Refuses => "refuses",
+            Outcome::Loads => "loads",
+            Outcome::LeavesRecord => "leaves a record",
+            Outcome::SomePlatforms => "some platforms",
+        }
+    }
+}
+
+/// The measured cells as a Markdown table: a row per damage class, a column per profile, each
+/// cell the outcome per archive form (forms the engine does not read at all are left out).
+pub fn matrix_markdown() -> String {
+    let cells = &super::table().damage;
+    let mut profiles: Vec<&str> = Vec::new();
+    for c in cells {
+        if !profiles.contains(&c.profile.as_str()) {
+            profiles.push(&c.profile);
+        }
+    }
+    let mut classes: Vec<DamageClass> = cells.iter().map(|c| c.class).collect();
+    classes.sort();
+    classes.dedup();
+    let mut out = String::from(
+        "\n## Damaged archives\n\nWhat each live engine did with an archive damaged in one way, per archive form \
+         (`[[damage]]` in data/engines.toml, measured by `cargo test -p shipcheck-image --test damage`; \
+         error texts are in the data). `shipcheck image --engine` shows the damage findings and, per engine, \
+         this outcome: an engine that loads despite the damage says so. Forms an engine does not read at all are \
+         left out.\n\n",
+    );
+    out.push_str(&format!("| damage | {} |\n|---|{}\n", profiles.join(" | "), "---|".repeat(profiles.len())));
+    for class in classes {
+        let mut row = format!("| `{}` |", class.name());
+        for p in &profiles {
+            // One entry per outcome (cells differ by error text too), its forms together.
+            let mut parts: Vec<(Outcome, Vec<&str>)> = Vec::new();
+            for c in cells.iter().filter(|c| c.class == class && c.profile == *p) {
+                let forms = c.forms.iter().map(|f| f.name());
+                match parts.iter_mut().find(|(o, _)| *o == c.outcome) {
+                    Some((_, fs)) => fs.extend(forms),
+                    None => parts.push((c.outcome, forms.collect())),
+                }
+            }
+            let parts: Vec<String> =
+                parts.iter().map(|(o, forms)| format!("{} ({})", o.name(), forms.join(", "))).collect();
+            row.push_str(&format!(" {} |", if parts.is_empty() { "-".to_string() } else { parts.join("; ") }));
+        }
+        out.push_str(&row);
+        out.push('\n');
+    }
+    out
 }

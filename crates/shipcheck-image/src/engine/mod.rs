@@ -47,6 +47,13 @@ pub struct Profile {
     pub containerd_names: bool,
     #[serde(default)]
     pub compressed_archives: bool,
+    /// `ctr images import --all-platforms`: content for every platform, not just the host's.
+    #[serde(default)]
+    pub all_platforms: bool,
+    /// Stores what it reads under the archive's own name (`buildah pull oci-archive:`), which
+    /// must then be a valid name; a copy (skopeo) keeps none.
+    #[serde(default)]
+    pub names_images: bool,
     #[serde(default)]
     pub default: bool,
     /// The engine version the tests load every fixture shape into; `None`: documentation only.
@@ -215,8 +222,8 @@ pub struct Prediction {
     pub error: Option<String>,
     /// The names the archive asks for, fully qualified.
     pub expected: Vec<String>,
-    /// The damage classes the engine loads despite (`diff-id-wrong`); for
-    /// [`Verdict::FailsLeavingRecord`], the one it fails on.
+    /// The damage classes the engine loads despite (`diff-id-wrong`); when it fails, the one
+    /// it fails on.
     pub despite: Vec<&'static str>,
     /// The engine loads only the platforms it can read: these are left out.
     pub platforms_left_out: Vec<String>,
@@ -400,9 +407,9 @@ fn finding(
                 &load_fails::RULE,
                 subject,
                 format!(
-                    "{} will not {verb} it ({}), but leaves an image record behind: {}",
+                    "{} will not {verb} it{}, but leaves an image record behind: {}",
                     p.label,
-                    pr.despite.join(", "),
+                    if pr.despite.is_empty() { String::new() } else { format!(" ({})", pr.despite.join(", ")) },
                     pr.error.clone().unwrap_or_default()
                 ),
             )
@@ -411,6 +418,23 @@ fn finding(
             .evidence("basis", basis)
             .remedy(
                 "Re-export the image from its build; remove the half-loaded record (`rmi`) before loading it again.",
+            ),
+        ),
+        Verdict::Fails if !pr.despite.is_empty() => Some(
+            Finding::new(
+                &load_fails::RULE,
+                subject,
+                format!(
+                    "{} will not {verb} it ({}): {}",
+                    p.label,
+                    pr.despite.join(", "),
+                    pr.error.clone().unwrap_or_default()
+                ),
+            )
+            .evidence("engine", &p.id)
+            .evidence("basis", basis)
+            .remedy(
+                "Re-export the image from its build, or rebuild it: the archive is damaged (see the image/ findings).",
             ),
         ),
         Verdict::Fails => Some(
@@ -464,6 +488,7 @@ pub fn matrix_markdown() -> String {
             p.sources.join("<br>")
         ));
     }
+    out.push_str(&damage::matrix_markdown());
     out
 }
 

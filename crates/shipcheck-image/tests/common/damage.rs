@@ -181,12 +181,11 @@ pub(crate) const CLASSES: &[Class] = &[
         damage: |c| unsafe_paths(c, "/etc/x"),
     },
     Class {
-        // With the default limits shipcheck does not report it: the floor is 1 GiB. The limit
-        // becomes a setting (`ReadLimits::max_expansion_ratio`; at 10 the floor is 50 MiB);
-        // where this layer is verified with a lowered limit, see `verify_options` in
-        // tests/damage.rs, and set this rule to Some("image/decompression-bomb") then.
+        // ~100 MiB of zeros at a ratio near 1000: under the default limit's 1 GiB floor, so
+        // tests/damage.rs verifies it with the limit lowered (`verify_options`: ratio 10, a
+        // 51 MiB floor), as a user who wants small bombs caught would.
         name: "decompression-bomb",
-        rule: None,
+        rule: Some("image/decompression-bomb"),
         multi_platform: false,
         skip: any,
         damage: decompression_bomb,
