@@ -20,14 +20,16 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
         return pull::predict_pull(v, p);
     }
     let want = expected(v);
-    if let Some(text) = go_refusal(v) {
-        return Prediction::fails(p, text, want);
-    }
     // Damage this engine was measured on is judged by the measurement, after the family's own
     // logic; other damage stops the load as it always did.
     let form = Form::of(v);
     let measured: Vec<(&Finding, &'static Cell)> =
         damage::present(v).into_iter().filter_map(|(class, f)| Some((f, damage::cell(p, class, form?)?))).collect();
+    if !measured.iter().any(|(_, c)| c.class == damage::DamageClass::MalformedPax) {
+        if let Some(text) = go_refusal(v) {
+            return Prediction::fails(p, text, want);
+        }
+    }
     let a = Archive::new(v, p, want, &measured);
     let base = match p.family {
         Family::DockerGraphdriver => a.docker_graphdriver(),
@@ -111,7 +113,12 @@ impl<'v> Archive<'v> {
     ) -> Archive<'v> {
         let measured: Vec<damage::DamageClass> = measured.iter().map(|(_, cell)| cell.class).collect();
         let is_measured = |f: &Finding| damage::class_of(v, f).is_some_and(|c| measured.contains(&c));
-        let fatal = fatal(v, &|f| !is_measured(f));
+        // manifest.json naming files outside the archive stops only the engines that read
+        // manifest.json: from a hybrid, podman, ctr and the oci-archive readers take index.json
+        // (observed live, tests/damage.rs).
+        let reads_index =
+            v.shape.index_json && matches!(p.family, Family::Podman | Family::CtrImport | Family::OciArchiveTransport);
+        let fatal = fatal(v, &|f| !is_measured(f) && !(reads_index && names_outside(f)));
         let broken = fatal.map(|f| {
             outside_error(p, f).unwrap_or_else(|| format!("the archive is damaged ({}): {}", f.rule.id, f.message))
         });

@@ -19,6 +19,11 @@ pub enum DamageClass {
     /// The archive ends inside a member (`image/truncated-archive`). First: the digests and
     /// diff_ids a cut makes wrong are its consequences, and engines stop at the cut.
     Truncated,
+    /// A tar header Go's archive/tar refuses, in the archive itself: a malformed PAX record
+    /// (`image/truncated-archive` with the engines' error).
+    MalformedPax,
+    /// A layer whose tar has a header Go's archive/tar refuses (`image/layer-unreadable`).
+    MalformedPaxInLayer,
     /// A layer's bytes do not hash to its digest (`image/blob-digest-mismatch`).
     LayerDigestWrong,
     /// A layer's content does not hash to the config's diff_id (`image/diff-id-mismatch`).
@@ -52,6 +57,8 @@ pub enum DamageClass {
 impl DamageClass {
     pub fn name(self) -> &'static str {
         match self {
+            DamageClass::MalformedPax => "malformed-pax",
+            DamageClass::MalformedPaxInLayer => "malformed-pax-in-layer",
             DamageClass::LayerDigestWrong => "layer-digest-wrong",
             DamageClass::DiffIdWrong => "diff-id-wrong",
             DamageClass::BlobMissingHost => "blob-missing-host",
@@ -151,7 +158,13 @@ pub(super) fn class_of(v: &Verified, f: &Finding) -> Option<DamageClass> {
             }
         }
         "image/blob-size-mismatch" => DamageClass::SizeWrong,
+        "image/truncated-archive" if f.evidence.iter().any(|(k, _)| k == super::ENGINE_ERROR) => {
+            DamageClass::MalformedPax
+        }
         "image/truncated-archive" => DamageClass::Truncated,
+        "image/layer-unreadable" if f.message.contains(crate::scan::GO_INVALID_HEADER) => {
+            DamageClass::MalformedPaxInLayer
+        }
         "image/layer-path-escape" => DamageClass::UnsafeLayerPaths,
         "image/decompression-bomb" => DamageClass::DecompressionBomb,
         "image/duplicate-entry" => DamageClass::DuplicateTarEntries,

@@ -96,6 +96,10 @@ fn descriptors_only(f: Form) -> Option<&'static str> {
         .then_some("a docker save before Docker 25 has no descriptors: manifest.json names layers by path, with no digest, size or media type")
 }
 
+fn manifest_json_only(f: Form) -> Option<&'static str> {
+    matches!(f, Form::OciArchive | Form::OciLayout).then_some("an OCI layout has no manifest.json")
+}
+
 fn tar_only(f: Form) -> Option<&'static str> {
     f.is_dir().then_some("a directory is not a tar: it has no tar structure to cut or to repeat a member in")
 }
@@ -246,6 +250,55 @@ pub(crate) const CLASSES: &[Class] = &[
         damage: |c| c.b.remove("repositories"),
     },
     Class {
+        // The hostile-inputs issue's three verdicts, as cells of this table: a PAX record
+        // whose length is wrong, in the archive and in a layer (Go's archive/tar refuses both);
+        // manifest.json naming files outside the archive; an archive wrapped in two xz streams.
+        name: "malformed-pax",
+        rule: Some("image/truncated-archive"),
+        multi_platform: false,
+        skip: tar_only,
+        damage: |c| {
+            let mut tail = pax_member("PaxHeaders/extra", b"30 path=extra\n");
+            tail.extend(raw_member("extra", b"x"));
+            c.append = Some(tail);
+        },
+    },
+    Class {
+        name: "malformed-pax-in-layer",
+        rule: Some("image/layer-unreadable"),
+        multi_platform: false,
+        skip: any,
+        damage: |c| {
+            let mut layer = pax_member("PaxHeaders/a", b"12 path=a\n");
+            layer.extend(raw_member("a", b"x"));
+            layer.extend([0u8; 1024]);
+            replace_layer(c, &layer, flate2::Compression::fast());
+        },
+    },
+    Class {
+        name: "manifest-json-outside",
+        rule: Some("image/archive-unsafe-entry"),
+        multi_platform: false,
+        skip: manifest_json_only,
+        damage: |c| {
+            edit_json(&mut c.b, "manifest.json", |m| m[0]["Layers"][0] = json!("../../../../etc/shadow"));
+        },
+    },
+    Class {
+        name: "manifest-json-config-absolute",
+        rule: Some("image/archive-unsafe-entry"),
+        multi_platform: false,
+        skip: manifest_json_only,
+        damage: |c| edit_json(&mut c.b, "manifest.json", |m| m[0]["Config"] = json!("/etc/passwd")),
+    },
+    Class {
+        name: "multi-stream-xz",
+        rule: None,
+        multi_platform: false,
+        skip: tar_only,
+        damage: |c| c.xz_streams = true,
+    },
+    Class {
         name: "unknown-tar-members",
         rule: Some("image/unknown-entry"),
         multi_platform: false,
@@ -273,6 +326,10 @@ struct Ctx {
     b: Built,
     /// A tar form is cut in the middle of this member.
     truncate_in: Option<String>,
+    /// Raw members appended to a tar form after its own (before the end blocks).
+    append: Option<Vec<u8>>,
+    /// A tar form is written as two concatenated xz streams.
+    xz_streams: bool,
     class: &'static str,
 }
 
@@ -356,12 +413,19 @@ fn draft(class: &Class, form: Form) -> ArchiveDraft {
 
 /// Builds the damaged archive's files (before it is written). `Err`: the form cannot carry this
 /// damage, and why.
-fn build(class: &'static Class, form: Form) -> Result<(Built, Option<String>, Platforms), &'static str> {
+/// What is done to a tar form's bytes after the damage to its files.
+struct TarEdits {
+    cut: Option<String>,
+    append: Option<Vec<u8>>,
+    xz_streams: bool,
+}
+
+fn build(class: &'static Class, form: Form) -> Result<(Built, TarEdits, Platforms), &'static str> {
     if let Some(why) = (class.skip)(form) {
         return Err(why);
     }
     let b = draft(class, form).build().unwrap();
-    let mut ctx = Ctx { form, b, truncate_in: None, class: class.name };
+    let mut ctx = Ctx { form, b, truncate_in: None, append: None, xz_streams: false, class: class.name };
     let platforms = ctx
         .images()
         .iter()
@@ -371,7 +435,8 @@ fn build(class: &'static Class, form: Form) -> Result<(Built, Option<String>, Pl
         })
         .collect();
     (class.damage)(&mut ctx);
-    Ok((ctx.b, ctx.truncate_in, platforms))
+    let edits = TarEdits { cut: ctx.truncate_in, append: ctx.append, xz_streams: ctx.xz_streams };
+    Ok((ctx.b, edits, platforms))
 }
 
 /// Writes every (class, form) archive under `dir`. Returns them, and the pairs skipped with why.
@@ -382,16 +447,32 @@ pub(crate) fn write_all(dir: &Path) -> (Vec<Damaged>, Vec<(&'static str, Form, &
         for form in FORMS {
             match build(class, form) {
                 Err(why) => skipped.push((class.name, form, why)),
-                Ok((b, cut, platforms)) => {
+                Ok((b, edits, platforms)) => {
                     let path =
                         dir.join(format!("{}.{}{}", class.name, form.name(), if form.is_dir() { "" } else { ".tar" }));
                     if form.is_dir() {
                         b.write_dir(&path).unwrap();
                     } else {
                         let mut tar = b.to_tar();
-                        if let Some(member) = cut {
+                        if let Some(member) = edits.cut {
                             let (start, len) = member_data(&tar, &member);
                             tar.truncate(start + len / 2);
+                        }
+                        if let Some(tail) = edits.append {
+                            while tar.len() >= 512 && tar[tar.len() - 512..].iter().all(|&x| x == 0) {
+                                tar.truncate(tar.len() - 512);
+                            }
+                            tar.extend(tail);
+                            tar.extend([0u8; 1024]);
+                        }
+                        if edits.xz_streams {
+                            // Two xz streams, split inside a member, as `xz` concatenates them.
+                            let half = tar.len() / 2;
+                            let mut out = Vec::new();
+                            for part in [&tar[..half], &tar[half..]] {
+                                out.extend(write::compress(part, Compression::Xz).unwrap());
+                            }
+                            tar = out;
                         }
                         std::fs::write(&path, tar).unwrap();
                     }
@@ -607,4 +688,28 @@ fn duplicate_entry(c: &mut Ctx) {
     let first = if c.form == Form::DockerArchive { tar } else { write::compress(&tar, Compression::Gzip).unwrap() };
     let at = c.b.files.iter().position(|(p, _)| *p == layer).unwrap();
     c.b.files.insert(at, (layer, first));
+}
+
+/// A raw tar member with its data and padding (the tar writer refuses malformed headers).
+fn raw_member(name: &str, data: &[u8]) -> Vec<u8> {
+    typed_member(name, tar::EntryType::Regular, data)
+}
+
+/// A PAX extended header member holding `records` as written (lengths not checked).
+fn pax_member(name: &str, records: &[u8]) -> Vec<u8> {
+    typed_member(name, tar::EntryType::XHeader, records)
+}
+
+fn typed_member(name: &str, kind: tar::EntryType, data: &[u8]) -> Vec<u8> {
+    let mut h = tar::Header::new_ustar();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_entry_type(kind);
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_mtime(0);
+    h.set_cksum();
+    let mut out = h.as_bytes().to_vec();
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out
 }
