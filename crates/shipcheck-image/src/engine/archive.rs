@@ -118,7 +118,8 @@ impl<'v> Archive<'v> {
         // (observed live, tests/damage.rs).
         let reads_index =
             v.shape.index_json && matches!(p.family, Family::Podman | Family::CtrImport | Family::OciArchiveTransport);
-        let fatal = fatal(v, &|f| !is_measured(f) && !(reads_index && names_outside(f)));
+        let judged_elsewhere = |f: &Finding| is_measured(f) || (reads_index && names_outside(f));
+        let fatal = fatal(v, &|f| !judged_elsewhere(f));
         let broken = fatal.map(|f| {
             outside_error(p, f).unwrap_or_else(|| format!("the archive is damaged ({}): {}", f.rule.id, f.message))
         });
