@@ -41,7 +41,8 @@ CLASSES = {"unsafe-layer-paths-absolute": "unsafe-layer-paths"}
 # naming paths outside the archive, multi-stream xz): what engines do with those stays in the
 # family logic, whose texts depend on the archive (the path named), and the test compares them.
 DAMAGE_CLASSES = {
-    "truncated", "malformed-pax", "malformed-pax-in-layer", "layer-digest-wrong", "diff-id-wrong",
+    "truncated", "malformed-pax", "malformed-pax-in-layer", "layer-corrupt", "layer-digest-wrong",
+    "diff-id-wrong",
     "blob-missing-host", "blob-missing-other-platform", "size-wrong", "unsafe-layer-paths",
     "decompression-bomb", "duplicate-tar-entries", "arch-mismatch", "media-type-wrong",
     "index-platform-lying", "manifests-null", "no-layers", "unknown-tar-members",

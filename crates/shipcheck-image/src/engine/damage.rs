@@ -24,6 +24,9 @@ pub enum DamageClass {
     MalformedPax,
     /// A layer whose tar has a header Go's archive/tar refuses (`image/layer-unreadable`).
     MalformedPaxInLayer,
+    /// A layer that does not decompress or whose tar breaks (`image/layer-unreadable`): a
+    /// flipped byte, a cut upload. Before a wrong digest: the corruption is what engines meet.
+    LayerCorrupt,
     /// A layer's bytes do not hash to its digest (`image/blob-digest-mismatch`).
     LayerDigestWrong,
     /// A layer's content does not hash to the config's diff_id (`image/diff-id-mismatch`).
@@ -59,6 +62,7 @@ impl DamageClass {
         match self {
             DamageClass::MalformedPax => "malformed-pax",
             DamageClass::MalformedPaxInLayer => "malformed-pax-in-layer",
+            DamageClass::LayerCorrupt => "layer-corrupt",
             DamageClass::LayerDigestWrong => "layer-digest-wrong",
             DamageClass::DiffIdWrong => "diff-id-wrong",
             DamageClass::BlobMissingHost => "blob-missing-host",
@@ -165,6 +169,7 @@ pub(super) fn class_of(v: &Verified, f: &Finding) -> Option<DamageClass> {
         "image/layer-unreadable" if f.message.contains(crate::scan::GO_INVALID_HEADER) => {
             DamageClass::MalformedPaxInLayer
         }
+        "image/layer-unreadable" => DamageClass::LayerCorrupt,
         "image/layer-path-escape" => DamageClass::UnsafeLayerPaths,
         "image/decompression-bomb" => DamageClass::DecompressionBomb,
         "image/duplicate-entry" => DamageClass::DuplicateTarEntries,

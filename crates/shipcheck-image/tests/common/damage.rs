@@ -116,6 +116,22 @@ pub(crate) const CLASSES: &[Class] = &[
         damage: layer_digest_wrong,
     },
     Class {
+        // A flipped byte inside the compressed stream, the commonest damage a bad disk or a
+        // broken transfer leaves: the layer no longer decompresses, and its digest is wrong.
+        name: "layer-corrupt",
+        rule: Some("image/layer-unreadable"),
+        multi_platform: false,
+        skip: any,
+        damage: |c| {
+            let layer = c.image(HOST).layers[0].clone();
+            let bytes = c.b.get_mut(&layer).unwrap();
+            // Past the 10-byte gzip header, before the 8-byte trailer; a legacy save's
+            // uncompressed layer.tar gets it in its first header (whose checksum then fails).
+            let at = if bytes.starts_with(b"\x1f\x8b") { 10 + (bytes.len() - 18) / 2 } else { 20 };
+            bytes[at] ^= 0x55;
+        },
+    },
+    Class {
         name: "diff-id-wrong",
         rule: Some("image/diff-id-mismatch"),
         multi_platform: false,
