@@ -73,6 +73,8 @@ pub enum ConvertError {
     NoPlatform { want: String, have: String },
     #[error("the source holds {count} images ({platforms}): choose one with --platform")]
     ChoosePlatform { count: usize, platforms: String },
+    #[error("the source holds no image convert can read{0}")]
+    NoImage(&'static str),
     #[error("the source holds {0} images for that platform: convert writes one; select it with docker-archive:FILE:@N or a reference (docker-archive:FILE:NAME, oci-archive:FILE:NAME)")]
     ManyForPlatform(usize),
     #[error("{} is the source: write the output to another path", .0.display())]
@@ -169,6 +171,11 @@ fn choose<'v>(v: &'v Verified, want: Option<&Platform>) -> Result<&'v ImageInfo,
             want: want.map(|p| p.to_string()).unwrap_or_default(),
             have: platforms.join(", "),
         }),
+        [] if unique.is_empty() => Err(ConvertError::NoImage(if v.shape.legacy_names.is_empty() {
+            ""
+        } else {
+            ": it is a save from Docker before 1.10; load it into a Docker before 25 and `docker save` it again"
+        })),
         [] => Err(ConvertError::ChoosePlatform { count: unique.len(), platforms: platforms.join(", ") }),
         many => Err(ConvertError::ManyForPlatform(many.len())),
     }

@@ -88,6 +88,9 @@ pub(crate) enum Step<'a> {
     Platforms { subject: Subject, index: Platform, config: Platform, attestation: bool },
     /// A layer ID the legacy `repositories` file names, and whether the archive has it.
     RepositoriesLayer { subject: Subject, repo: String, tag: String, id: String, present: bool },
+    /// A save from Docker before 1.10: `repositories` and v1 layer directories, no
+    /// manifest.json or index.json.
+    LegacySave { subject: Subject },
 }
 
 /// Why a member a document names cannot be used.

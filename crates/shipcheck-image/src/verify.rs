@@ -83,6 +83,9 @@ pub struct Shape {
     pub manifest_json: bool,
     /// The first top-level directory of the archive in name order (`blobs` in an OCI layout).
     pub first_dir: Option<String>,
+    /// A save from Docker before 1.10 (no manifest.json, no index.json): the `repo:tag` names
+    /// its `repositories` gives; empty otherwise.
+    pub legacy_names: Vec<String>,
 }
 
 /// The result of verifying one source.
@@ -195,10 +198,6 @@ pub enum NotAnImage {
     Truncated(String),
     #[error("it is empty")]
     Empty,
-    #[error(
-        "it is a pre-Docker-1.10 save (repositories and v1 layer directories, no manifest.json), which only Docker's legacy loader reads"
-    )]
-    LegacySave,
     #[error("it has {0} members, none of them index.json or manifest.json")]
     Other(usize),
 }
@@ -260,7 +259,11 @@ pub fn verify_tree_with(
         walk.manifest_json(&spec.selector)?;
         walk.repositories();
     }
-    if spec.selector == Selector::All && use_index == has_index && use_manifest == has_manifest {
+    let legacy = !has_index && !has_manifest;
+    if legacy {
+        walk.legacy_save();
+    }
+    if spec.selector == Selector::All && use_index == has_index && use_manifest == has_manifest && !legacy {
         walk.leftovers();
     }
     let mut facts = walk.finish();
@@ -278,7 +281,8 @@ pub fn verify_tree_with(
     drop(facts);
     let summary = summary(&tree, &images, opts.fast);
     let first_dir = tree.entries.keys().filter_map(|k| k.split_once('/').map(|(d, _)| d.to_string())).min();
-    let shape = Shape { container, index_json: has_index, manifest_json: has_manifest, first_dir };
+    let legacy_names = if legacy { legacy_names(&tree) } else { Vec::new() };
+    let shape = Shape { container, index_json: has_index, manifest_json: has_manifest, first_dir, legacy_names };
     Ok(Verified { kind, shape, images, facts: summary, findings, tree })
 }
 
@@ -301,7 +305,9 @@ fn readable(tree: &Tree, spec: &SourceSpec) -> Result<(bool, bool), VerifyError>
         } else if tree.entries.is_empty() {
             NotAnImage::Empty
         } else if has("repositories") {
-            NotAnImage::LegacySave
+            // A save from Docker before 1.10: Docker's legacy loader reads it, nothing else
+            // does; it is verified as what it is, with a finding saying so.
+            return Ok((false, false));
         } else {
             NotAnImage::Other(tree.entries.len())
         };
@@ -357,6 +363,7 @@ fn kind_name(container: Container, index: bool, manifest: bool, both_present: bo
         (Container::Directory, _, _) => "docker-save-directory",
         (_, true, false) => "oci-archive",
         (_, false, true) => "docker-archive",
+        (_, false, false) => "docker-archive (pre-1.10 save)",
         _ => "docker-archive+oci-layout",
     };
     let mut s = base.to_string();
@@ -369,4 +376,18 @@ fn kind_name(container: Container, index: bool, manifest: bool, both_present: bo
         }
     }
     s
+}
+
+/// The `repo:tag` names of a pre-1.10 save's `repositories` (`{"repo": {"tag": "id"}}`).
+fn legacy_names(tree: &Tree) -> Vec<String> {
+    let Some(bytes) = tree.entries.get("repositories").and_then(|e| e.facts.as_ref()).and_then(|f| f.json.as_ref())
+    else {
+        return Vec::new();
+    };
+    let Ok(repos) =
+        serde_json::from_slice::<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>>(bytes)
+    else {
+        return Vec::new();
+    };
+    repos.iter().flat_map(|(repo, tags)| tags.keys().map(move |tag| format!("{repo}:{tag}"))).collect()
 }

@@ -611,6 +611,14 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// A save from Docker before 1.10 (neither manifest.json nor index.json): its
+    /// `repositories` names the images.
+    pub(crate) fn legacy_save(&mut self) {
+        let subject = self.entry_subject("repositories");
+        self.record(Step::LegacySave { subject });
+        self.repositories();
+    }
+
     /// Blobs nothing references, and members that belong to no known structure.
     pub(crate) fn leftovers(&mut self) {
         let legacy = |p: &str| {

@@ -207,7 +207,13 @@ fn malformed_pax_records_are_findings_engines_refuse() {
     for p in engine::profiles() {
         let pr = engine::predict(&v, p);
         assert_eq!(pr.verdict, Verdict::Fails, "{}", p.id);
-        assert_eq!(pr.error.as_deref(), Some("archive/tar: invalid tar header"), "{}", p.id);
+        // Each engine's own words around Go's text (measured live: tests/damage.rs).
+        assert!(
+            pr.error.as_deref().unwrap_or("").contains("archive/tar: invalid tar header"),
+            "{}: {:?}",
+            p.id,
+            pr.error
+        );
     }
 
     let layout = dir.path().join("layout");

@@ -174,6 +174,13 @@ impl<'v> Archive<'v> {
 
     fn docker_graphdriver(&self) -> Prediction {
         let (v, p) = (self.v, self.p);
+        if !v.shape.manifest_json && !v.shape.legacy_names.is_empty() && p.legacy_loader && self.broken.is_none() {
+            // A save from before Docker 1.10: the legacy loader converts each v1 image and
+            // computes its ID at load.
+            let names: Vec<String> = v.shape.legacy_names.iter().map(|n| reference::familiar(n)).collect();
+            let ids = names.iter().map(|_| None).collect();
+            return self.loads(names, ids);
+        }
         if !v.shape.manifest_json {
             let dir = v.shape.first_dir.clone().unwrap_or_else(|| "blobs".into());
             return self.fails(p.no_manifest_error.clone().unwrap_or_default().replace("{dir}", &dir));
@@ -504,7 +511,7 @@ pub(super) fn top_of(i: &ImageInfo) -> Option<Digest> {
 
 /// The names the archive asks for: RepoTags, containerd names, ref.names that are references.
 fn expected(v: &Verified) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<String> = v.shape.legacy_names.iter().map(|n| reference::normalize(n)).collect();
     for i in v.images.iter().filter(|i| !i.attestation) {
         let refs = i.ref_name.iter().filter(|r| is_reference(r));
         for n in i.repo_tags.iter().chain(i.containerd_name.iter()).chain(refs) {

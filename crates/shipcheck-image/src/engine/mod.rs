@@ -43,6 +43,10 @@ pub struct Profile {
     #[serde(default = "yes")]
     pub zstd: bool,
     pub no_manifest_error: Option<String>,
+    /// Docker's legacy loader reads a save from before Docker 1.10 (`repositories`, v1 layer
+    /// directories); Docker 25 removed it.
+    #[serde(default)]
+    pub legacy_loader: bool,
     #[serde(default)]
     pub containerd_names: bool,
     #[serde(default)]
@@ -394,7 +398,10 @@ fn finding(
     use shipcheck_report::{Finding, Subject};
     let subject = Subject::whole(artifact);
     let pulled = v.is_some_and(|v| v.shape.container == Container::Registry);
-    let (verb, remedy) = if v.is_none() {
+    let legacy = v.is_some_and(|v| !v.shape.legacy_names.is_empty());
+    let (verb, remedy) = if legacy {
+        ("load", "Load it into a Docker before 25 and `docker save` it again, or rebuild the image.")
+    } else if v.is_none() {
         ("load", "Copy or download the archive again and compare its checksum with the source's.")
     } else if pulled {
         ("pull", "Push an index that includes the platform this engine's host runs, with gzip-compressed layers where Docker before 23 must pull it.")
