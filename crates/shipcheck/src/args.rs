@@ -150,8 +150,8 @@ pub(crate) enum Command {
 
 #[derive(Args)]
 pub(crate) struct ImageArgs {
-    /// Image sources to verify.
-    #[arg(required = true, value_name = "SOURCE")]
+    /// Image sources to verify (at least one; see `--engine` for one given after it).
+    #[arg(value_name = "SOURCE")]
     pub(crate) sources: Vec<String>,
     /// Check structure only: skip layer content (no digests, diff_ids, layer walks).
     #[arg(long)]
@@ -163,7 +163,8 @@ pub(crate) struct ImageArgs {
     /// Predict how engines load it: verdict, names and image ID per engine, e.g.
     /// podman@3.4,docker@20.10,containerd. `--engine` alone checks the default set (the engines
     /// on GitHub-hosted Ubuntu runners, current Fedora and Debian); `shipcheck engines-doc`
-    /// lists every profile.
+    /// lists every profile. A word after a bare `--engine` that is no engine but names a file
+    /// or a transport (`--engine app.tar`) is taken as a source.
     #[arg(long, value_delimiter = ',', num_args = 0.., value_name = "ENGINES")]
     pub(crate) engine: Option<Vec<String>>,
     #[command(flatten)]

@@ -106,7 +106,30 @@ pub(crate) fn verify_into(
     let Ok(()) = Images::check(&input, settings, report);
 }
 
-pub(crate) fn image(args: ImageArgs) -> Result<u8> {
+/// `--engine` takes any number of values, so `image --engine app.tar` hands it the source:
+/// a value that is no engine profile but names a path or a transport is a source.
+fn sources_after_engine(args: &mut ImageArgs) -> Result<()> {
+    if let Some(list) = args.engine.as_mut() {
+        let is_source = |v: &String| {
+            shipcheck_image::engine::select(std::slice::from_ref(v)).is_err()
+                && (std::path::Path::new(v).exists()
+                    || ["oci:", "oci-archive:", "docker-archive:", "docker://"].iter().any(|t| v.starts_with(t)))
+        };
+        let (sources, engines): (Vec<String>, Vec<String>) = list.drain(..).partition(is_source);
+        *list = engines;
+        args.sources.extend(sources);
+    }
+    if args.sources.is_empty() {
+        anyhow::bail!(
+            "no SOURCE given: expected an image archive, an OCI layout or a docker:// reference \
+             (shipcheck image SOURCE… [--engine E,…])"
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn image(mut args: ImageArgs) -> Result<u8> {
+    sources_after_engine(&mut args)?;
     let (config, settings) = crate::output::configured(&args.output)?;
     let platforms =
         if args.platform.is_empty() { parse_platforms(&config.platforms)? } else { parse_platforms(&args.platform)? };

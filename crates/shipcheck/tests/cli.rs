@@ -660,3 +660,23 @@ fn a_damaged_archive_is_a_finding_with_a_row_per_engine() {
     let out = shipcheck().arg("image").arg(dir.path().join("missing.tar")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_source_after_a_bare_engine_flag_is_a_source() {
+    // `--engine` takes any number of values: a file after it is the source, not an engine.
+    let dir = tempfile::tempdir().unwrap();
+    let img = clean_image(dir.path());
+    let out = shipcheck().args(["image", "--engine"]).arg(&img).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!json["checked"][0]["engines"].as_array().unwrap().is_empty(), "{json}");
+    let out = shipcheck().args(["image", "--engine", "podman@4.3"]).arg(&img).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // No source at all, and an engine that is neither: clear errors.
+    let out = shipcheck().args(["image", "--engine", "podman@4.3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no SOURCE given"));
+    let out = shipcheck().args(["image", "--engine", "nerdctl"]).arg(&img).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known are"));
+}
