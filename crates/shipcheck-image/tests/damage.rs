@@ -194,12 +194,7 @@ fn prediction(v: &Verified, r: Runner) -> Predicted {
     let profile =
         engine::profiles().iter().find(|p| p.id == r.profile()).unwrap_or_else(|| panic!("no profile {}", r.profile()));
     let pr = engine::predict(v, profile);
-    let mut names = pr.names.clone();
-    names.sort();
-    names.dedup();
-    let mut ids: Vec<String> = pr.ids.iter().flatten().cloned().collect();
-    ids.sort();
-    ids.dedup();
+    let (names, ids) = listed(&pr);
     let outcome = match pr.verdict {
         Verdict::Fails => "refuses",
         Verdict::FailsLeavingRecord => "leaves-record",

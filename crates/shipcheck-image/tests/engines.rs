@@ -112,12 +112,7 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
         };
         let (loaded, names, ids, comparable, verdict, error) = match &predicted {
             Some(pr) => {
-                let mut names = pr.names.clone();
-                names.sort();
-                names.dedup();
-                let mut ids: Vec<String> = pr.ids.iter().flatten().cloned().collect();
-                ids.sort();
-                ids.dedup();
+                let (names, ids) = listed(pr);
                 (
                     pr.verdict.loaded(),
                     names,

@@ -403,21 +403,32 @@ fn bad_input_gives_clear_errors_never_panics() {
     }
 }
 
+/// `n` zero bytes, gzip -9.
+fn gzip_zeros(n: usize) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&vec![0u8; n]).unwrap();
+    enc.finish().unwrap()
+}
+
+/// An OCI archive of one image with one layer whose bytes are `layer` (not renamed: a bomb's
+/// digest is not what this checks).
+fn one_layer_archive(dir: &Path, name: &str, layer: Vec<u8>) -> String {
+    let mut d = draft(Shape::Oci);
+    d.images[0].layers.truncate(1);
+    let mut built = d.build().unwrap();
+    let p = first_layer_path(&built);
+    *built.get_mut(&p).unwrap() = layer;
+    write_tar(dir, name, &built)
+}
+
 #[test]
 fn gzip_bomb_layer_is_reported_not_expanded() {
     // 1.25 GiB of zeros in a gzip layer of ~1.3 MiB: over the 200x ratio and the 1 GiB floor.
     // Built as 80 concatenated gzip members of 16 MiB each, which gzip readers must accept.
     let dir = tempfile::tempdir().unwrap();
-    let mut d = draft(Shape::Oci);
-    d.images[0].layers.truncate(1);
-    let mut built = d.build().unwrap();
-    let p = first_layer_path(&built);
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(&vec![0u8; 16 << 20]).unwrap();
-    let member = enc.finish().unwrap();
+    let member = gzip_zeros(16 << 20);
     let bomb: Vec<u8> = (0..80).flat_map(|_| member.iter().copied()).collect();
-    *built.get_mut(&p).unwrap() = bomb;
-    let path = write_tar(dir.path(), "bomb.tar", &built);
+    let path = one_layer_archive(dir.path(), "bomb.tar", bomb);
     let v = run(&path, &VerifyOptions::default());
     let bombs: Vec<_> = v.findings.iter().filter(|f| f.rule.id == "image/decompression-bomb").collect();
     assert_eq!(bombs.len(), 1, "{:#?}", v.findings);
@@ -436,14 +447,7 @@ fn the_expansion_ratio_is_one_setting_for_ratio_and_floor() {
     // 100 MiB of zeros in ~100 KiB of gzip: a ratio near 1000, but under the default 1 GiB
     // floor, so not a bomb by default; at ratio 10 the floor is 51 MiB and it is one.
     let dir = tempfile::tempdir().unwrap();
-    let mut d = draft(Shape::Oci);
-    d.images[0].layers.truncate(1);
-    let mut built = d.build().unwrap();
-    let p = first_layer_path(&built);
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(&vec![0u8; 100 << 20]).unwrap();
-    *built.get_mut(&p).unwrap() = enc.finish().unwrap();
-    let path = write_tar(dir.path(), "zeros.tar", &built);
+    let path = one_layer_archive(dir.path(), "zeros.tar", gzip_zeros(100 << 20));
     let bombs = |ratio: u64| {
         let limits = ReadLimits { max_expansion_ratio: ratio, ..ReadLimits::default() };
         let v = run(&path, &VerifyOptions { limits, ..VerifyOptions::default() });

@@ -521,3 +521,15 @@ pub(crate) fn listing_pairs(text: &str) -> (Vec<String>, Vec<String>) {
     ids.sort();
     (names, ids)
 }
+
+/// A prediction's names and image IDs as the engines list them: sorted, each once (IDs shipcheck
+/// does not compute left out).
+pub(crate) fn listed(pr: &shipcheck_image::engine::Prediction) -> (Vec<String>, Vec<String>) {
+    let mut names = pr.names.clone();
+    names.sort();
+    names.dedup();
+    let mut ids: Vec<String> = pr.ids.iter().flatten().cloned().collect();
+    ids.sort();
+    ids.dedup();
+    (names, ids)
+}
