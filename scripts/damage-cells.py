@@ -34,6 +34,9 @@ PROFILES = {
     "buildah@1.28 oci-archive": "buildah-oci@1.28",
 }
 
+# Classes whose archives hold a multi-platform image (compared with that control).
+MULTI_PLATFORM = {"undamaged-multi-platform", "blob-missing-other-platform"}
+
 # Variants the harness builds of one damage class.
 CLASSES = {"unsafe-layer-paths-absolute": "unsafe-layer-paths"}
 
@@ -88,10 +91,12 @@ def main(tsv):
     live = live_versions()
     cells = collections.OrderedDict()
     for r in rows:
-        cls, form, engine, observed, error, platforms = r[0], r[1], r[2], r[3], r[4], r[9]
+        cls, form, engine, observed, error = r[0], r[1], r[2], r[3], r[4]
         if CLASSES.get(cls, cls) not in DAMAGE_CLASSES:
             continue
-        multi = platforms != "-"
+        # The multi-platform classes of tests/common/damage.rs (`multi_platform: true`); the
+        # platforms column cannot tell, as it shows "-" for an empty list too.
+        multi = cls in MULTI_PLATFORM
         base = baseline[("undamaged-multi-platform" if multi else "undamaged", form, engine)]
         if base == "refuses":
             continue

@@ -170,6 +170,9 @@ impl VerifyError {
     /// unreadable (permissions, I/O): `Some` with how, and what was found.
     pub fn broken(&self) -> Option<BrokenArchive> {
         let (how, compressed, detail) = match self {
+            // A file that is no tar at all and not named as an archive (a Dockerfile given by
+            // mistake) is a usage error, not a damaged archive.
+            VerifyError::Source(SourceError::NotTar(path)) if !named_as_archive(path) => return None,
             VerifyError::Source(SourceError::NotTar(path)) => {
                 // Shorter than one header block: Go's reader runs out of bytes first.
                 let short = std::fs::metadata(path).is_ok_and(|m| m.len() < 512);
@@ -177,6 +180,9 @@ impl VerifyError {
                 (how, false, "no tar header in its first 512 bytes".to_string())
             }
             VerifyError::Source(SourceError::EmptyFile(_)) => (Broken::Empty, false, "the file is empty".into()),
+            VerifyError::NotAnImage { what: NotAnImage::Empty, shown, .. } if std::path::Path::new(shown).is_dir() => {
+                return None
+            }
             VerifyError::NotAnImage { what: NotAnImage::Empty, compressed, .. } => {
                 (Broken::Empty, *compressed, "the archive has no members".into())
             }
@@ -304,10 +310,12 @@ fn readable(tree: &Tree, spec: &SourceSpec) -> Result<(bool, bool), VerifyError>
             NotAnImage::Truncated(detail)
         } else if tree.entries.is_empty() {
             NotAnImage::Empty
-        } else if has("repositories") {
+        } else if has("repositories") && matches!(spec.transport, Transport::Auto | Transport::DockerArchive) {
             // A save from Docker before 1.10: Docker's legacy loader reads it, nothing else
             // does; it is verified as what it is, with a finding saying so.
             return Ok((false, false));
+        } else if has("repositories") {
+            return Err(VerifyError::NoIndexJson { shown });
         } else {
             NotAnImage::Other(tree.entries.len())
         };
@@ -390,4 +398,12 @@ fn legacy_names(tree: &Tree) -> Vec<String> {
         return Vec::new();
     };
     repos.iter().flat_map(|(repo, tags)| tags.keys().map(move |tag| format!("{repo}:{tag}"))).collect()
+}
+
+/// A file name archives have (`app.tar`, `app.tar.gz`, `app.tgz`, `image.oci`, …).
+pub fn named_as_archive(path: &std::path::Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".txz", ".tar.zstd", ".oci", ".docker"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
 }

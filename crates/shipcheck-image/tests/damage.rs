@@ -455,3 +455,102 @@ fn host_platform() -> String {
     };
     format!("linux/{arch}")
 }
+
+// Combinations the live table does not build (one damage at a time there), checked offline
+// against what the measured cells and the rules of precedence must give.
+
+fn verify_bytes(dir: &Path, name: &str, bytes: &[u8]) -> Verified {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    shipcheck_image::verify(&SourceSpec::parse(path.to_str().unwrap()).unwrap(), &VerifyOptions::default()).unwrap()
+}
+
+fn predict_for(v: &Verified, id: &str) -> engine::Prediction {
+    engine::predict(v, engine::profiles().iter().find(|p| p.id == id).unwrap())
+}
+
+#[test]
+fn a_blob_missing_from_the_only_image_is_not_another_platforms() {
+    // An arm64-only OCI archive, one layer missing, on this (amd64) host: no engine has a whole
+    // host image to take instead, so podman copies the arm64 image and fails on the blob.
+    if host_platform() != "linux/amd64" {
+        return;
+    }
+    use shipcheck_image::write::{ArchiveDraft, Shape};
+    let dir = tempfile::tempdir().unwrap();
+    let mut draft = ArchiveDraft::new(Shape::Oci, vec![common::hostile::image("example.com/arm:1", "a")]);
+    draft.images[0].platform = shipcheck_image::platform::Platform::parse("linux/arm64").unwrap();
+    let mut b = draft.build().unwrap();
+    let layer = b
+        .files
+        .iter()
+        .find(|(p, d)| p.starts_with("blobs/") && d.starts_with(b"\x1f\x8b"))
+        .map(|(p, _)| p.clone())
+        .unwrap();
+    b.remove(&layer);
+    let v = verify_bytes(dir.path(), "arm.tar", &b.to_tar());
+    let pr = predict_for(&v, "podman@4.3");
+    assert_eq!(pr.verdict, Verdict::Fails, "{}", pr.outcome());
+    assert_eq!(pr.despite, ["blob-missing-host"], "{}", pr.outcome());
+}
+
+#[test]
+fn a_refusal_wins_over_a_record_left_behind() {
+    // A docker save of two layers: the first's diff_id is wrong (ctr alone: fails, leaving a
+    // record), the second is missing (ctr: refuses before any record exists). The refusal is
+    // the verdict, though the diff_id class comes first in class order.
+    use shipcheck_image::write::{ArchiveDraft, LayerDraft, LayerFile, Shape};
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = common::hostile::image("example.com/two:1", "a");
+    img.layers.push(LayerDraft {
+        files: vec![LayerFile::new("etc/second", "b", 0o644)],
+        compression: shipcheck_image::scan::Compression::Gzip,
+    });
+    let mut b = ArchiveDraft::new(Shape::DockerLegacy, vec![img]).build().unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(b.get_mut("manifest.json").unwrap()).unwrap();
+    let config = manifest[0]["Config"].as_str().unwrap().to_string();
+    let second = manifest[0]["Layers"][1].as_str().unwrap().to_string();
+    let mut cfg: serde_json::Value = serde_json::from_slice(b.get_mut(&config).unwrap()).unwrap();
+    cfg["rootfs"]["diff_ids"][0] = serde_json::json!(format!("sha256:{}", "0".repeat(64)));
+    *b.get_mut(&config).unwrap() = serde_json::to_vec(&cfg).unwrap();
+    b.remove(&second);
+    let v = verify_bytes(dir.path(), "two.tar", &b.to_tar());
+    let rules: Vec<&str> = v.findings.iter().map(|f| f.rule.id).collect();
+    assert!(rules.contains(&"image/diff-id-mismatch") && rules.contains(&"image/blob-missing"), "{rules:?}");
+    let pr = predict_for(&v, "containerd@1.6");
+    assert_eq!(pr.verdict, Verdict::Fails, "{}", pr.outcome());
+    assert_eq!(pr.despite, ["blob-missing-host"], "{}", pr.outcome());
+}
+
+#[test]
+fn an_archive_level_damage_stops_an_import_of_nothing() {
+    // A docker save without names (ctr imports nothing it lists) that has a malformed PAX
+    // header: ctr reads the whole tar and refuses it.
+    use shipcheck_image::write::{ArchiveDraft, Shape};
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = common::hostile::image("example.com/x:1", "a");
+    img.names.clear();
+    let b = ArchiveDraft::new(Shape::DockerLegacy, vec![img]).build().unwrap();
+    let mut tar = common::hostile::open_tar(&b);
+    tar.extend(common::hostile::member("PaxHeaders/extra", tar::EntryType::XHeader, b"30 path=extra\n"));
+    tar.extend(common::hostile::member("extra", tar::EntryType::Regular, b"x"));
+    tar.extend([0u8; 1024]);
+    let v = verify_bytes(dir.path(), "unnamed-pax.tar", &tar);
+    let pr = predict_for(&v, "containerd@1.6");
+    assert_eq!(pr.verdict, Verdict::Fails, "{}", pr.outcome());
+    assert!(pr.error.as_deref().unwrap_or("").contains("invalid tar header"), "{}", pr.outcome());
+}
+
+#[test]
+fn a_note_is_no_damage_to_load_despite() {
+    // An extra member (image/unknown-entry, a note): podman loads it, and says nothing more.
+    let dir = tempfile::tempdir().unwrap();
+    let b = common::hostile::built(shipcheck_image::write::Shape::DockerLegacy, "a");
+    let mut tar = common::hostile::open_tar(&b);
+    tar.extend(common::hostile::member("NOTES.txt", tar::EntryType::Regular, b"hello\n"));
+    tar.extend([0u8; 1024]);
+    let v = verify_bytes(dir.path(), "notes.tar", &tar);
+    assert!(v.findings.iter().any(|f| f.rule.id == "image/unknown-entry"), "{:?}", v.findings);
+    let pr = predict_for(&v, "podman@4.3");
+    assert_eq!(pr.outcome(), "loads");
+}

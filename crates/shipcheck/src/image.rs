@@ -110,9 +110,14 @@ pub(crate) fn verify_into(
 /// a value that is no engine profile but names a path or a transport is a source.
 fn sources_after_engine(args: &mut ImageArgs) -> Result<()> {
     if let Some(list) = args.engine.as_mut() {
+        // Engine specs never hold a `/`; a path with a typo still reads as one, so that it
+        // fails as a path that cannot be opened, not as an unknown engine.
         let is_source = |v: &String| {
+            let path = std::path::Path::new(v);
             shipcheck_image::engine::select(std::slice::from_ref(v)).is_err()
-                && (std::path::Path::new(v).exists()
+                && (path.exists()
+                    || v.contains('/')
+                    || shipcheck_image::verify::named_as_archive(path)
                     || ["oci:", "oci-archive:", "docker-archive:", "docker://"].iter().any(|t| v.starts_with(t)))
         };
         let (sources, engines): (Vec<String>, Vec<String>) = list.drain(..).partition(is_source);

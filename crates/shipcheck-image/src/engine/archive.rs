@@ -23,14 +23,20 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
     // Damage this engine was measured on is judged by the measurement, after the family's own
     // logic; other damage stops the load as it always did.
     let form = Form::of(v);
-    let measured: Vec<(&Finding, &'static Cell)> =
-        damage::present(v).into_iter().filter_map(|(class, f)| Some((f, damage::cell(p, class, form?)?))).collect();
+    let present = damage::present(v);
+    let unseen: Vec<damage::DamageClass> =
+        present.iter().filter(|(class, f)| unseen(v, p, *class, f)).map(|(class, _)| *class).collect();
+    let measured: Vec<(&Finding, &'static Cell)> = present
+        .into_iter()
+        .filter(|(class, _)| !unseen.contains(class))
+        .filter_map(|(class, f)| Some((f, damage::cell(p, class, form?)?)))
+        .collect();
     if !measured.iter().any(|(_, c)| c.class == damage::DamageClass::MalformedPax) {
         if let Some(text) = go_refusal(v) {
             return Prediction::fails(p, text, want);
         }
     }
-    let a = Archive::new(v, p, want, &measured);
+    let a = Archive::new(v, p, want, &measured, &unseen);
     let base = match p.family {
         Family::DockerGraphdriver => a.docker_graphdriver(),
         Family::Podman => a.podman(),
@@ -42,43 +48,56 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
     apply_damage(v, base, &measured)
 }
 
+/// Damage this engine never reads: a blob only another platform's image uses, missing from a
+/// hybrid whose manifest.json (all Docker and the docker-archive transport read) does not list
+/// that image. (Measured with a manifest.json that lists it: Docker loads the host's image and
+/// fails on the other, leaving a record.)
+fn unseen(v: &Verified, p: &Profile, class: damage::DamageClass, f: &Finding) -> bool {
+    let manifest_json_only = matches!(p.family, Family::DockerGraphdriver | Family::DockerArchiveTransport);
+    class == damage::DamageClass::BlobMissingOtherPlatform
+        && manifest_json_only
+        && !damage::users(v, f).iter().any(|i| i.origin == Origin::ManifestJson)
+}
+
 /// The family's prediction for the archive as if undamaged, turned into what the engine does
-/// with the measured damage: the first refusal wins; a record left behind turns a load into a
-/// failure that keeps its names; damage it loads despite is named.
+/// with the measured damage: any refusal wins (the first in class order: a truncation before
+/// the wrong digests it causes), then a record left behind; damage it loads despite is named
+/// (errors only: a note is no damage to load despite).
 fn apply_damage(v: &Verified, mut pr: Prediction, measured: &[(&Finding, &'static Cell)]) -> Prediction {
-    // An engine that imports nothing (ctr and a docker save without names) reads no damage.
-    if !pr.verdict.loaded() || (pr.names.is_empty() && pr.ids.is_empty()) {
+    if !pr.verdict.loaded() {
         return pr;
     }
-    for (_, cell) in measured {
-        let error = || cell.error.clone().unwrap_or_else(|| format!("the archive is damaged ({})", cell.class.name()));
-        match cell.outcome {
-            Outcome::Refuses => {
-                let mut refused = Prediction::fails(pr.profile, error(), pr.expected);
-                refused.despite = vec![cell.class.name()];
-                return refused;
-            }
-            Outcome::LeavesRecord => {
-                pr.verdict = Verdict::FailsLeavingRecord;
-                pr.error = Some(error());
-                pr.despite = vec![cell.class.name()];
-                return pr;
-            }
-            Outcome::SomePlatforms => {
-                pr.despite.push(cell.class.name());
-                let host = host_platform();
-                let mut out: Vec<String> = v
-                    .images
-                    .iter()
-                    .filter(|i| !i.attestation)
-                    .filter_map(|i| i.platform.as_ref().map(|p| p.to_string()))
-                    .filter(|p| *p != host)
-                    .collect();
-                out.sort();
-                out.dedup();
-                pr.platforms_left_out = out;
-            }
-            Outcome::Loads => pr.despite.push(cell.class.name()),
+    // An engine that imports nothing (ctr, and a docker save without names) reads no blob, so
+    // only damage to the archive itself stops it.
+    let imports_nothing = pr.names.is_empty() && pr.ids.is_empty();
+    let applies = |cell: &Cell| {
+        !imports_nothing || matches!(cell.class, damage::DamageClass::Truncated | damage::DamageClass::MalformedPax)
+    };
+    let error =
+        |cell: &Cell| cell.error.clone().unwrap_or_else(|| format!("the archive is damaged ({})", cell.class.name()));
+    if let Some((_, cell)) = measured.iter().find(|(_, c)| c.outcome == Outcome::Refuses && applies(c)) {
+        let mut refused = Prediction::fails(pr.profile, error(cell), pr.expected);
+        refused.despite = vec![cell.class.name()];
+        return refused;
+    }
+    if let Some((_, cell)) = measured.iter().find(|(_, c)| c.outcome == Outcome::LeavesRecord && applies(c)) {
+        pr.verdict = Verdict::FailsLeavingRecord;
+        pr.error = Some(error(cell));
+        pr.despite = vec![cell.class.name()];
+        return pr;
+    }
+    for (f, cell) in measured {
+        if f.severity < Severity::Error || !applies(cell) {
+            continue;
+        }
+        pr.despite.push(cell.class.name());
+        if cell.outcome == Outcome::SomePlatforms {
+            // The platforms whose images use the damaged blob.
+            let mut out: Vec<String> =
+                damage::users(v, f).iter().filter_map(|i| i.platform.as_ref().map(|p| p.to_string())).collect();
+            out.sort();
+            out.dedup();
+            pr.platforms_left_out.extend(out);
         }
     }
     pr
@@ -110,8 +129,11 @@ impl<'v> Archive<'v> {
         p: &'static Profile,
         want: Vec<String>,
         measured: &[(&Finding, &'static Cell)],
+        unseen: &[damage::DamageClass],
     ) -> Archive<'v> {
-        let measured: Vec<damage::DamageClass> = measured.iter().map(|(_, cell)| cell.class).collect();
+        // Damage judged by a measured cell, or that this engine never reads: not the family's.
+        let measured: Vec<damage::DamageClass> =
+            measured.iter().map(|(_, cell)| cell.class).chain(unseen.iter().copied()).collect();
         let is_measured = |f: &Finding| damage::class_of(v, f).is_some_and(|c| measured.contains(&c));
         // manifest.json naming files outside the archive stops only the engines that read
         // manifest.json: from a hybrid, podman, ctr and the oci-archive readers take index.json
@@ -174,7 +196,15 @@ impl<'v> Archive<'v> {
 
     fn docker_graphdriver(&self) -> Prediction {
         let (v, p) = (self.v, self.p);
+        // The legacy loader opens every layer `repositories` names: one absent stops it.
+        let legacy_whole = !v.findings.iter().any(|f| f.rule.id == "image/blob-missing");
         if !v.shape.manifest_json && !v.shape.legacy_names.is_empty() && p.legacy_loader && self.broken.is_none() {
+            if !legacy_whole {
+                return self.fails(format!(
+                    "open {}/<id>/json: no such file or directory",
+                    "/var/lib/docker/tmp/docker-import-…"
+                ));
+            }
             // A save from before Docker 1.10: the legacy loader converts each v1 image and
             // computes its ID at load.
             let names: Vec<String> = v.shape.legacy_names.iter().map(|n| reference::familiar(n)).collect();

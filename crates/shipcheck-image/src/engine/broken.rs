@@ -32,6 +32,10 @@ pub fn predict_broken(b: &BrokenArchive, p: &'static Profile) -> Prediction {
         (Family::DockerGraphdriver | Family::ContainerdStore, _) => {
             format!("Error processing tar file(exit status 1): {go}")
         }
+        // ctr does not decompress an archive: whatever the damage, a compressed one is no tar.
+        (Family::CtrImport, _) if b.compressed && !p.compressed_archives => {
+            "ctr: archive/tar: invalid tar header".into()
+        }
         (Family::CtrImport, Broken::Empty) => "ctr: unrecognized image format".into(),
         (Family::CtrImport, _) => format!("ctr: {go}"),
         (Family::Podman, Broken::Empty) => {

@@ -2,8 +2,9 @@
 //! image record behind when it fails, or load only some platforms. The damage is what the
 //! verifier reports (its findings, unchanged); the engines' behaviour per damage class and
 //! archive form is data, measured live (`[[damage]]` in data/engines.toml, loaded by
-//! tests/damage.rs), and a profile without a measured cell keeps the documented rule that damaged
-//! bytes stop every load.
+//! tests/damage.rs). A profile without a measured cell (the documentation-only profiles) keeps
+//! the conservative rule that damaged bytes stop its load (`DAMAGE` in mod.rs): that is a
+//! guess, and its rows say "documentation".
 
 use serde::Deserialize;
 use shipcheck_report::{Finding, Locator};
@@ -138,8 +139,11 @@ pub struct Cell {
 
 /// The damage classes present in `v`, each with the first finding that shows it.
 pub fn present(v: &Verified) -> Vec<(DamageClass, &Finding)> {
+    // Errors first, so a class is shown by its most serious finding.
     let mut out: Vec<(DamageClass, &Finding)> = Vec::new();
-    for f in &v.findings {
+    let mut findings: Vec<&Finding> = v.findings.iter().collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in findings {
         let Some(class) = class_of(v, f) else { continue };
         if !out.iter().any(|(c, _)| *c == class) {
             out.push((class, f));
@@ -183,31 +187,44 @@ pub(super) fn class_of(v: &Verified, f: &Finding) -> Option<DamageClass> {
     })
 }
 
-/// The missing blob belongs only to images of platforms other than this host's (the images
-/// that name it, or that have a layer that could not be found).
-fn only_foreign(v: &Verified, f: &Finding) -> bool {
-    // A manifest.json names blobs by path (`blobs/sha256/<hex>` in a Docker 25 save).
+/// The images that use the blob finding `f` is about: by digest (config, manifest, layer), or
+/// by the member a manifest.json names (`blobs/sha256/<hex>` in a Docker 25 save).
+pub(super) fn users<'v>(v: &'v Verified, f: &Finding) -> Vec<&'v crate::verify::ImageInfo> {
     let digest = match &f.subject.locator {
         Locator::Descriptor { digest } => digest.clone(),
         Locator::Entry { path } => match path.strip_prefix("blobs/").and_then(|p| p.split_once('/')) {
             Some((algorithm, hex)) => format!("{algorithm}:{hex}"),
             None => path.clone(),
         },
-        _ => return false,
+        _ => return Vec::new(),
     };
-    let digest = &digest;
-    let host = host_platform();
-    let users: Vec<_> = v
-        .images
+    let is = |d: &Option<crate::digest::Digest>| d.as_ref().is_some_and(|d| d.to_string() == digest);
+    // A layer whose member is absent keeps no digest of its own: its image may be the user.
+    let missing = f.rule.id == "image/blob-missing";
+    v.images
         .iter()
         .filter(|i| {
-            i.config_digest.as_ref().is_some_and(|d| d.to_string() == *digest)
-                || i.manifest_digest.as_ref().is_some_and(|d| d.to_string() == *digest)
-                // A layer that is absent has no digest of its own here: its image may be the user.
-                || i.layers.iter().any(|l| l.digest.as_ref().is_none_or(|d| d.to_string() == *digest))
+            is(&i.config_digest)
+                || is(&i.manifest_digest)
+                || i.layers.iter().any(|l| is(&l.digest) || (missing && l.path.is_none()))
         })
-        .collect();
-    !users.is_empty() && users.iter().all(|i| i.platform.as_ref().is_some_and(|p| p.to_string() != host))
+        .collect()
+}
+
+/// The missing blob belongs only to images of other platforms than this host's, and the host's
+/// own image is whole: an engine that takes the host's platform loads it. (An archive with no
+/// image for this host is not "another platform's" damage: the engine copies what is there.)
+fn only_foreign(v: &Verified, f: &Finding) -> bool {
+    let host = host_platform();
+    let users = users(v, f);
+    let foreign = |i: &&crate::verify::ImageInfo| i.platform.as_ref().is_some_and(|p| p.to_string() != host);
+    let host_whole = v.images.iter().any(|i| {
+        !i.attestation
+            && i.platform.as_ref().is_some_and(|p| p.to_string() == host)
+            && i.layers.iter().all(|l| l.path.is_some())
+            && !users.iter().any(|u| std::ptr::eq(*u, i))
+    });
+    !users.is_empty() && users.iter().all(foreign) && host_whole
 }
 
 /// The measured cell for `p`, `class` and `form`, if there is one.

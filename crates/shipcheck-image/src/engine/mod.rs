@@ -219,8 +219,9 @@ pub struct Prediction {
     /// Names as the engine lists them (`docker images` shows Docker Hub names short).
     pub names: Vec<String>,
     /// Image IDs as the engine shows them; `None` where the engine computes one shipcheck does
-    /// not (Docker's containerd store converting a docker save manifest), or where a fact it
-    /// needs was not read (ctr's manifest for a docker save under `--fast`).
+    /// not (Docker's containerd store converting a docker save manifest, Docker's legacy loader
+    /// converting a pre-1.10 save), or where a fact it needs was not read (ctr's manifest for a
+    /// docker save under `--fast`).
     pub ids: Vec<Option<String>>,
     /// The engine's error: its own text where known.
     pub error: Option<String>,
@@ -303,10 +304,10 @@ pub(crate) fn is_reference(r: &str) -> bool {
     r.contains('/') || (r.contains(':') && !r.starts_with(':'))
 }
 
-/// Rules whose error findings mean the image's bytes are damaged: every engine's load fails,
-/// and convert will not copy them. A decompression bomb is here as it was when it was reported
-/// as `layer-unreadable`: convert must not unpack it; what each engine really does with one is
-/// not yet measured live.
+/// Rules whose error findings mean the image's bytes are damaged: convert will not copy them,
+/// and an engine's load stops on them unless a measured `[[damage]]` cell says what that engine
+/// does (engine/damage.rs). A profile with no cells (the documentation-only ones, and registry
+/// pulls) keeps this conservative rule: damage stops its load.
 pub(crate) const DAMAGE: &[&str] = &[
     "image/blob-missing",
     "image/decompression-bomb",
