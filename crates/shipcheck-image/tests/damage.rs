@@ -554,3 +554,21 @@ fn a_note_is_no_damage_to_load_despite() {
     let pr = predict_for(&v, "podman@4.3");
     assert_eq!(pr.outcome(), "loads");
 }
+
+#[test]
+fn a_repeated_manifest_json_is_not_a_repeated_layer() {
+    // manifest.json twice (appended to, the same text): a warning, and no engine is predicted
+    // to fail on a layer digest because of it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = common::hostile::built(shipcheck_image::write::Shape::DockerLegacy, "a");
+    let manifest = b.get_mut("manifest.json").unwrap().clone();
+    let mut tar = common::hostile::open_tar(&b);
+    tar.extend(common::hostile::member("manifest.json", tar::EntryType::Regular, &manifest));
+    tar.extend([0u8; 1024]);
+    let v = verify_bytes(dir.path(), "twice.tar", &tar);
+    assert!(v.findings.iter().any(|f| f.rule.id == "image/duplicate-entry"), "{:?}", v.findings);
+    for id in ["podman@4.3", "skopeo@1.9", "buildah@1.28", "docker@20.10"] {
+        let pr = predict_for(&v, id);
+        assert_eq!(pr.outcome(), "loads", "{id}");
+    }
+}

@@ -176,7 +176,10 @@ pub(super) fn class_of(v: &Verified, f: &Finding) -> Option<DamageClass> {
         "image/layer-unreadable" => DamageClass::LayerCorrupt,
         "image/layer-path-escape" => DamageClass::UnsafeLayerPaths,
         "image/decompression-bomb" => DamageClass::DecompressionBomb,
-        "image/duplicate-entry" => DamageClass::DuplicateTarEntries,
+        // Measured with a layer twice, the first copy other bytes: readers that take the first
+        // copy (the docker-archive transport) fail on its digest. A repeated document
+        // (manifest.json, index.json) is no blob to fail on: not this class.
+        "image/duplicate-entry" if names_a_layer(v, f) => DamageClass::DuplicateTarEntries,
         "image/arch-mismatch" => DamageClass::ArchMismatch,
         "image/media-type-mismatch" => DamageClass::MediaTypeWrong,
         "image/platform-mismatch" => DamageClass::IndexPlatformLying,
@@ -225,6 +228,14 @@ fn only_foreign(v: &Verified, f: &Finding) -> bool {
             && !users.iter().any(|u| std::ptr::eq(*u, i))
     });
     !users.is_empty() && users.iter().all(foreign) && host_whole
+}
+
+/// The finding is about a member that holds a layer (a blob, or a docker save's
+/// `<id>/layer.tar`).
+fn names_a_layer(v: &Verified, f: &Finding) -> bool {
+    let Locator::Entry { path } = &f.subject.locator else { return false };
+    path.starts_with("blobs/")
+        || v.images.iter().any(|i| i.layers.iter().any(|l| l.path.as_deref() == Some(path.as_str())))
 }
 
 /// The measured cell for `p`, `class` and `form`, if there is one.
