@@ -210,6 +210,17 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// The `repo:tag` names the legacy `repositories` file gives, in its order.
+    pub(crate) fn repository_names(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::RepositoriesLayer { repo, tag, .. } => Some(format!("{repo}:{tag}")),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The steps, each with its place in the walk.
     pub(crate) fn steps(&self) -> impl Iterator<Item = (At, &Step<'a>)> {
         self.steps.iter().enumerate().map(|(i, s)| (At::Step(i), s))

@@ -284,10 +284,10 @@ pub fn verify_tree_with(
         kind_name(container, use_index, use_manifest, has_index && has_manifest)
     };
     let images = std::mem::take(&mut facts.images);
+    let legacy_names = if legacy { facts.repository_names() } else { Vec::new() };
     drop(facts);
     let summary = summary(&tree, &images, opts.fast);
     let first_dir = tree.entries.keys().filter_map(|k| k.split_once('/').map(|(d, _)| d.to_string())).min();
-    let legacy_names = if legacy { legacy_names(&tree) } else { Vec::new() };
     let shape = Shape { container, index_json: has_index, manifest_json: has_manifest, first_dir, legacy_names };
     Ok(Verified { kind, shape, images, facts: summary, findings, tree })
 }
@@ -384,20 +384,6 @@ fn kind_name(container: Container, index: bool, manifest: bool, both_present: bo
         }
     }
     s
-}
-
-/// The `repo:tag` names of a pre-1.10 save's `repositories` (`{"repo": {"tag": "id"}}`).
-fn legacy_names(tree: &Tree) -> Vec<String> {
-    let Some(bytes) = tree.entries.get("repositories").and_then(|e| e.facts.as_ref()).and_then(|f| f.json.as_ref())
-    else {
-        return Vec::new();
-    };
-    let Ok(repos) =
-        serde_json::from_slice::<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>>(bytes)
-    else {
-        return Vec::new();
-    };
-    repos.iter().flat_map(|(repo, tags)| tags.keys().map(move |tag| format!("{repo}:{tag}"))).collect()
 }
 
 /// A file name archives have (`app.tar`, `app.tar.gz`, `app.tgz`, `image.oci`, …).

@@ -696,7 +696,7 @@ fn diff_id_of(f: &BlobFacts) -> Option<Digest> {
 
 /// The digest a docker-archive member's name promises: `blobs/sha256/<hex>`, `<hex>.json`,
 /// `<hex>.tar`, `<hex>.tar.gz`.
-fn digest_in_name(path: &str) -> Option<Digest> {
+pub(crate) fn digest_in_name(path: &str) -> Option<Digest> {
     if let Some(rest) = path.strip_prefix("blobs/") {
         let (alg, hex) = rest.split_once('/')?;
         return Digest::parse(&format!("{alg}:{hex}")).ok();

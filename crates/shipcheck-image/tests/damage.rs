@@ -465,6 +465,12 @@ fn verify_bytes(dir: &Path, name: &str, bytes: &[u8]) -> Verified {
     shipcheck_image::verify(&SourceSpec::parse(path.to_str().unwrap()).unwrap(), &VerifyOptions::default()).unwrap()
 }
 
+/// The engine refuses, and for the damage class `class`.
+fn assert_refused_for(pr: &engine::Prediction, class: &str) {
+    assert_eq!(pr.verdict, Verdict::Fails, "{}", pr.outcome());
+    assert_eq!(pr.despite, [class], "{}", pr.outcome());
+}
+
 fn predict_for(v: &Verified, id: &str) -> engine::Prediction {
     engine::predict(v, engine::profiles().iter().find(|p| p.id == id).unwrap())
 }
@@ -489,9 +495,7 @@ fn a_blob_missing_from_the_only_image_is_not_another_platforms() {
         .unwrap();
     b.remove(&layer);
     let v = verify_bytes(dir.path(), "arm.tar", &b.to_tar());
-    let pr = predict_for(&v, "podman@4.3");
-    assert_eq!(pr.verdict, Verdict::Fails, "{}", pr.outcome());
-    assert_eq!(pr.despite, ["blob-missing-host"], "{}", pr.outcome());
+    assert_refused_for(&predict_for(&v, "podman@4.3"), "blob-missing-host");
 }
 
 #[test]
@@ -517,9 +521,7 @@ fn a_refusal_wins_over_a_record_left_behind() {
     let v = verify_bytes(dir.path(), "two.tar", &b.to_tar());
     let rules: Vec<&str> = v.findings.iter().map(|f| f.rule.id).collect();
     assert!(rules.contains(&"image/diff-id-mismatch") && rules.contains(&"image/blob-missing"), "{rules:?}");
-    let pr = predict_for(&v, "containerd@1.6");
-    assert_eq!(pr.verdict, Verdict::Fails, "{}", pr.outcome());
-    assert_eq!(pr.despite, ["blob-missing-host"], "{}", pr.outcome());
+    assert_refused_for(&predict_for(&v, "containerd@1.6"), "blob-missing-host");
 }
 
 #[test]
@@ -531,10 +533,7 @@ fn an_archive_level_damage_stops_an_import_of_nothing() {
     let mut img = common::hostile::image("example.com/x:1", "a");
     img.names.clear();
     let b = ArchiveDraft::new(Shape::DockerLegacy, vec![img]).build().unwrap();
-    let mut tar = common::hostile::open_tar(&b);
-    tar.extend(common::hostile::member("PaxHeaders/extra", tar::EntryType::XHeader, b"30 path=extra\n"));
-    tar.extend(common::hostile::member("extra", tar::EntryType::Regular, b"x"));
-    tar.extend([0u8; 1024]);
+    let tar = common::hostile::with_members(&b, &common::hostile::MALFORMED_PAX);
     let v = verify_bytes(dir.path(), "unnamed-pax.tar", &tar);
     let pr = predict_for(&v, "containerd@1.6");
     assert_eq!(pr.verdict, Verdict::Fails, "{}", pr.outcome());
@@ -546,9 +545,7 @@ fn a_note_is_no_damage_to_load_despite() {
     // An extra member (image/unknown-entry, a note): podman loads it, and says nothing more.
     let dir = tempfile::tempdir().unwrap();
     let b = common::hostile::built(shipcheck_image::write::Shape::DockerLegacy, "a");
-    let mut tar = common::hostile::open_tar(&b);
-    tar.extend(common::hostile::member("NOTES.txt", tar::EntryType::Regular, b"hello\n"));
-    tar.extend([0u8; 1024]);
+    let tar = common::hostile::with_members(&b, &[("NOTES.txt", tar::EntryType::Regular, b"hello\n")]);
     let v = verify_bytes(dir.path(), "notes.tar", &tar);
     assert!(v.findings.iter().any(|f| f.rule.id == "image/unknown-entry"), "{:?}", v.findings);
     let pr = predict_for(&v, "podman@4.3");
@@ -562,9 +559,7 @@ fn a_repeated_manifest_json_is_not_a_repeated_layer() {
     let dir = tempfile::tempdir().unwrap();
     let mut b = common::hostile::built(shipcheck_image::write::Shape::DockerLegacy, "a");
     let manifest = b.get_mut("manifest.json").unwrap().clone();
-    let mut tar = common::hostile::open_tar(&b);
-    tar.extend(common::hostile::member("manifest.json", tar::EntryType::Regular, &manifest));
-    tar.extend([0u8; 1024]);
+    let tar = common::hostile::with_members(&b, &[("manifest.json", tar::EntryType::Regular, &manifest)]);
     let v = verify_bytes(dir.path(), "twice.tar", &tar);
     assert!(v.findings.iter().any(|f| f.rule.id == "image/duplicate-entry"), "{:?}", v.findings);
     for id in ["podman@4.3", "skopeo@1.9", "buildah@1.28", "docker@20.10"] {

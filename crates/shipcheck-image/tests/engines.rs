@@ -86,6 +86,23 @@ fn shapes(dir: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
+/// Loads `path` with `p`'s live engine, in state of its own named by `key` (a ctr namespace,
+/// a store or output directory under `work`).
+fn load_into(p: &engine::Profile, path: &Path, daemons: &Daemons, work: &Path, key: &str) -> Observed {
+    let state = |name: &str| work.join(format!("{name}{key}"));
+    match p.engine.as_str() {
+        "docker" => daemons.load_docker(path),
+        "containerd" => daemons.load_ctr(path, &format!("ns{key}")),
+        "ctr-all-platforms" => daemons.load_ctr_all_platforms(path, &format!("all{key}")),
+        "podman" => load_podman(path, &state("podman")),
+        "skopeo" => copy_skopeo("docker-archive", path, &state("skopeo")),
+        "skopeo-oci" => copy_skopeo("oci-archive", path, &state("skopeo-oci")),
+        "buildah" => pull_buildah(path, &state("buildah")),
+        "buildah-oci" => pull_buildah_listed(&format!("oci-archive:{}", path.display()), &state("buildah-oci")),
+        other => panic!("no live harness for {other}"),
+    }
+}
+
 /// Loads one archive into every live engine and compares with the predictions: one line per
 /// engine, and whether all agreed.
 fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -> Vec<(bool, String)> {
@@ -97,19 +114,7 @@ fn compare(label: &str, path: &Path, daemons: &Daemons, work: &Path, n: usize) -
     for p in &live {
         // Not an image at all (shipcheck refuses it): every engine is predicted to fail.
         let predicted = verified.as_ref().ok().map(|v| engine::predict(v, p));
-        let observed = match p.engine.as_str() {
-            "docker" => daemons.load_docker(path),
-            "containerd" => daemons.load_ctr(path, &format!("ns{n}")),
-            "ctr-all-platforms" => daemons.load_ctr_all_platforms(path, &format!("all{n}")),
-            "podman" => load_podman(path, &work.join(format!("podman{n}"))),
-            "skopeo" => copy_skopeo("docker-archive", path, &work.join(format!("skopeo{n}"))),
-            "skopeo-oci" => copy_skopeo("oci-archive", path, &work.join(format!("skopeo-oci{n}"))),
-            "buildah" => pull_buildah(path, &work.join(format!("buildah{n}"))),
-            "buildah-oci" => {
-                pull_buildah_listed(&format!("oci-archive:{}", path.display()), &work.join(format!("buildah-oci{n}")))
-            }
-            other => panic!("no live harness for {other}"),
-        };
+        let observed = load_into(p, path, daemons, work, &n.to_string());
         let (loaded, names, ids, comparable, verdict, error) = match &predicted {
             Some(pr) => {
                 let (names, ids) = listed(pr);
@@ -383,20 +388,7 @@ fn broken_archives_are_refused_in_each_engines_words() {
         let broken = err.broken().unwrap_or_else(|| panic!("{label}: {err} is not called damaged"));
         for p in engine::profiles().iter().filter(|p| p.live.is_some()) {
             let predicted = engine::predict_broken(&broken, p);
-            let observed = match p.engine.as_str() {
-                "docker" => daemons.load_docker(&path),
-                "containerd" => daemons.load_ctr(&path, &format!("broken{n}")),
-                "ctr-all-platforms" => daemons.load_ctr_all_platforms(&path, &format!("broken-all{n}")),
-                "buildah-oci" => pull_buildah_listed(
-                    &format!("oci-archive:{}", path.display()),
-                    &work.path().join(format!("buildah-oci{n}")),
-                ),
-                "podman" => load_podman(&path, &work.path().join(format!("podman{n}"))),
-                "skopeo" => copy_skopeo("docker-archive", &path, &work.path().join(format!("skopeo{n}"))),
-                "skopeo-oci" => copy_skopeo("oci-archive", &path, &work.path().join(format!("skopeo-oci{n}"))),
-                "buildah" => pull_buildah(&path, &work.path().join(format!("buildah{n}"))),
-                other => panic!("no live harness for {other}"),
-            };
+            let observed = load_into(p, &path, &daemons, work.path(), &format!("broken{n}"));
             // The predicted text, its `…` standing for temporary paths, is in the engine's last
             // line; podman lists every transport's error, and the docker-archive one is not last.
             let text = predicted.error.clone().unwrap_or_default();

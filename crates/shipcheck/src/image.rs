@@ -63,10 +63,8 @@ impl Domain for Images {
             Ok(v) => {
                 let mut checked = Checked::new(spec.display.clone(), v.kind.clone(), v.facts.clone());
                 if !engines.is_empty() {
-                    let (table, mut findings) = shipcheck_image::engine::report(&v, &spec.display, engines);
-                    findings.retain(|f| settings.enabled(f.rule.id));
-                    checked.tables.push(table);
-                    report.findings.extend(findings);
+                    let engine_report = shipcheck_image::engine::report(&v, &spec.display, engines);
+                    add_engines(&mut checked, report, settings, engine_report);
                 }
                 report.checked.push(checked);
                 report.findings.extend(v.findings);
@@ -77,11 +75,8 @@ impl Domain for Images {
                 Some(broken) if settings.enabled(truncated_archive::RULE.id) => {
                     let mut checked = Checked::new(spec.display.clone(), "damaged archive".to_string(), Vec::new());
                     if !engines.is_empty() {
-                        let (table, mut findings) =
-                            shipcheck_image::engine::report_broken(&broken, &spec.display, engines);
-                        findings.retain(|f| settings.enabled(f.rule.id));
-                        checked.tables.push(table);
-                        report.findings.extend(findings);
+                        let engine_report = shipcheck_image::engine::report_broken(&broken, &spec.display, engines);
+                        add_engines(&mut checked, report, settings, engine_report);
                     }
                     report.checked.push(checked);
                     report.findings.push(truncated_archive::broken_archive(&spec.display, &broken));
@@ -91,6 +86,18 @@ impl Domain for Images {
         }
         Ok(())
     }
+}
+
+/// The engines table goes with the input; its findings the settings enable, with the report's.
+pub(crate) fn add_engines(
+    checked: &mut Checked,
+    report: &mut Report,
+    settings: &Settings,
+    (table, mut findings): (shipcheck_report::Table, Vec<shipcheck_report::Finding>),
+) {
+    findings.retain(|f| settings.enabled(f.rule.id));
+    checked.tables.push(table);
+    report.findings.extend(findings);
 }
 
 /// Verifies one source and adds what it found to the report; with `engines`, also what each

@@ -329,9 +329,12 @@ pub(crate) fn verify_remote_into(
         Ok(v) => {
             let mut checked = Checked::new(source, v.kind.clone(), v.facts.clone());
             if !engines.is_empty() {
-                let (table, findings) = shipcheck_image::engine::report(&v, source, engines);
-                checked.tables.push(table);
-                report.findings.extend(findings.into_iter().filter(|f| settings.enabled(f.rule.id)));
+                crate::image::add_engines(
+                    &mut checked,
+                    report,
+                    settings,
+                    shipcheck_image::engine::report(&v, source, engines),
+                );
             }
             report.checked.push(checked);
             report.findings.extend(v.findings);

@@ -6,7 +6,8 @@ use shipcheck_report::{Finding, Severity};
 
 use super::damage::{self, Cell, Form, Outcome};
 use super::{
-    host_platform, is_reference, podman_normalize, pull, Family, Prediction, Profile, Verdict, DAMAGE, ENGINE_ERROR,
+    host_platform, is_reference, podman_normalize, pull, Family, Prediction, Profile, DAMAGE, DOCKER_IMPORT_DIR,
+    ENGINE_ERROR,
 };
 use crate::digest::Digest;
 use crate::scan::Compression;
@@ -23,20 +24,19 @@ pub fn predict(v: &Verified, p: &'static Profile) -> Prediction {
     // Damage this engine was measured on is judged by the measurement, after the family's own
     // logic; other damage stops the load as it always did.
     let form = Form::of(v);
-    let present = damage::present(v);
-    let unseen: Vec<damage::DamageClass> =
-        present.iter().filter(|(class, f)| unseen(v, p, *class, f)).map(|(class, _)| *class).collect();
-    let measured: Vec<(&Finding, &'static Cell)> = present
-        .into_iter()
-        .filter(|(class, _)| !unseen.contains(class))
-        .filter_map(|(class, f)| Some((f, damage::cell(p, class, form?)?)))
-        .collect();
+    let (unseen, seen): (Vec<_>, Vec<_>) =
+        damage::present(v).into_iter().partition(|(class, f)| unseen(v, p, *class, f));
+    let measured: Vec<(&Finding, &'static Cell)> =
+        seen.into_iter().filter_map(|(class, f)| Some((f, damage::cell(p, class, form?)?))).collect();
+    // Damage judged by a measured cell, or that this engine never reads: not the family's.
+    let judged: Vec<damage::DamageClass> =
+        measured.iter().map(|(_, cell)| cell.class).chain(unseen.iter().map(|(class, _)| *class)).collect();
     if !measured.iter().any(|(_, c)| c.class == damage::DamageClass::MalformedPax) {
         if let Some(text) = go_refusal(v) {
             return Prediction::fails(p, text, want);
         }
     }
-    let a = Archive::new(v, p, want, &measured, &unseen);
+    let a = Archive::new(v, p, want, judged);
     let base = match p.family {
         Family::DockerGraphdriver => a.docker_graphdriver(),
         Family::Podman => a.podman(),
@@ -81,10 +81,7 @@ fn apply_damage(v: &Verified, mut pr: Prediction, measured: &[(&Finding, &'stati
         return refused;
     }
     if let Some((_, cell)) = measured.iter().find(|(_, c)| c.outcome == Outcome::LeavesRecord && applies(c)) {
-        pr.verdict = Verdict::FailsLeavingRecord;
-        pr.error = Some(error(cell));
-        pr.despite = vec![cell.class.name()];
-        return pr;
+        return pr.leaving_record(error(cell), Some(cell.class.name()));
     }
     for (f, cell) in measured {
         if f.severity < Severity::Error || !applies(cell) {
@@ -113,8 +110,8 @@ struct Archive<'v> {
     manifest_images: Vec<&'v ImageInfo>,
     /// index.json's images, attestations left out.
     index_images: Vec<&'v ImageInfo>,
-    /// The damage classes this engine was measured on, in this archive's form.
-    measured: Vec<damage::DamageClass>,
+    /// The damage classes decided outside the family logic (see [`Archive::new`]).
+    judged: Vec<damage::DamageClass>,
     /// The damage finding that stops every load (none measured for this engine).
     fatal: Option<&'v Finding>,
     /// The error every load stops with: the archive's bytes are damaged.
@@ -124,23 +121,16 @@ struct Archive<'v> {
 }
 
 impl<'v> Archive<'v> {
-    fn new(
-        v: &'v Verified,
-        p: &'static Profile,
-        want: Vec<String>,
-        measured: &[(&Finding, &'static Cell)],
-        unseen: &[damage::DamageClass],
-    ) -> Archive<'v> {
-        // Damage judged by a measured cell, or that this engine never reads: not the family's.
-        let measured: Vec<damage::DamageClass> =
-            measured.iter().map(|(_, cell)| cell.class).chain(unseen.iter().copied()).collect();
-        let is_measured = |f: &Finding| damage::class_of(v, f).is_some_and(|c| measured.contains(&c));
+    /// `judged`: the damage classes whose effect on this engine is decided outside the family
+    /// logic (a measured cell, or damage the engine never reads).
+    fn new(v: &'v Verified, p: &'static Profile, want: Vec<String>, judged: Vec<damage::DamageClass>) -> Archive<'v> {
+        let is_judged = |f: &Finding| damage::class_of(v, f).is_some_and(|c| judged.contains(&c));
         // manifest.json naming files outside the archive stops only the engines that read
         // manifest.json: from a hybrid, podman, ctr and the oci-archive readers take index.json
         // (observed live, tests/damage.rs).
         let reads_index =
             v.shape.index_json && matches!(p.family, Family::Podman | Family::CtrImport | Family::OciArchiveTransport);
-        let judged_elsewhere = |f: &Finding| is_measured(f) || (reads_index && names_outside(f));
+        let judged_elsewhere = |f: &Finding| is_judged(f) || (reads_index && names_outside(f));
         let fatal = fatal(v, &|f| !judged_elsewhere(f));
         let broken = fatal.map(|f| {
             outside_error(p, f).unwrap_or_else(|| format!("the archive is damaged ({}): {}", f.rule.id, f.message))
@@ -149,7 +139,7 @@ impl<'v> Archive<'v> {
             v,
             p,
             want,
-            measured,
+            judged,
             fatal,
             manifest_images: v.images.iter().filter(|i| i.origin == Origin::ManifestJson).collect(),
             index_images: v.images.iter().filter(|i| i.origin == Origin::IndexJson && !i.attestation).collect(),
@@ -158,9 +148,9 @@ impl<'v> Archive<'v> {
         }
     }
 
-    /// What this engine does with `f`'s damage is measured (a `[[damage]]` cell).
-    fn measured(&self, f: &Finding) -> bool {
-        damage::class_of(self.v, f).is_some_and(|c| self.measured.contains(&c))
+    /// What this engine does with `f`'s damage is decided outside the family logic.
+    fn judged(&self, f: &Finding) -> bool {
+        damage::class_of(self.v, f).is_some_and(|c| self.judged.contains(&c))
     }
 
     fn fails(&self, error: impl Into<String>) -> Prediction {
@@ -196,14 +186,10 @@ impl<'v> Archive<'v> {
 
     fn docker_graphdriver(&self) -> Prediction {
         let (v, p) = (self.v, self.p);
-        // The legacy loader opens every layer `repositories` names: one absent stops it.
-        let legacy_whole = !v.findings.iter().any(|f| f.rule.id == "image/blob-missing");
         if !v.shape.manifest_json && !v.shape.legacy_names.is_empty() && p.legacy_loader && self.broken.is_none() {
-            if !legacy_whole {
-                return self.fails(format!(
-                    "open {}/<id>/json: no such file or directory",
-                    "/var/lib/docker/tmp/docker-import-…"
-                ));
+            // The legacy loader opens every layer `repositories` names: one absent stops it.
+            if v.findings.iter().any(|f| f.rule.id == "image/blob-missing") {
+                return self.fails(format!("open {DOCKER_IMPORT_DIR}/<id>/json: no such file or directory"));
             }
             // A save from before Docker 1.10: the legacy loader converts each v1 image and
             // computes its ID at load.
@@ -309,7 +295,7 @@ impl<'v> Archive<'v> {
         if self.index_images.is_empty() {
             return self.fails("ctr: image might be filtered out");
         }
-        if self.v.findings.iter().any(|f| f.rule.id == "image/blob-missing" && !self.measured(f)) {
+        if self.v.findings.iter().any(|f| f.rule.id == "image/blob-missing" && !self.judged(f)) {
             return self.fails("ctr: content digest …: not found");
         }
         if let Some(b) = &self.broken {
@@ -344,10 +330,7 @@ impl<'v> Archive<'v> {
                 if !self.p.all_platforms {
                     return self.fails(error);
                 }
-                let mut pr = self.loads(names, ids);
-                pr.verdict = Verdict::FailsLeavingRecord;
-                pr.error = Some(error);
-                return pr;
+                return self.loads(names, ids).leaving_record(error, None);
             }
             if !self.p.all_platforms {
                 return self.fails(format!(
@@ -499,13 +482,12 @@ fn go_refusal(v: &Verified) -> Option<String> {
 fn outside_error(p: &Profile, f: &Finding) -> Option<String> {
     let path = f.evidence.iter().find(|(k, _)| k == crate::verify::MANIFEST_JSON_PATH).map(|(_, v)| v.as_str())?;
     let config = f.message.starts_with("manifest.json names config");
-    let unpack_dir = "/var/lib/docker/tmp/docker-import-…";
     Some(match (p.family, config) {
         (Family::DockerGraphdriver, _) if path.split('/').any(|c| c == "..") => {
-            format!("evalSymlinksInScope: {path} is not in {unpack_dir}")
+            format!("evalSymlinksInScope: {path} is not in {DOCKER_IMPORT_DIR}")
         }
         (Family::DockerGraphdriver, _) => {
-            format!("open {unpack_dir}/{}: no such file or directory", path.trim_start_matches('/'))
+            format!("open {DOCKER_IMPORT_DIR}/{}: no such file or directory", path.trim_start_matches('/'))
         }
         (Family::CtrImport, true) => format!("ctr: image config \"{path}\" not found"),
         (Family::CtrImport, false) => format!("ctr: failed to resolve layers: layer \"{path}\" not found"),

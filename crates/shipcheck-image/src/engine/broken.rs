@@ -3,7 +3,7 @@
 //! each one's own words. Observed live with the engines of tests/engines.rs
 //! (`broken_archives_are_refused_in_each_engines_words`).
 
-use super::{Family, Prediction, Profile};
+use super::{Family, Prediction, Profile, DOCKER_IMPORT_DIR};
 use crate::verify::{Broken, BrokenArchive};
 
 /// `p`'s engine refusing the broken archive `b`.
@@ -17,14 +17,13 @@ pub fn predict_broken(b: &BrokenArchive, p: &'static Profile) -> Prediction {
         Broken::EndsEarly | Broken::Empty => "unexpected EOF",
     };
     let transport_go = if b.compressed { "unexpected EOF" } else { go };
-    let unpack_dir = "/var/lib/docker/tmp/docker-import-…";
     let error = match (p.family, how) {
         // An empty archive has no manifest.json, so Docker 20.10's legacy loader looks for
         // `repositories`; later versions say their own no-manifest text.
         (Family::DockerGraphdriver, Broken::Empty)
             if p.no_manifest_error.as_deref().is_some_and(|e| e.contains("{dir}")) =>
         {
-            format!("open {unpack_dir}/repositories: no such file or directory")
+            format!("open {DOCKER_IMPORT_DIR}/repositories: no such file or directory")
         }
         (Family::DockerGraphdriver | Family::ContainerdStore, Broken::Empty) => {
             p.no_manifest_error.clone().unwrap_or_else(|| "invalid archive: does not contain a manifest.json".into())

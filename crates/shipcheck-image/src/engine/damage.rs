@@ -195,10 +195,7 @@ pub(super) fn class_of(v: &Verified, f: &Finding) -> Option<DamageClass> {
 pub(super) fn users<'v>(v: &'v Verified, f: &Finding) -> Vec<&'v crate::verify::ImageInfo> {
     let digest = match &f.subject.locator {
         Locator::Descriptor { digest } => digest.clone(),
-        Locator::Entry { path } => match path.strip_prefix("blobs/").and_then(|p| p.split_once('/')) {
-            Some((algorithm, hex)) => format!("{algorithm}:{hex}"),
-            None => path.clone(),
-        },
+        Locator::Entry { path } => crate::walk::digest_in_name(path).map_or_else(|| path.clone(), |d| d.to_string()),
         _ => return Vec::new(),
     };
     let is = |d: &Option<crate::digest::Digest>| d.as_ref().is_some_and(|d| d.to_string() == digest);

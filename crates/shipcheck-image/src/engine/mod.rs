@@ -251,6 +251,15 @@ impl Prediction {
         out
     }
 
+    /// This load turned into a failure that leaves its image record behind, with the
+    /// engine's `error` and the damage class it fails on.
+    fn leaving_record(mut self, error: String, class: Option<&'static str>) -> Prediction {
+        self.verdict = Verdict::FailsLeavingRecord;
+        self.error = Some(error);
+        self.despite = class.into_iter().collect();
+        self
+    }
+
     fn fails(profile: &'static Profile, error: String, expected: Vec<String>) -> Prediction {
         Prediction {
             profile,
@@ -318,6 +327,9 @@ pub(crate) const DAMAGE: &[&str] = &[
     "image/layer-unreadable",
     "image/truncated-archive",
 ];
+
+/// Where `docker load` unpacks an archive (its temporary name shown as `…`), as its errors say.
+pub(crate) const DOCKER_IMPORT_DIR: &str = "/var/lib/docker/tmp/docker-import-…";
 
 /// Evidence key: the error text engines print for this defect.
 pub const ENGINE_ERROR: &str = "engine_error";
@@ -410,51 +422,28 @@ fn finding(
         ("load", "Run `shipcheck convert` for a form every engine loads, or ship the format this engine reads.")
     };
     match pr.verdict {
-        Verdict::FailsLeavingRecord => Some(
-            Finding::new(
-                &load_fails::RULE,
-                subject,
-                format!(
-                    "{} will not {verb} it{}, but leaves an image record behind: {}",
-                    p.label,
-                    if pr.despite.is_empty() { String::new() } else { format!(" ({})", pr.despite.join(", ")) },
-                    pr.error.clone().unwrap_or_default()
-                ),
-            )
-            .evidence("engine", &p.id)
-            .evidence("left_in_store", if pr.names.is_empty() { ids.join(", ") } else { pr.names.join(", ") })
-            .evidence("basis", basis)
-            .remedy(
-                "Re-export the image from its build; remove the half-loaded record (`rmi`) before loading it again.",
-            ),
-        ),
-        Verdict::Fails if !pr.despite.is_empty() => Some(
-            Finding::new(
-                &load_fails::RULE,
-                subject,
-                format!(
-                    "{} will not {verb} it ({}): {}",
-                    p.label,
-                    pr.despite.join(", "),
-                    pr.error.clone().unwrap_or_default()
-                ),
-            )
-            .evidence("engine", &p.id)
-            .evidence("basis", basis)
-            .remedy(
-                "Re-export the image from its build, or rebuild it: the archive is damaged (see the image/ findings).",
-            ),
-        ),
-        Verdict::Fails => Some(
-            Finding::new(
-                &load_fails::RULE,
-                subject,
-                format!("{} will not {verb} it: {}", p.label, pr.error.clone().unwrap_or_default()),
-            )
-            .evidence("engine", &p.id)
-            .evidence("basis", basis)
-            .remedy(remedy),
-        ),
+        Verdict::Fails | Verdict::FailsLeavingRecord => {
+            // The damage it fails on, if that is why; whether a record stays behind.
+            let cause = if pr.despite.is_empty() { String::new() } else { format!(" ({})", pr.despite.join(", ")) };
+            let leaves = pr.verdict == Verdict::FailsLeavingRecord;
+            let (record, remedy) = if leaves {
+                (
+                    ", but leaves an image record behind",
+                    "Re-export the image from its build; remove the half-loaded record (`rmi`) before loading it again.",
+                )
+            } else if !pr.despite.is_empty() {
+                ("", "Re-export the image from its build, or rebuild it: the archive is damaged (see the image/ findings).")
+            } else {
+                ("", remedy)
+            };
+            let message =
+                format!("{} will not {verb} it{cause}{record}: {}", p.label, pr.error.clone().unwrap_or_default());
+            let mut f = Finding::new(&load_fails::RULE, subject, message).evidence("engine", &p.id);
+            if leaves {
+                f = f.evidence("left_in_store", if pr.names.is_empty() { ids.join(", ") } else { pr.names.join(", ") });
+            }
+            Some(f.evidence("basis", basis).remedy(remedy))
+        }
         Verdict::Renamed => {
             // Podman before containers/common 0.47 makes a bare ref.name tag a repository.
             let bare_tag = p.family == Family::Podman

@@ -27,13 +27,7 @@ declare_rule! {
 pub(crate) fn check(facts: &Facts, out: &mut Vec<Finding>) {
     for (at, step) in facts.steps() {
         let Step::LegacySave { subject } = step else { continue };
-        let names: Vec<String> = facts
-            .steps()
-            .filter_map(|(_, s)| match s {
-                Step::RepositoriesLayer { repo, tag, .. } => Some(format!("{repo}:{tag}")),
-                _ => None,
-            })
-            .collect();
+        let names = facts.repository_names();
         let f = Finding::new(
             &RULE,
             subject.clone(),

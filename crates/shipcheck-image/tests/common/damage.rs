@@ -143,20 +143,14 @@ pub(crate) const CLASSES: &[Class] = &[
         rule: Some("image/blob-missing"),
         multi_platform: false,
         skip: any,
-        damage: |c| {
-            let layer = c.image(HOST).layers[0].clone();
-            c.b.remove(&layer);
-        },
+        damage: |c| remove_first_layer(c, HOST),
     },
     Class {
         name: "blob-missing-other-platform",
         rule: Some("image/blob-missing"),
         multi_platform: true,
         skip: index_only,
-        damage: |c| {
-            let layer = c.image(OTHER).layers[0].clone();
-            c.b.remove(&layer);
-        },
+        damage: |c| remove_first_layer(c, OTHER),
     },
     Class {
         name: "size-wrong",
@@ -274,9 +268,8 @@ pub(crate) const CLASSES: &[Class] = &[
         multi_platform: false,
         skip: tar_only,
         damage: |c| {
-            let mut tail = pax_member("PaxHeaders/extra", b"30 path=extra\n");
-            tail.extend(raw_member("extra", b"x"));
-            c.append = Some(tail);
+            let tail = super::hostile::MALFORMED_PAX.iter().flat_map(|(n, k, d)| super::hostile::member(n, *k, d));
+            c.append = Some(tail.collect());
         },
     },
     Class {
@@ -285,8 +278,8 @@ pub(crate) const CLASSES: &[Class] = &[
         multi_platform: false,
         skip: any,
         damage: |c| {
-            let mut layer = pax_member("PaxHeaders/a", b"12 path=a\n");
-            layer.extend(raw_member("a", b"x"));
+            let mut layer = super::hostile::member("PaxHeaders/a", tar::EntryType::XHeader, b"12 path=a\n");
+            layer.extend(super::hostile::member("a", tar::EntryType::Regular, b"x"));
             layer.extend([0u8; 1024]);
             replace_layer(c, &layer, flate2::Compression::fast());
         },
@@ -475,9 +468,7 @@ pub(crate) fn write_all(dir: &Path) -> (Vec<Damaged>, Vec<(&'static str, Form, &
                             tar.truncate(start + len / 2);
                         }
                         if let Some(tail) = edits.append {
-                            while tar.len() >= 512 && tar[tar.len() - 512..].iter().all(|&x| x == 0) {
-                                tar.truncate(tar.len() - 512);
-                            }
+                            tar = super::hostile::unterminated(tar);
                             tar.extend(tail);
                             tar.extend([0u8; 1024]);
                         }
@@ -665,19 +656,16 @@ fn diff_id_wrong(c: &mut Ctx) {
 fn unsafe_paths(c: &mut Ctx, name: &str) {
     let mut tar = Vec::new();
     for f in c.files(HOST).iter().map(|f| (f.path.as_str(), f.data.clone())).chain([(name, b"escaped\n".to_vec())]) {
-        let mut h = tar::Header::new_ustar();
-        h.as_old_mut().name[..f.0.len()].copy_from_slice(f.0.as_bytes());
-        h.set_entry_type(tar::EntryType::Regular);
-        h.set_size(f.1.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(0);
-        h.set_cksum();
-        tar.extend_from_slice(h.as_bytes());
-        tar.extend_from_slice(&f.1);
-        tar.resize(tar.len().div_ceil(512) * 512, 0);
+        tar.extend(super::hostile::member(f.0, tar::EntryType::Regular, &f.1));
     }
     tar.extend([0u8; 1024]);
     replace_layer(c, &tar, flate2::Compression::fast());
+}
+
+/// Removes the first layer of the `platform` image.
+fn remove_first_layer(c: &mut Ctx, platform: &str) {
+    let layer = c.image(platform).layers[0].clone();
+    c.b.remove(&layer);
 }
 
 /// Size of the zero-filled file in the decompression bomb.
@@ -704,28 +692,4 @@ fn duplicate_entry(c: &mut Ctx) {
     let first = if c.form == Form::DockerArchive { tar } else { write::compress(&tar, Compression::Gzip).unwrap() };
     let at = c.b.files.iter().position(|(p, _)| *p == layer).unwrap();
     c.b.files.insert(at, (layer, first));
-}
-
-/// A raw tar member with its data and padding (the tar writer refuses malformed headers).
-fn raw_member(name: &str, data: &[u8]) -> Vec<u8> {
-    typed_member(name, tar::EntryType::Regular, data)
-}
-
-/// A PAX extended header member holding `records` as written (lengths not checked).
-fn pax_member(name: &str, records: &[u8]) -> Vec<u8> {
-    typed_member(name, tar::EntryType::XHeader, records)
-}
-
-fn typed_member(name: &str, kind: tar::EntryType, data: &[u8]) -> Vec<u8> {
-    let mut h = tar::Header::new_ustar();
-    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
-    h.set_entry_type(kind);
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
-    h.set_mtime(0);
-    h.set_cksum();
-    let mut out = h.as_bytes().to_vec();
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(512) * 512, 0);
-    out
 }

@@ -24,10 +24,24 @@ pub(crate) fn built(shape: Shape, content: &str) -> Built {
 
 /// A tar without its end-of-archive blocks, so more members can follow.
 pub(crate) fn open_tar(b: &Built) -> Vec<u8> {
-    let mut t = b.to_tar();
+    unterminated(b.to_tar())
+}
+
+/// `t` without its end-of-archive blocks.
+pub(crate) fn unterminated(mut t: Vec<u8>) -> Vec<u8> {
     while t.len() >= 512 && t[t.len() - 512..].iter().all(|&x| x == 0) {
         t.truncate(t.len() - 512);
     }
+    t
+}
+
+/// The archive `b` with `members` (name, kind, data) appended after its own, then the end blocks.
+pub(crate) fn with_members(b: &Built, members: &[(&str, EntryType, &[u8])]) -> Vec<u8> {
+    let mut t = open_tar(b);
+    for (name, kind, data) in members {
+        t.extend(member(name, *kind, data));
+    }
+    t.extend([0u8; 1024]);
     t
 }
 
@@ -52,12 +66,12 @@ pub(crate) fn member(name: &str, kind: EntryType, data: &[u8]) -> Vec<u8> {
 
 /// An OCI archive followed by a PAX header whose record length is wrong, then a member.
 pub(crate) fn malformed_pax_archive() -> Vec<u8> {
-    let mut t = open_tar(&built(Shape::Oci, "a"));
-    t.extend(member("PaxHeaders/extra", EntryType::XHeader, b"30 path=extra\n"));
-    t.extend(member("extra", EntryType::Regular, b"x"));
-    t.extend([0u8; 1024]);
-    t
+    with_members(&built(Shape::Oci, "a"), &MALFORMED_PAX)
 }
+
+/// A PAX header whose record length is wrong, and the member it would describe.
+pub(crate) const MALFORMED_PAX: [(&str, EntryType, &[u8]); 2] =
+    [("PaxHeaders/extra", EntryType::XHeader, b"30 path=extra\n"), ("extra", EntryType::Regular, b"x")];
 
 /// A docker save whose manifest.json names `config` and `layer` instead of its own paths
 /// (`None`: kept).
